@@ -1,0 +1,110 @@
+/**
+ * Text generation: feed the model its own predictions, one token at a time.
+ * Sampling happens in plain JavaScript on probabilities read back from the device
+ * (tf.multinomial is unreliable on WebGPU), with a seeded generator for reproducibility.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GPT } from './models/gpt';
+import { seededRandom, Rng } from './random';
+
+export interface SamplingOptions {
+  /** 0 = greedy (always the most likely token); <1 sharper, >1 flatter. Default 1. */
+  temperature?: number;
+  /** Keep only the k most likely tokens. */
+  topK?: number;
+  /** Keep the smallest set of tokens whose probabilities add up to at least p (nucleus sampling). */
+  topP?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  seed?: number;
+  /** Called with each new token id as soon as it is chosen (streaming). */
+  onToken?: (id: number) => void;
+}
+
+export function checkSampling(o: SamplingOptions): void {
+  const t = o.temperature ?? 1;
+  if (!(t >= 0) || !Number.isFinite(t)) throw new Error(`temperature must be a number >= 0, got ${o.temperature}`);
+  if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 1)) throw new Error(`topK must be an integer >= 1, got ${o.topK}`);
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw new Error(`topP must be in (0, 1], got ${o.topP}`);
+}
+
+/** Probabilities after temperature, top-k and top-p, from one row of logits. */
+export function samplingDistribution(logits: ArrayLike<number>, o: SamplingOptions): Float64Array {
+  const n = logits.length;
+  const probs = new Float64Array(n);
+  const temperature = o.temperature ?? 1;
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < n; i++) if (logits[i] > logits[best]) best = i;
+    probs[best] = 1;
+    return probs;
+  }
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, logits[i]);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += probs[i] = Math.exp((logits[i] - max) / temperature);
+  for (let i = 0; i < n; i++) probs[i] /= total;
+
+  // Tokens by falling probability; keep a prefix of them.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[b] - probs[a]);
+  let keep = o.topK !== undefined ? Math.min(o.topK, n) : n;
+  if (o.topP !== undefined) {
+    let mass = 0;
+    for (let r = 0; r < keep; r++) {
+      mass += probs[order[r]];
+      if (mass >= o.topP) {
+        keep = r + 1;
+        break;
+      }
+    }
+  }
+  let kept = 0;
+  for (let r = 0; r < n; r++) {
+    if (r < keep) kept += probs[order[r]];
+    else probs[order[r]] = 0;
+  }
+  for (let i = 0; i < n; i++) probs[i] /= kept;
+  return probs;
+}
+
+/** Draw an index from a distribution. */
+export function sampleFrom(probs: ArrayLike<number>, rng: Rng): number {
+  let u = rng();
+  for (let i = 0; i < probs.length; i++) {
+    u -= probs[i];
+    if (u < 0) return i;
+  }
+  for (let i = probs.length - 1; i >= 0; i--) if (probs[i] > 0) return i; // rounding left a sliver
+  return probs.length - 1;
+}
+
+/** Continue `prompt` (token ids) by up to maxNewTokens tokens; returns only the new ones. */
+export async function generate(model: GPT, prompt: number[], options: GenerateOptions): Promise<number[]> {
+  const { blockSize, vocabSize } = model.config;
+  if (prompt.length === 0) throw new Error('generate: the prompt is empty; give at least one token');
+  if (prompt.length > blockSize) throw new Error(`generate: the prompt has ${prompt.length} tokens, longer than the context blockSize ${blockSize}`);
+  const bad = prompt.findIndex(id => !(Number.isInteger(id) && id >= 0 && id < vocabSize));
+  if (bad >= 0) throw new Error(`generate: prompt token ${prompt[bad]} at position ${bad} is outside the vocabulary [0, ${vocabSize})`);
+  if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 0)) throw new Error(`generate: maxNewTokens must be an integer >= 0, got ${options.maxNewTokens}`);
+  checkSampling(options);
+
+  const rng = seededRandom(options.seed ?? 0);
+  const tokens = [...prompt];
+  const out: number[] = [];
+  for (let i = 0; i < options.maxNewTokens; i++) {
+    const context = tokens.slice(-blockSize); // the model sees at most blockSize tokens
+    const last = tf.tidy(() => {
+      const { logits } = model.forward(tf.tensor2d(context, [1, context.length], 'int32'));
+      return logits.slice([0, context.length - 1, 0], [1, 1, vocabSize]);
+    });
+    const row = await last.data();
+    last.dispose();
+    const next = sampleFrom(samplingDistribution(row, options), rng);
+    tokens.push(next);
+    out.push(next);
+    options.onToken?.(next);
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+/**
+ * @llm-lab/kernel: what notebook cells import. Modules follow the course order.
+ */
+export { tf, useDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu } from './backend';
+export type { BackendChoice, BackendName, Device, AdapterInfo } from './backend';
+export { profile, byProfile } from './profile';
+export type { Profile } from './profile';
+export { seededRandom, gaussian } from './random';
+
+export { mobyDickChapters } from './data/corpus';
+export type { Document } from './data/corpus';
+export { splitDocuments, ClmBatches, windowsAt, evalWindows } from './data/clm';
+export type { TextSplit, ClmBatch } from './data/clm';
+export { CharTokenizer } from './tokenizers/char';
+
+export { Params } from './nn/params';
+export { Linear } from './nn/linear';
+export { Embedding, embeddingLookup } from './nn/embedding';
+export { LayerNorm, layerNorm } from './nn/layerNorm';
+export { causalMask, scaledDotProductAttention, splitHeads, mergeHeads, CausalSelfAttention } from './nn/attention';
+export { MLP, gelu } from './nn/mlp';
+export { Block } from './nn/block';
+export { crossEntropy } from './nn/loss';
+export { GPT, checkGPTConfig } from './models/gpt';
+export type { GPTConfig, GPTOutput } from './models/gpt';
+
+export { AdamW } from './train/adamw';
+export { learningRateAt } from './train/schedule';
+export { clipByGlobalNorm } from './train/clip';
+export { Trainer, trainGPT, defaultTrainConfig, checkTrainConfig } from './train/trainer';
+export type { TrainConfig, TrainData, StepLog } from './train/trainer';
+
+export { generate, samplingDistribution, sampleFrom, checkSampling } from './generate';
+export type { SamplingOptions, GenerateOptions } from './generate';
+
+export { showAttention, attentionSpec, attentionBundle, attentionSvg } from './viz/attention';
+export { trainingBundle, trainingSvg, trainingText } from './viz/training';
+export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
+export type { MimeBundle, DisplaySink } from './viz/display';
+export * from './viz/spec';

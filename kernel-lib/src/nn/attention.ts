@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { Linear } from './linear';
+import { Params } from './params';
+
+/** A large negative number: exp() of it underflows to 0, with no inf - inf = NaN risks. */
+const MASKED = -1e9;
+
+const causalMasks = new Map<number, tf.Tensor2D>();
+
+/**
+ * Additive causal mask (T, T): 0 where key <= query (allowed), MASKED where the key lies in
+ * the future. Added to the scores before softmax, so a token never looks ahead.
+ */
+export function causalMask(T: number): tf.Tensor2D {
+  let mask = causalMasks.get(T);
+  if (!mask || mask.isDisposed) {
+    const values = new Float32Array(T * T);
+    for (let q = 0; q < T; q++) for (let k = q + 1; k < T; k++) values[q * T + k] = MASKED;
+    mask = tf.keep(tf.tensor2d(values, [T, T]));
+    causalMasks.set(T, mask);
+  }
+  return mask;
+}
+
+export interface AttentionResult {
+  output: tf.Tensor; // (..., T, hs)
+  weights: tf.Tensor; // (..., T, T): row q says how much query q reads from each key
+}
+
+/** softmax(q k^T / sqrt(hs) + mask) v  for q, k, v of shape (..., T, hs). */
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask?: tf.Tensor): AttentionResult {
+  const hs = q.shape[q.shape.length - 1];
+  let scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(hs)); // (..., T, T)
+  if (mask) scores = scores.add(mask);
+  const weights = tf.softmax(scores, -1);
+  return { output: tf.matMul(weights, v), weights };
+}
+
+/** (B, T, C) -> (B, nh, T, hs): each head gets its own slice of the channels. */
+export function splitHeads(x: tf.Tensor, nHead: number): tf.Tensor {
+  const [B, T, C] = x.shape;
+  return x.reshape([B, T, nHead, C / nHead]).transpose([0, 2, 1, 3]);
+}
+
+/** (B, nh, T, hs) -> (B, T, C): the heads' outputs side by side again. */
+export function mergeHeads(x: tf.Tensor): tf.Tensor {
+  const [B, nh, T, hs] = x.shape;
+  return x.transpose([0, 2, 1, 3]).reshape([B, T, nh * hs]);
+}
+
+/** Multi-head causal self-attention, as in GPT-2: one projection makes q, k and v for all heads. */
+export class CausalSelfAttention {
+  readonly cAttn: Linear;
+  readonly cProj: Linear;
+
+  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number) {
+    this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 3 * dModel);
+    this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
+  }
+
+  forward(x: tf.Tensor): AttentionResult {
+    const T = x.shape[1]!;
+    const qkv = this.cAttn.forward(x); // (B, T, 3C)
+    const [q, k, v] = tf.split(qkv, 3, -1).map(t => splitHeads(t, this.nHead)); // 3 x (B, nh, T, hs)
+    const { output, weights } = scaledDotProductAttention(q, k, v, causalMask(T));
+    return { output: this.cProj.forward(mergeHeads(output)), weights }; // (B, T, C), (B, nh, T, T)
+  }
+}

@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs';
+import { CausalSelfAttention } from './attention';
+import { LayerNorm } from './layerNorm';
+import { MLP } from './mlp';
+import { Params } from './params';
+
+/** A pre-LayerNorm transformer block: x + attn(ln(x)), then x + mlp(ln(x)). */
+export class Block {
+  readonly ln1: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly ln2: LayerNorm;
+  readonly mlp: MLP;
+
+  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number) {
+    this.ln1 = new LayerNorm(params, `${name}.ln_1`, dModel);
+    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd);
+    this.ln2 = new LayerNorm(params, `${name}.ln_2`, dModel);
+    this.mlp = new MLP(params, `${name}.mlp`, dModel, residualStd);
+  }
+
+  /** x (B, T, C) -> (B, T, C), plus this block's attention weights (B, nh, T, T). */
+  forward(x: tf.Tensor): { output: tf.Tensor; attention: tf.Tensor } {
+    const { output: attended, weights } = this.attn.forward(this.ln1.forward(x));
+    const h = x.add(attended);
+    return { output: h.add(this.mlp.forward(this.ln2.forward(h))), attention: weights };
+  }
+}

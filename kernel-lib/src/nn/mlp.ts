@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+import { Linear } from './linear';
+import { Params } from './params';
+
+/** GELU, tanh approximation (as in GPT-2): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+  return x.mul(0.5).mul(inner.tanh().add(1));
+}
+
+/** Position-wise feed-forward: expand to 4 x d_model, GELU, project back. */
+export class MLP {
+  readonly cFc: Linear;
+  readonly cProj: Linear;
+
+  constructor(params: Params, name: string, dModel: number, residualStd: number) {
+    this.cFc = new Linear(params, `${name}.c_fc`, dModel, 4 * dModel);
+    this.cProj = new Linear(params, `${name}.c_proj`, 4 * dModel, dModel, { std: residualStd });
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.cProj.forward(gelu(this.cFc.forward(x))); // (B, T, C) -> (B, T, 4C) -> (B, T, C)
+  }
+}

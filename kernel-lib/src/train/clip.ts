@@ -1,0 +1,16 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Scale all gradients together so their global L2 norm is at most maxNorm: one bad batch
+ * then cannot throw the weights far. Returns the clipped gradients and the norm before clipping.
+ */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const names = Object.keys(grads);
+    const norm = tf.addN(names.map(n => grads[n].square().sum())).sqrt() as tf.Scalar;
+    const scale = tf.minimum(1, tf.div(maxNorm, norm.add(1e-6)));
+    const clipped: tf.NamedTensorMap = {};
+    for (const n of names) clipped[n] = grads[n].mul(scale);
+    return { grads: clipped, norm };
+  });
+}

@@ -1,0 +1,301 @@
+/**
+ * The training loop for a causal language model, with a live view.
+ *
+ * One step: a batch of windows -> loss -> gradients -> clip -> AdamW update with the scheduled
+ * learning rate. Every `evalEvery` steps: validation loss on fixed held-out windows and a sample.
+ * The loss is read back before the update is applied, so a NaN stops the run with the last good
+ * weights; an interrupt (kernel interrupt = SIGINT) also stops it between two steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describeAdapter, ensureDevice } from '../backend';
+import { ClmBatches, evalWindows, windowsAt } from '../data/clm';
+import { generate } from '../generate';
+import { GPT } from '../models/gpt';
+import { LiveDisplay } from '../viz/display';
+import { TrainingSpec, TrainingStatus } from '../viz/spec';
+import { emptySeries, trainingBundle } from '../viz/training';
+import { AdamW } from './adamw';
+import { clipByGlobalNorm } from './clip';
+import { learningRateAt } from './schedule';
+
+export interface TrainConfig {
+  steps: number;
+  batchSize: number;
+  /** Peak learning rate, reached after warmup. */
+  learningRate: number;
+  /** Learning rate at the last step (cosine floor); default learningRate / 10. */
+  minLearningRate?: number;
+  warmupSteps: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient norm to this (0 = no clipping). */
+  gradClip: number;
+  /** Validation loss every this many steps (and at the end). */
+  evalEvery: number;
+  /** Batches of held-out windows per validation. */
+  evalBatches: number;
+  seed: number;
+  /** A sample at each validation, continuing this prompt (needs a tokenizer). */
+  samplePrompt?: string;
+  sampleTokens: number;
+  title: string;
+  /** Show and update the live training view. */
+  live: boolean;
+  /** At most one live update per this many milliseconds. */
+  liveIntervalMs: number;
+}
+
+export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'learningRate'> = {
+  warmupSteps: 0,
+  weightDecay: 0.1,
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  gradClip: 1,
+  evalEvery: 100,
+  evalBatches: 4,
+  seed: 0,
+  sampleTokens: 120,
+  title: 'Training',
+  live: true,
+  liveIntervalMs: 500
+};
+
+export function checkTrainConfig(c: TrainConfig): void {
+  const positiveInt = (k: keyof TrainConfig) => {
+    const v = c[k] as number;
+    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`train config: ${k} must be a positive integer, got ${v}`);
+  };
+  positiveInt('steps');
+  positiveInt('batchSize');
+  positiveInt('evalEvery');
+  positiveInt('evalBatches');
+  if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw new Error(`train config: learningRate must be a positive number, got ${c.learningRate}`);
+  const minLr = c.minLearningRate ?? c.learningRate / 10;
+  if (!(minLr >= 0 && minLr <= c.learningRate)) throw new Error(`train config: minLearningRate must be in [0, learningRate = ${c.learningRate}], got ${minLr}`);
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0 && c.warmupSteps <= c.steps)) {
+    throw new Error(`train config: warmupSteps must be an integer in [0, steps = ${c.steps}], got ${c.warmupSteps}`);
+  }
+  if (!(c.weightDecay >= 0)) throw new Error(`train config: weightDecay must be >= 0, got ${c.weightDecay}`);
+  for (const k of ['beta1', 'beta2'] as const) {
+    if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`train config: ${k} must be in [0, 1), got ${c[k]}`);
+  }
+  if (!(c.eps > 0)) throw new Error(`train config: eps must be > 0, got ${c.eps}`);
+  if (!(c.gradClip >= 0)) throw new Error(`train config: gradClip must be >= 0 (0 = off), got ${c.gradClip}`);
+}
+
+export interface TokenCodec {
+  encode(text: string): number[];
+  decode(ids: ArrayLike<number>): string;
+}
+
+export interface TrainData {
+  train: Int32Array;
+  val: Int32Array;
+}
+
+export interface StepLog {
+  step: number;
+  loss: number;
+  learningRate: number;
+  gradNorm: number;
+}
+
+/**
+ * Trains a GPT on token streams. Keeps its step counter and optimizer state, so calling
+ * `train()` again after an interrupt continues where it stopped.
+ */
+export class Trainer {
+  readonly config: TrainConfig;
+  /** Optimizer steps done. */
+  step = 0;
+  status: TrainingStatus = 'running';
+  readonly history: TrainingSpec;
+  private readonly optimizer: AdamW;
+  private readonly batches: ClmBatches;
+  private readonly evalStarts: number[][];
+  private elapsedSec = 0;
+  private stopRequested = false;
+
+  constructor(readonly model: GPT, readonly data: TrainData, config: Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>, readonly tokenizer?: TokenCodec) {
+    this.config = { ...defaultTrainConfig, ...config };
+    checkTrainConfig(this.config);
+    const { blockSize } = model.config;
+    for (const [name, tokens] of Object.entries(data)) {
+      if (tokens.length < blockSize + 1) throw new Error(`train data: the ${name} split has ${tokens.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}`);
+      const bad = tokens.findIndex((id: number) => id < 0 || id >= model.config.vocabSize);
+      if (bad >= 0) throw new Error(`train data: ${name}[${bad}] = ${tokens[bad]} is outside the model's vocabulary [0, ${model.config.vocabSize})`);
+    }
+    if (this.config.samplePrompt !== undefined && !tokenizer) throw new Error('train config: samplePrompt needs a tokenizer (pass it as the 4th argument)');
+    this.optimizer = new AdamW(model.params.variables, this.config);
+    this.batches = new ClmBatches(data.train, blockSize, this.config.batchSize, this.config.seed);
+    this.evalStarts = evalWindows(data.val, blockSize, this.config.batchSize, this.config.evalBatches);
+    this.history = {
+      kind: 'training',
+      version: 1,
+      title: this.config.title,
+      status: 'running',
+      step: 0,
+      totalSteps: this.config.steps,
+      elapsedSec: 0,
+      etaSec: null,
+      tokensPerSec: null,
+      backend: '',
+      trainLoss: emptySeries(),
+      valLoss: emptySeries(),
+      learningRate: emptySeries(),
+      throughput: emptySeries(),
+      samples: []
+    };
+  }
+
+  private learningRate(step: number): number {
+    const c = this.config;
+    return learningRateAt(step, { learningRate: c.learningRate, minLearningRate: c.minLearningRate ?? c.learningRate / 10, warmupSteps: c.warmupSteps, totalSteps: c.steps });
+  }
+
+  /** One optimizer step. Returns null (and changes nothing) if the loss or gradients are not finite. */
+  async trainStep(): Promise<StepLog | null> {
+    const lr = this.learningRate(this.step);
+    const { x, y } = this.batches.next();
+    const { value, grads } = tf.variableGrads(() => this.model.loss(x, y));
+    const { grads: clipped, norm } = this.config.gradClip > 0 ? clipByGlobalNorm(grads, this.config.gradClip) : { grads, norm: tf.scalar(0) };
+    const check = tf.stack([value, norm]);
+    const [loss, gradNorm] = await check.data(); // wait for the device: nothing applied yet
+    const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
+    if (ok) this.optimizer.step(clipped, lr);
+    tf.dispose([x, y, value, norm, check, grads, clipped]);
+    if (!ok) return null;
+    this.step += 1;
+    return { step: this.step, loss, learningRate: lr, gradNorm };
+  }
+
+  /** Mean loss over the fixed validation windows. */
+  async evaluate(): Promise<number> {
+    let sum = 0;
+    for (const starts of this.evalStarts) {
+      const { x, y } = windowsAt(this.data.val, starts, this.model.config.blockSize);
+      const loss = tf.tidy(() => this.model.loss(x, y));
+      sum += (await loss.data())[0];
+      tf.dispose([x, y, loss]);
+    }
+    return sum / this.evalStarts.length;
+  }
+
+  private async sample(): Promise<void> {
+    const { samplePrompt, sampleTokens, seed } = this.config;
+    if (samplePrompt === undefined || !this.tokenizer) return;
+    const prompt = this.tokenizer.encode(samplePrompt).slice(-this.model.config.blockSize);
+    const ids = await generate(this.model, prompt, { maxNewTokens: sampleTokens, temperature: 0.8, topK: 40, seed: seed + this.step });
+    this.history.samples.push({ step: this.step, text: samplePrompt + this.tokenizer.decode(ids) });
+  }
+
+  /** Ask a running train() to stop after the current step (what a kernel interrupt does). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Train until `config.steps` steps are done (or stopped). */
+  async train(): Promise<TrainingSpec> {
+    const device = await ensureDevice();
+    const h = this.history;
+    h.backend = device.backend === 'webgpu' && device.adapter ? `webgpu (${describeAdapter(device.adapter)})` : device.backend;
+    h.status = this.status = 'running';
+    delete h.message;
+    const view = this.config.live ? new LiveDisplay() : null;
+    let lastShown = 0;
+    const show = (force: boolean) => {
+      if (!view) return;
+      const now = Date.now();
+      if (!force && now - lastShown < this.config.liveIntervalMs) return;
+      lastShown = now;
+      view.show(trainingBundle(h));
+    };
+
+    this.stopRequested = false;
+    const onInterrupt = () => this.stop();
+    process.on('SIGINT', onInterrupt);
+    const tokensPerStep = this.config.batchSize * this.model.config.blockSize;
+    const runStarted = performance.now() / 1000;
+    const started = runStarted - this.elapsedSec; // elapsed time adds up over resumed runs
+    const firstStep = this.step;
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    try {
+      if (this.step === 0 && h.valLoss.step.length === 0) {
+        h.valLoss.step.push(0);
+        h.valLoss.value.push(await this.evaluate());
+      }
+      show(true);
+      while (this.step < this.config.steps && !this.stopRequested) {
+        const log = await this.trainStep();
+        if (!log) {
+          h.status = this.status = 'error';
+          h.message = `stopped at step ${this.step + 1}: the loss or the gradients are not finite (NaN or Infinity). The weights are those after step ${this.step}. Try a lower learningRate (now ${this.config.learningRate}) or gradClip > 0.`;
+          break;
+        }
+        windowSteps += 1;
+        h.trainLoss.step.push(log.step);
+        h.trainLoss.value.push(log.loss);
+        h.learningRate.step.push(log.step);
+        h.learningRate.value.push(log.learningRate);
+        const now = performance.now();
+        if (now - windowStart > 1000 || windowSteps >= 50) {
+          h.tokensPerSec = (windowSteps * tokensPerStep) / ((now - windowStart) / 1000);
+          h.throughput.step.push(log.step);
+          h.throughput.value.push(h.tokensPerSec);
+          windowStart = now;
+          windowSteps = 0;
+        }
+        const atEval = this.step % this.config.evalEvery === 0 || this.step === this.config.steps;
+        if (atEval) {
+          h.valLoss.step.push(this.step);
+          h.valLoss.value.push(await this.evaluate());
+          await this.sample();
+        }
+        h.step = this.step;
+        h.elapsedSec = performance.now() / 1000 - started;
+        const secPerStep = (performance.now() / 1000 - runStarted) / (this.step - firstStep);
+        h.etaSec = secPerStep * (this.config.steps - this.step);
+        if (atEval) {
+          windowStart = performance.now(); // evaluation time is not training throughput
+          windowSteps = 0;
+        }
+        show(atEval);
+      }
+      if (h.status === 'running') {
+        h.status = this.status = this.step >= this.config.steps ? 'done' : 'interrupted';
+        if (this.status === 'interrupted') h.message = `interrupted after step ${this.step} of ${this.config.steps}; the model keeps the weights of step ${this.step}. Run train() again to continue.`;
+      }
+    } catch (e) {
+      h.status = this.status = 'error';
+      h.message = `stopped at step ${this.step + 1}: ${(e as Error).message}. The weights are those after step ${this.step}.`;
+      throw e;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      this.elapsedSec = performance.now() / 1000 - started;
+      h.elapsedSec = this.elapsedSec;
+      h.etaSec = h.status === 'running' ? h.etaSec : 0;
+      show(true);
+    }
+    return h;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Convenience: build a Trainer and run it. */
+export async function trainGPT(
+  model: GPT,
+  data: TrainData,
+  config: Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>,
+  tokenizer?: TokenCodec
+): Promise<Trainer> {
+  const trainer = new Trainer(model, data, config, tokenizer);
+  await trainer.train();
+  return trainer;
+}

@@ -1,0 +1,93 @@
+/**
+ * The attention view: for one sentence, how much each token (query, a row) reads from each
+ * earlier token (key, a column), in every layer and head of the model.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GPT } from '../models/gpt';
+import { bundleOf, display, MimeBundle } from './display';
+import { AttentionSpec } from './spec';
+import { escapeXml, svgDocument, text } from './svg';
+
+/** Anything that turns text into ids and ids back into labels. */
+export interface TokenLabeler {
+  encode(text: string): number[];
+  tokenStrings(ids: ArrayLike<number>): string[];
+}
+
+/** Make a token readable as an axis label: show spaces and newlines. */
+export function tokenLabel(token: string): string {
+  return token.replace(/ /g, '\u2423').replace(/\n/g, '\u21b5').replace(/\t/g, '\u21e5');
+}
+
+/** Run the model on `text` and collect the attention weights of every layer and head. */
+export async function attentionSpec(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<AttentionSpec> {
+  const ids = tokenizer.encode(sentence);
+  const { blockSize, nLayer, nHead } = model.config;
+  if (ids.length === 0) throw new Error('attention view: the text is empty');
+  if (ids.length > blockSize) throw new Error(`attention view: the text has ${ids.length} tokens, longer than the context blockSize ${blockSize}`);
+  const layer = options.layer ?? nLayer - 1;
+  const head = options.head ?? 0;
+  if (!(Number.isInteger(layer) && layer >= 0 && layer < nLayer)) throw new Error(`attention view: layer ${layer} does not exist (the model has layers 0..${nLayer - 1})`);
+  if (!(Number.isInteger(head) && head >= 0 && head < nHead)) throw new Error(`attention view: head ${head} does not exist (the model has heads 0..${nHead - 1})`);
+
+  const stacked = tf.tidy(() => {
+    const { attentions } = model.forward(tf.tensor2d(ids, [1, ids.length], 'int32'), { attentions: true });
+    return tf.concat(attentions!, 0); // (nLayer, nh, T, T): batch of 1 per layer
+  });
+  const weights = (await stacked.array()) as number[][][][];
+  stacked.dispose();
+  return {
+    kind: 'attention',
+    version: 1,
+    title: options.title ?? `Self-attention: ${nLayer} layers x ${nHead} heads, ${ids.length} tokens`,
+    tokens: tokenizer.tokenStrings(ids).map(tokenLabel),
+    nLayers: nLayer,
+    nHeads: nHead,
+    weights,
+    causal: true,
+    layer,
+    head
+  };
+}
+
+export function attentionText(spec: AttentionSpec): string {
+  return `${spec.title} (showing layer ${spec.layer}, head ${spec.head}): ${spec.tokens.join(' ')}`;
+}
+
+/** The selected layer and head as a static heatmap (darker = more attention). */
+export function attentionSvg(spec: AttentionSpec): string {
+  const n = spec.tokens.length;
+  const cell = Math.max(6, Math.min(22, Math.floor(480 / n)));
+  const left = 70;
+  const top = 80;
+  const W = left + n * cell + 20;
+  const H = top + n * cell + 20;
+  const grid = spec.weights[spec.layer][spec.head];
+  const body = [text(8, 16, `${spec.title} - layer ${spec.layer}, head ${spec.head}`, 'font-size="12" fill="#222"')];
+  for (let q = 0; q < n; q++) {
+    body.push(text(left - 4, top + q * cell + cell * 0.7, spec.tokens[q], 'text-anchor="end" fill="#222"'));
+    const kx = left + q * cell + cell * 0.7;
+    body.push(text(kx, top - 4, spec.tokens[q], `text-anchor="start" fill="#222" transform="rotate(-60 ${kx.toFixed(1)} ${top - 4})"`));
+    for (let k = 0; k < n; k++) {
+      const w = grid[q][k] ?? 0;
+      const masked = spec.causal && k > q;
+      const fill = masked ? '#eeeeee' : `rgb(${Math.round(255 - 222 * w)},${Math.round(255 - 180 * w)},${Math.round(255 - 75 * w)})`;
+      body.push(
+        `<rect x="${left + k * cell}" y="${top + q * cell}" width="${cell - 1}" height="${cell - 1}" fill="${fill}">` +
+          `<title>${escapeXml(`${spec.tokens[q]} -> ${spec.tokens[k]}: ${w.toFixed(3)}`)}</title></rect>`
+      );
+    }
+  }
+  return svgDocument(W, H, body);
+}
+
+export function attentionBundle(spec: AttentionSpec): MimeBundle {
+  return bundleOf(spec, attentionSvg(spec), attentionText(spec));
+}
+
+/** Show the attention of every layer and head for `sentence` (a notebook output). */
+export async function showAttention(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<AttentionSpec> {
+  const spec = await attentionSpec(model, tokenizer, sentence, options);
+  display(attentionBundle(spec));
+  return spec;
+}

@@ -1,0 +1,96 @@
+/**
+ * Display transport: one MIME bundle per output, as Jupyter defines it:
+ *   application/vnd.llm-lab.<kind>.v1+json  the spec, drawn by the JupyterLab extension
+ *   image/svg+xml                            a static picture for nbconvert, GitHub, no extension
+ *   text/plain                               a one-line summary
+ * Live outputs keep one display_id and are replaced with update_display_data.
+ *
+ * tslab's public display API sends one MIME type per call; a full bundle goes through its
+ * jupyter module's writer (internal API, wrapped here and nowhere else).
+ */
+import * as path from 'path';
+import { mimeTypeFor, Spec } from './spec';
+
+export type MimeBundle = Record<string, string>;
+
+interface DisplayMessage {
+  data: MimeBundle;
+  metadata: Record<string, unknown>;
+  transient: { display_id?: string };
+}
+
+/** Where bundles go: the kernel's iopub in tslab; tests install their own. */
+export type DisplaySink = (message: DisplayMessage, update: boolean) => void;
+
+type TslabWriter = ((message: DisplayMessage, update: boolean) => void) | null;
+
+/**
+ * The writer of the cell that is running now, from tslab's jupyter module. The kernel may run
+ * a project-local tslab started by a global one, so look next to the main script and in the
+ * project, and take the module that holds a writer.
+ */
+function tslabWriter(): TslabWriter {
+  const candidates: string[] = [];
+  const main = require.main?.filename;
+  if (main) candidates.push(path.join(path.dirname(main), '..', 'dist', 'jupyter.js'));
+  candidates.push(path.join(process.cwd(), 'node_modules', 'tslab', 'dist', 'jupyter.js'), 'tslab/dist/jupyter');
+  for (const c of candidates) {
+    try {
+      const writer = (require(c) as { lastWriteDisplayData?: TslabWriter }).lastWriteDisplayData;
+      if (writer) return writer;
+    } catch {
+      // not installed there
+    }
+  }
+  return null;
+}
+
+let sinkOverride: DisplaySink | null = null;
+
+/** Route displays somewhere else (tests); null restores the default. */
+export function setDisplaySink(sink: DisplaySink | null): void {
+  sinkOverride = sink;
+}
+
+/** The sink for a display made now. tslab's writer belongs to the cell that is running. */
+function currentSink(): DisplaySink {
+  if (sinkOverride) return sinkOverride;
+  const writer = tslabWriter();
+  if (writer) return writer;
+  // Plain Node (a script, a test): show the one-line summary.
+  return message => console.log(message.data['text/plain'] ?? '');
+}
+
+let counter = 0;
+
+/** An output that can be replaced later, e.g. a training plot while it trains. */
+export class LiveDisplay {
+  private readonly sink: DisplaySink;
+  private readonly id = `llm-lab-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+  private shown = false;
+
+  constructor() {
+    this.sink = currentSink(); // keep the writer of the cell that created the view
+  }
+
+  /** Show the bundle the first time, replace it afterwards. */
+  show(bundle: MimeBundle): void {
+    this.sink({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
+    this.shown = true;
+  }
+}
+
+/** Show one bundle once. */
+export function display(bundle: MimeBundle): void {
+  currentSink()({ data: bundle, metadata: {}, transient: {} }, false);
+}
+
+/** JSON has no NaN or Infinity: write them as null (the renderer leaves a gap). */
+export function specJson(spec: Spec): string {
+  return JSON.stringify(spec, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+}
+
+/** The full bundle of a spec: the spec itself, an SVG picture of it, and a line of text. */
+export function bundleOf(spec: Spec, svg: string, text: string): MimeBundle {
+  return { [mimeTypeFor(spec.kind)]: specJson(spec), 'image/svg+xml': svg, 'text/plain': text };
+}

@@ -1,0 +1,203 @@
+/**
+ * View specs: the contract between the kernel (which builds them) and the JupyterLab
+ * extension (which draws them). Plain JSON, no DOM, no tensors. One type per kind,
+ * versioned through the MIME type `application/vnd.llm-lab.<kind>.v1+json`.
+ *
+ * This file must stay free of tfjs and DOM imports: the extension bundles it.
+ */
+
+export const SPEC_VERSION = 1;
+
+export type SpecKind = 'training' | 'attention';
+
+export function mimeTypeFor(kind: SpecKind): string {
+  return `application/vnd.llm-lab.${kind}.v${SPEC_VERSION}+json`;
+}
+
+/** A series of (step, value) points; both arrays have the same length. */
+export interface Series {
+  step: number[];
+  value: number[];
+}
+
+export type TrainingStatus = 'running' | 'done' | 'interrupted' | 'error';
+
+/** A generated sample shown under the curves (untrusted text: always escaped). */
+export interface TrainingSample {
+  step: number;
+  text: string;
+}
+
+/** Live view of a training run: loss curves, learning rate, throughput, progress. */
+export interface TrainingSpec {
+  kind: 'training';
+  version: 1;
+  title: string;
+  status: TrainingStatus;
+  /** Optimizer steps done so far, and planned. */
+  step: number;
+  totalSteps: number;
+  elapsedSec: number;
+  /** Estimated seconds left; null before the first timed step. */
+  etaSec: number | null;
+  /** Latest training throughput (tokens per second); null before the first timed step. */
+  tokensPerSec: number | null;
+  /** Backend that runs the training, e.g. "wasm" or "webgpu (NVIDIA ...)". */
+  backend: string;
+  trainLoss: Series;
+  valLoss: Series;
+  learningRate: Series;
+  throughput: Series;
+  samples: TrainingSample[];
+  /** Why the run stopped early, when status is 'interrupted' or 'error'. */
+  message?: string;
+}
+
+/** Self-attention weights of every layer and head for one sequence of tokens. */
+export interface AttentionSpec {
+  kind: 'attention';
+  version: 1;
+  title: string;
+  /** Token labels as the tokenizer produced them (untrusted text: always escaped). */
+  tokens: string[];
+  nLayers: number;
+  nHeads: number;
+  /** weights[layer][head][query][key]; every row sums to 1. */
+  weights: number[][][][];
+  /** True when a query may not attend to later keys (decoder-only models). */
+  causal: boolean;
+  /** Initial selection in the view. */
+  layer: number;
+  head: number;
+}
+
+export type Spec = TrainingSpec | AttentionSpec;
+
+/** A spec that does not match its type; the message names the offending path and value. */
+export class SpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpecError';
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'undefined';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function fail(path: string, expected: string, got: unknown): never {
+  throw new SpecError(`${path} must be ${expected}, got ${describe(got)}`);
+}
+
+function obj(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'an object', v);
+  return v as Record<string, unknown>;
+}
+
+function num(v: unknown, path: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'a finite number', v);
+  return v as number;
+}
+
+function int(v: unknown, path: string, min = 0): number {
+  const n = num(v, path);
+  if (!Number.isInteger(n) || n < min) fail(path, `an integer >= ${min}`, v);
+  return n;
+}
+
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string') fail(path, 'a string', v);
+  return v as string;
+}
+
+function arr(v: unknown, path: string, length?: number): unknown[] {
+  if (!Array.isArray(v)) fail(path, 'an array', v);
+  const a = v as unknown[];
+  if (length !== undefined && a.length !== length) {
+    throw new SpecError(`${path} must have length ${length}, got ${a.length}`);
+  }
+  return a;
+}
+
+/** Numbers in a series may be null (JSON has no NaN) where a value was not finite. */
+function numbers(v: unknown, path: string, length?: number): number[] {
+  const a = arr(v, path, length);
+  a.forEach((x, i) => {
+    if (x !== null) num(x, `${path}[${i}]`);
+  });
+  return a as number[];
+}
+
+function series(v: unknown, path: string): Series {
+  const o = obj(v, path);
+  const step = numbers(o.step, `${path}.step`);
+  numbers(o.value, `${path}.value`, step.length);
+  return o as unknown as Series;
+}
+
+function header(o: Record<string, unknown>, kind: SpecKind): void {
+  if (o.kind !== kind) fail('kind', JSON.stringify(kind), o.kind);
+  if (o.version !== SPEC_VERSION) fail('version', String(SPEC_VERSION), o.version);
+  str(o.title, 'title');
+}
+
+export function validateTrainingSpec(v: unknown): TrainingSpec {
+  const o = obj(v, 'spec');
+  header(o, 'training');
+  const statuses: TrainingStatus[] = ['running', 'done', 'interrupted', 'error'];
+  if (!statuses.includes(o.status as TrainingStatus)) fail('status', statuses.join(' | '), o.status);
+  int(o.step, 'step');
+  int(o.totalSteps, 'totalSteps');
+  num(o.elapsedSec, 'elapsedSec');
+  if (o.etaSec !== null) num(o.etaSec, 'etaSec');
+  if (o.tokensPerSec !== null) num(o.tokensPerSec, 'tokensPerSec');
+  str(o.backend, 'backend');
+  for (const k of ['trainLoss', 'valLoss', 'learningRate', 'throughput']) series(o[k], k);
+  arr(o.samples, 'samples').forEach((s, i) => {
+    const so = obj(s, `samples[${i}]`);
+    int(so.step, `samples[${i}].step`);
+    str(so.text, `samples[${i}].text`);
+  });
+  if (o.message !== undefined) str(o.message, 'message');
+  return o as unknown as TrainingSpec;
+}
+
+export function validateAttentionSpec(v: unknown): AttentionSpec {
+  const o = obj(v, 'spec');
+  header(o, 'attention');
+  const tokens = arr(o.tokens, 'tokens');
+  tokens.forEach((t, i) => str(t, `tokens[${i}]`));
+  if (tokens.length === 0) fail('tokens', 'a non-empty array', o.tokens);
+  const nLayers = int(o.nLayers, 'nLayers', 1);
+  const nHeads = int(o.nHeads, 'nHeads', 1);
+  const n = tokens.length;
+  const layers = arr(o.weights, 'weights', nLayers);
+  layers.forEach((heads, l) => {
+    arr(heads, `weights[${l}]`, nHeads).forEach((rows, h) => {
+      arr(rows, `weights[${l}][${h}]`, n).forEach((row, q) => {
+        numbers(row, `weights[${l}][${h}][${q}]`, n);
+      });
+    });
+  });
+  if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
+  const layer = int(o.layer, 'layer');
+  const head = int(o.head, 'head');
+  if (layer >= nLayers) throw new SpecError(`layer (${layer}) must be < nLayers (${nLayers})`);
+  if (head >= nHeads) throw new SpecError(`head (${head}) must be < nHeads (${nHeads})`);
+  return o as unknown as AttentionSpec;
+}
+
+/**
+ * Parse what a kernel sent: tslab's display sends `+json` data as a JSON string,
+ * ipykernel sends an object. Both are accepted.
+ */
+export function parseSpecData(data: unknown): unknown {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data);
+  } catch (e) {
+    throw new SpecError(`spec is not valid JSON: ${(e as Error).message}`);
+  }
+}

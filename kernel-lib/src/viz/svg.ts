@@ -1,0 +1,44 @@
+/**
+ * Small helpers for the static SVG fallbacks (no DOM: strings built from d3-scale/d3-shape).
+ * Every piece of text goes through escapeXml: token and sample text is untrusted.
+ */
+import { scaleLinear, ScaleLinear } from 'd3-scale';
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function text(x: number, y: number, content: string, attrs = ''): string {
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${escapeXml(content)}</text>`;
+}
+
+export function svgDocument(width: number, height: number, body: string[]): string {
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    `font-family="sans-serif" font-size="11">` +
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>${body.join('')}</svg>`
+  );
+}
+
+/** Tick marks and labels of a linear axis, left (vertical) or bottom (horizontal). */
+export function axis(scale: ScaleLinear<number, number>, orient: 'left' | 'bottom', at: number, ticks = 5): string {
+  const parts: string[] = [];
+  const [r0, r1] = scale.range();
+  const format = scale.tickFormat(ticks);
+  if (orient === 'bottom') {
+    parts.push(`<line x1="${r0}" x2="${r1}" y1="${at}" y2="${at}" stroke="#888"/>`);
+    for (const t of scale.ticks(ticks)) {
+      const x = scale(t);
+      parts.push(`<line x1="${x}" x2="${x}" y1="${at}" y2="${at + 4}" stroke="#888"/>`, text(x, at + 15, format(t), 'text-anchor="middle" fill="#444"'));
+    }
+  } else {
+    parts.push(`<line x1="${at}" x2="${at}" y1="${r0}" y2="${r1}" stroke="#888"/>`);
+    for (const t of scale.ticks(ticks)) {
+      const y = scale(t);
+      parts.push(`<line x1="${at - 4}" x2="${at}" y1="${y}" y2="${y}" stroke="#888"/>`, text(at - 6, y + 4, format(t), 'text-anchor="end" fill="#444"'));
+    }
+  }
+  return parts.join('');
+}
+
+export { scaleLinear };

@@ -1,0 +1,74 @@
+/**
+ * The training view: what a run has done so far, as a spec (live plot in JupyterLab),
+ * an SVG picture (everywhere else) and one line of text.
+ */
+import { line } from 'd3-shape';
+import { bundleOf, MimeBundle } from './display';
+import { Series, TrainingSpec } from './spec';
+import { axis, scaleLinear, svgDocument, text } from './svg';
+
+export function emptySeries(): Series {
+  return { step: [], value: [] };
+}
+
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec)) return '?';
+  const s = Math.round(sec);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function last(s: Series): number | undefined {
+  return s.value.length ? s.value[s.value.length - 1] : undefined;
+}
+
+export function trainingText(spec: TrainingSpec): string {
+  const parts = [`${spec.title}: ${spec.status}, step ${spec.step}/${spec.totalSteps}`];
+  const tl = last(spec.trainLoss);
+  const vl = last(spec.valLoss);
+  if (tl !== undefined) parts.push(`train loss ${tl.toFixed(3)}`);
+  if (vl !== undefined) parts.push(`val loss ${vl.toFixed(3)}`);
+  if (spec.tokensPerSec !== null) parts.push(`${Math.round(spec.tokensPerSec)} tokens/s`);
+  parts.push(`elapsed ${formatDuration(spec.elapsedSec)}`);
+  if (spec.status === 'running' && spec.etaSec !== null) parts.push(`ETA ${formatDuration(spec.etaSec)}`);
+  const summary = parts.join(', ');
+  return spec.message ? `${summary}\n${spec.message}` : summary;
+}
+
+const COLORS = { train: '#1f77b4', val: '#ff7f0e' };
+
+/** Loss curves as a static SVG (what nbconvert and GitHub show). */
+export function trainingSvg(spec: TrainingSpec): string {
+  const W = 640;
+  const H = 300;
+  const m = { left: 52, right: 16, top: 34, bottom: 40 };
+  const points = [spec.trainLoss, spec.valLoss].flatMap(s => s.value.filter(v => v !== null && Number.isFinite(v)));
+  const x = scaleLinear().domain([0, Math.max(1, spec.totalSteps)]).range([m.left, W - m.right]);
+  const lo = points.length ? Math.min(...points) : 0;
+  const hi = points.length ? Math.max(...points) : 1;
+  const y = scaleLinear().domain([Math.max(0, lo - 0.1), hi + 0.1]).nice().range([H - m.bottom, m.top]);
+  const path = (s: Series) =>
+    line<number>()
+      .defined(i => s.value[i] !== null && Number.isFinite(s.value[i]))
+      .x(i => x(s.step[i]))
+      .y(i => y(s.value[i]))(s.step.map((_, i) => i)) ?? '';
+  const body = [
+    text(m.left, 18, trainingText(spec).split('\n')[0], 'font-size="12" fill="#222"'),
+    axis(x, 'bottom', H - m.bottom),
+    axis(y, 'left', m.left),
+    text((m.left + W - m.right) / 2, H - 6, 'step', 'text-anchor="middle" fill="#444"'),
+    text(14, (m.top + H - m.bottom) / 2, 'loss (nats/token)', `text-anchor="middle" fill="#444" transform="rotate(-90 14 ${(m.top + H - m.bottom) / 2})"`),
+    `<path d="${path(spec.trainLoss)}" fill="none" stroke="${COLORS.train}" stroke-width="1.5"/>`,
+    `<path d="${path(spec.valLoss)}" fill="none" stroke="${COLORS.val}" stroke-width="2"/>`,
+    `<rect x="${W - 150}" y="${m.top}" width="10" height="3" fill="${COLORS.train}"/>`,
+    text(W - 135, m.top + 5, 'train loss', 'fill="#222"'),
+    `<rect x="${W - 150}" y="${m.top + 14}" width="10" height="3" fill="${COLORS.val}"/>`,
+    text(W - 135, m.top + 19, 'validation loss', 'fill="#222"')
+  ];
+  return svgDocument(W, H, body);
+}
+
+export function trainingBundle(spec: TrainingSpec): MimeBundle {
+  return bundleOf(spec, trainingSvg(spec), trainingText(spec));
+}
