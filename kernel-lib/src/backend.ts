@@ -13,6 +13,10 @@ export type BackendChoice = BackendName | 'auto';
 
 const CHOICES: BackendChoice[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 
+// tfjs prints a banner recommending tfjs-node (which cannot install offline) and other hints
+// through its warn(); PROD only silences those messages.
+tf.env().set('PROD', true);
+
 /** What a WebGPU adapter says about itself (GPUAdapterInfo). */
 export interface AdapterInfo {
   vendor: string;

@@ -5,21 +5,15 @@ import { Params } from './params';
 /** A large negative number: exp() of it underflows to 0, with no inf - inf = NaN risks. */
 const MASKED = -1e9;
 
-const causalMasks = new Map<number, tf.Tensor2D>();
-
 /**
  * Additive causal mask (T, T): 0 where key <= query (allowed), MASKED where the key lies in
  * the future. Added to the scores before softmax, so a token never looks ahead.
  */
 export function causalMask(T: number): tf.Tensor2D {
-  let mask = causalMasks.get(T);
-  if (!mask || mask.isDisposed) {
-    const values = new Float32Array(T * T);
-    for (let q = 0; q < T; q++) for (let k = q + 1; k < T; k++) values[q * T + k] = MASKED;
-    mask = tf.keep(tf.tensor2d(values, [T, T]));
-    causalMasks.set(T, mask);
-  }
-  return mask;
+  return tf.tidy(() => {
+    const allowed = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // lower triangle incl. diagonal
+    return tf.sub(1, allowed).mul(MASKED) as tf.Tensor2D;
+  });
 }
 
 export interface AttentionResult {

@@ -230,6 +230,8 @@ export class Trainer {
       }
       show(true);
       while (this.step < this.config.steps && !this.stopRequested) {
+        // Let the event loop run: the kernel's interrupt and the live view's messages need it.
+        await new Promise(resolve => setImmediate(resolve));
         const log = await this.trainStep();
         if (!log) {
           h.status = this.status = 'error';
