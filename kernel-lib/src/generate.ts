@@ -108,3 +108,34 @@ export async function generate(model: GPT, prompt: number[], options: GenerateOp
   }
   return out;
 }
+
+export interface TextCodec {
+  encode(text: string): number[];
+  decode(ids: ArrayLike<number>): string;
+}
+
+/**
+ * Continue a text prompt and return prompt + continuation. With `stream: true` the text is
+ * also printed as it is chosen (a few times a second), so a notebook shows it appear.
+ */
+export async function generateText(model: GPT, tokenizer: TextCodec, prompt: string, options: GenerateOptions & { stream?: boolean }): Promise<string> {
+  let pending = options.stream ? prompt : '';
+  let flushed = Date.now();
+  const flush = () => {
+    if (pending) process.stdout.write(pending);
+    pending = '';
+    flushed = Date.now();
+  };
+  const onToken = (id: number) => {
+    options.onToken?.(id);
+    if (!options.stream) return;
+    pending += tokenizer.decode([id]);
+    if (Date.now() - flushed > 200) flush();
+  };
+  const out = await generate(model, tokenizer.encode(prompt), { ...options, onToken });
+  if (options.stream) {
+    pending += '\n';
+    flush();
+  }
+  return prompt + tokenizer.decode(out);
+}

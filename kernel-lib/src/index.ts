@@ -28,9 +28,9 @@ export { AdamW } from './train/adamw';
 export { learningRateAt } from './train/schedule';
 export { clipByGlobalNorm } from './train/clip';
 export { Trainer, trainGPT, defaultTrainConfig, checkTrainConfig } from './train/trainer';
-export type { TrainConfig, TrainData, StepLog } from './train/trainer';
+export type { TrainConfig, TrainData, StepLog, TrainSummary } from './train/trainer';
 
-export { generate, samplingDistribution, sampleFrom, checkSampling } from './generate';
+export { generate, generateText, samplingDistribution, sampleFrom, checkSampling } from './generate';
 export type { SamplingOptions, GenerateOptions } from './generate';
 
 export { showAttention, attentionSpec, attentionBundle, attentionSvg } from './viz/attention';

@@ -88,7 +88,8 @@ describe('Trainer', () => {
     const messages = recordDisplays();
     const model = new GPT(tinyConfig);
     const trainer = new Trainer(model, { train: stream(400), val: stream(100) }, { steps: 30, batchSize: 4, learningRate: 1e-2, evalEvery: 10, liveIntervalMs: 0, title: 'tiny' });
-    const h = await trainer.train();
+    await trainer.train();
+    const h = trainer.history;
     expect(h.status).toBe('done');
     expect(h.step).toBe(30);
     expect(h.valLoss.step).toEqual([0, 10, 20, 30]);
@@ -112,7 +113,8 @@ describe('Trainer', () => {
     // Interrupt as the kernel does, once a few steps are done.
     while (trainer.step < 3) await new Promise(r => setTimeout(r, 1));
     process.emit('SIGINT');
-    const h = await running;
+    await running;
+    const h = trainer.history;
     expect(h.status).toBe('interrupted');
     expect(h.step).toBeLessThan(40);
     expect(h.message).toMatch(/interrupted after step \d+ of 40/);
@@ -124,6 +126,7 @@ describe('Trainer', () => {
     const out = await generate(model, [1, 2], { maxNewTokens: 3 });
     expect(out).toHaveLength(3);
     const h2 = await trainer.train();
+    expect(h2).toMatchObject({ status: 'done', step: 40, totalSteps: 40 });
     expect(h2.status).toBe('done');
     expect(h2.step).toBe(40);
     trainer.dispose();
@@ -140,7 +143,8 @@ describe('Trainer', () => {
     poisoned[0] = NaN;
     wte.assign(tf.tensor(poisoned, wte.shape));
     const before = await model.params.get('transformer.h.0.mlp.c_fc.weight').data();
-    const h = await trainer.train();
+    await trainer.train();
+    const h = trainer.history;
     expect(h.status).toBe('error');
     expect(h.message).toMatch(/not finite/);
     expect(trainer.step).toBe(1);

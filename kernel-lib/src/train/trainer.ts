@@ -96,6 +96,18 @@ export interface TrainData {
   val: Int32Array;
 }
 
+/** What train() returns: the state at the end, small enough to print. */
+export interface TrainSummary {
+  status: TrainingStatus;
+  step: number;
+  totalSteps: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+  tokensPerSec: number | null;
+  elapsedSec: number;
+  message?: string;
+}
+
 export interface StepLog {
   step: number;
   loss: number;
@@ -197,8 +209,8 @@ export class Trainer {
     this.stopRequested = true;
   }
 
-  /** Train until `config.steps` steps are done (or stopped). */
-  async train(): Promise<TrainingSpec> {
+  /** Train until `config.steps` steps are done (or stopped). The full record is `history`. */
+  async train(): Promise<TrainSummary> {
     const device = await ensureDevice();
     const h = this.history;
     h.backend = device.backend === 'webgpu' && device.adapter ? `webgpu (${describeAdapter(device.adapter)})` : device.backend;
@@ -282,7 +294,23 @@ export class Trainer {
       h.etaSec = h.status === 'running' ? h.etaSec : 0;
       show(true);
     }
-    return h;
+    return this.summary();
+  }
+
+  summary(): TrainSummary {
+    const h = this.history;
+    const last = (values: number[]) => (values.length ? values[values.length - 1] : null);
+    const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
+    return {
+      status: h.status,
+      step: h.step,
+      totalSteps: h.totalSteps,
+      trainLoss: round(last(h.trainLoss.value), 4),
+      valLoss: round(last(h.valLoss.value), 4),
+      tokensPerSec: round(h.tokensPerSec, 0),
+      elapsedSec: Number(h.elapsedSec.toFixed(1)),
+      ...(h.message ? { message: h.message } : {})
+    };
   }
 
   dispose(): void {

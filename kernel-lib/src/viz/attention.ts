@@ -86,8 +86,6 @@ export function attentionBundle(spec: AttentionSpec): MimeBundle {
 }
 
 /** Show the attention of every layer and head for `sentence` (a notebook output). */
-export async function showAttention(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<AttentionSpec> {
-  const spec = await attentionSpec(model, tokenizer, sentence, options);
-  display(attentionBundle(spec));
-  return spec;
+export async function showAttention(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<void> {
+  display(attentionBundle(await attentionSpec(model, tokenizer, sentence, options)));
 }
