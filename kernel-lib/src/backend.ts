@@ -7,6 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { installWasmMatMul } from './kernels/wasmMatMul';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -119,6 +120,7 @@ function loadWasmBackend(): void {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(p: string): void };
   const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
   wasm.setWasmPaths(path.join(path.dirname(pkg), 'dist') + path.sep);
+  installWasmMatMul();
   wasmLoaded = true;
 }
 

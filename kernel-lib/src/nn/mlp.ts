@@ -4,7 +4,8 @@ import { Params } from './params';
 
 /** GELU, tanh approximation (as in GPT-2): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+  const cube = x.mul(x).mul(x); // x^3 (tf.pow is 5x slower on wasm)
+  const inner = x.add(cube.mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
   return x.mul(0.5).mul(inner.tanh().add(1));
 }
 
