@@ -1,0 +1,94 @@
+"""Interrupt a training cell in the real tslab kernel, the way the lab's stop button does.
+
+Starts the tslab kernel (from JUPYTER_PATH) in the notebooks folder, runs a long training cell,
+sends a kernel interrupt once a few live updates have arrived, then runs a cell that uses the
+model. Prints one JSON object with what was observed; test/kernel/interrupt.test.ts asserts on it.
+Run with Debian's python3 (jupyter_client).
+"""
+import json, os, sys, time
+from jupyter_client.manager import KernelManager
+
+MIME = "application/vnd.llm-lab.training.v1+json"
+root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
+
+SETUP = """
+import * as lab from '@llm-lab/kernel';
+await lab.useDevice('wasm');
+const text = 'the whale and the sea and the ship. '.repeat(200);
+const tok = lab.CharTokenizer.fromText(text);
+const ids = Int32Array.from(tok.encode(text));
+const model = new lab.GPT({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, seed: 1 });
+const trainer = new lab.Trainer(model, { train: ids, val: ids }, { steps: 100000, batchSize: 4, learningRate: 1e-2, evalEvery: 1000, liveIntervalMs: 100, title: 'interrupt me' }, tok);
+"""
+TRAIN = "await trainer.train();"
+AFTER = """
+const sample = await lab.generateText(model, tok, 'the ', { maxNewTokens: 20, seed: 1 });
+console.log(JSON.stringify({ step: trainer.step, status: trainer.status, sampleLength: sample.length }));
+"""
+
+
+def run(kc, code, on_msg=None, timeout=300):
+    msg_id = kc.execute(code)
+    outputs = []
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(1, deadline - time.time()))
+        if msg["parent_header"].get("msg_id") != msg_id and msg["msg_type"] != "update_display_data":
+            continue
+        outputs.append(msg)
+        if on_msg:
+            on_msg(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" and msg["parent_header"].get("msg_id") == msg_id:
+            break
+    while True:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]["status"], outputs
+
+
+def main():
+    km = KernelManager(kernel_name="tslab")
+    km.start_kernel(cwd=root)
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=120)
+    result = {}
+    try:
+        status, outs = run(kc, SETUP)
+        result["setup"] = status
+        updates = []
+        interrupted = {"sent": False}
+
+        def watch(msg):
+            if msg["msg_type"] in ("display_data", "update_display_data") and MIME in msg["content"]["data"]:
+                spec = json.loads(msg["content"]["data"][MIME])
+                updates.append({"type": msg["msg_type"], "step": spec["step"], "status": spec["status"]})
+                if spec["step"] >= 5 and not interrupted["sent"]:
+                    interrupted["sent"] = True
+                    km.interrupt_kernel()
+
+        status, outs = run(kc, TRAIN, watch)
+        result["train"] = status
+        # The loop stops at the next step boundary and sends its last update; collect it.
+        end = time.time() + 10
+        while time.time() < end:
+            try:
+                watch(kc.get_iopub_msg(timeout=1))
+            except Exception:
+                pass
+            if updates and updates[-1]["status"] != "running":
+                break
+        result["updates"] = updates[:3] + updates[-3:]
+        result["last"] = updates[-1] if updates else None
+        time.sleep(0.5)  # tslab refuses requests for 200 ms after an error
+        status, outs = run(kc, AFTER)
+        result["after"] = status
+        texts = [o["content"].get("text", "") for o in outs if o["msg_type"] == "stream"]
+        result["afterOutput"] = "".join(texts)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    print(json.dumps(result))
+
+
+main()
