@@ -7,6 +7,7 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 60_000 } },
       { test: { name: 'learning', include: ['test/learning/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },
       { test: { name: 'renderers', include: ['test/renderers/**/*.test.ts'], environment: 'jsdom', testTimeout: 60_000 } },
+      { test: { name: 'webgpu', include: ['test/webgpu/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },
       { test: { name: 'kernel', include: ['test/kernel/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },
       { test: { name: 'notebooks', include: ['test/notebooks/**/*.test.ts'], environment: 'node', testTimeout: 1_200_000 } },
       { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 1_200_000, hookTimeout: 600_000 } }
