@@ -1,13 +1,13 @@
 // Training throughput of the GPT on each backend, in one process (the host's speed drifts:
 // compare numbers from the same run). One step = forward + backward + clipping + AdamW.
 // usage: node bench/train-speed.mjs [backends=cpu,wasm,webgpu] [configs=tiny,notebook] [steps=10]
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
-const lab = require(process.env.LLM_LAB_KERNEL || '../kernel-lib/dist/index.js');
+import lab from '../kernel-lib/dist/index.js';
 
 export const CONFIGS = {
   // the reference config of the benchmark issue (a char vocabulary of 65, like tiny Shakespeare)
   tiny: { vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 64, batchSize: 16 },
+  // the benchmark issue's second config (a BPE vocabulary of ~1k)
+  small: { vocabSize: 1024, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, batchSize: 16 },
   // notebooks/01-your-first-gpt.ipynb
   notebook: { vocabSize: 89, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 96, batchSize: 16 }
 };
