@@ -57,17 +57,22 @@ export function attentionText(spec: AttentionSpec): string {
 /** The selected layer and head as a static heatmap (darker = more attention). */
 export function attentionSvg(spec: AttentionSpec): string {
   const n = spec.tokens.length;
-  const cell = Math.max(6, Math.min(22, Math.floor(480 / n)));
-  const left = 70;
-  const top = 80;
+  const cell = Math.max(10, Math.min(24, Math.floor(640 / n)));
+  const font = Math.min(12, cell - 1);
+  const left = 60;
+  const top = 70;
   const W = left + n * cell + 20;
   const H = top + n * cell + 20;
   const grid = spec.weights[spec.layer][spec.head];
-  const body = [text(8, 16, `${spec.title} - layer ${spec.layer}, head ${spec.head}`, 'font-size="12" fill="#222"')];
+  const label = `fill="#222" font-family="monospace" font-size="${font}"`;
+  const body = [
+    text(8, 16, `${spec.title} - layer ${spec.layer}, head ${spec.head}`, 'font-size="12" fill="#222"'),
+    text(8, 32, 'rows: query token, columns: key token; darker = more attention; grey = future (masked)', 'font-size="11" fill="#555"')
+  ];
   for (let q = 0; q < n; q++) {
-    body.push(text(left - 4, top + q * cell + cell * 0.7, spec.tokens[q], 'text-anchor="end" fill="#222"'));
-    const kx = left + q * cell + cell * 0.7;
-    body.push(text(kx, top - 4, spec.tokens[q], `text-anchor="start" fill="#222" transform="rotate(-60 ${kx.toFixed(1)} ${top - 4})"`));
+    body.push(text(left - 4, top + q * cell + cell * 0.75, spec.tokens[q], `text-anchor="end" ${label}`));
+    const kx = left + q * cell + cell * 0.75;
+    body.push(text(kx, top - 4, spec.tokens[q], `text-anchor="start" ${label} transform="rotate(-90 ${kx.toFixed(1)} ${top - 4})"`));
     for (let k = 0; k < n; k++) {
       const w = grid[q][k] ?? 0;
       const masked = spec.causal && k > q;
