@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm test`: the same setup as `npm start` plus what the tests need, then every suite.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+bash scripts/setup.sh --test
+# Without a GPU the WebGPU suite runs on the software Vulkan adapter fetched by setup.
+if ! nvidia-smi -L >/dev/null 2>&1 && [ -z "${LLM_LAB_NO_LAVAPIPE:-}" ]; then
+  # shellcheck disable=SC1091
+  source .local/mesa25/env.sh
+fi
+export JUPYTER_PATH=$repo/.local/jupyter/share/jupyter
+npx vitest run "$@"

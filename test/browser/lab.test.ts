@@ -1,0 +1,86 @@
+/**
+ * End to end, as a learner meets it: the JupyterLab host with our prebuilt extension, the real
+ * tslab kernel, Chromium. Open notebook 01, run every cell (smoke profile), and check the live
+ * training plot and the attention heatmap render. Screenshots go to test-results/.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { command, copyNotebooks, Lab, openBrowser, openNotebook, results, startLab } from './lab';
+
+let lab: Lab;
+let browser: Browser;
+let page: Page;
+let problems: string[];
+
+beforeAll(async () => {
+  fs.mkdirSync(results, { recursive: true });
+  lab = await startLab(copyNotebooks('browser'), { LLM_LAB_PROFILE: 'smoke' });
+  ({ browser, page, problems } = await openBrowser());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await lab?.stop();
+  if (lab?.root) fs.rmSync(lab.root, { recursive: true, force: true });
+});
+
+const shot = (name: string) => page.screenshot({ path: path.join(results, name) });
+
+describe('notebook 01 in JupyterLab', () => {
+  it('opens with the course panel and the prebuilt extension loaded', async () => {
+    await openNotebook(page, lab, '01-your-first-gpt.ipynb');
+    // The committed outputs render through our extension before anything runs.
+    await page.waitForSelector('.llm-lab-training .js-plotly-plot', { timeout: 60_000 });
+    await page.waitForSelector('#llm-lab-course', { state: 'attached', timeout: 30_000 });
+    expect(await page.textContent('#llm-lab-course')).toContain('01');
+    await shot('lab-opened.png');
+  });
+
+  it('runs every cell: live training plot while training, then the attention heatmap', async () => {
+    await command(page, 'notebook:clear-all-cell-outputs');
+    expect(await page.locator('.llm-lab-training').count()).toBe(0);
+    await command(page, 'notebook:run-all-cells');
+
+    // While the training cell runs, the view shows status "running"; it ends "done".
+    await page.waitForSelector('.llm-lab-training .js-plotly-plot', { timeout: 300_000 });
+    const sawRunning = await page
+      .waitForFunction(() => document.querySelector('.llm-lab-training')?.textContent?.includes('running'), null, { timeout: 60_000 })
+      .then(() => true, () => false);
+    await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
+    await shot('training-live.png');
+    await page.waitForFunction(() => document.querySelector('.llm-lab-training')?.textContent?.includes('done'), null, { timeout: 300_000 });
+    expect(sawRunning).toBe(true);
+    const traces = await page.evaluate(() => (document.querySelector('.llm-lab-training .js-plotly-plot') as unknown as { data: unknown[] }).data.length);
+    expect(traces).toBeGreaterThanOrEqual(4);
+
+    await page.waitForSelector('.llm-lab-attention rect.llm-lab-attention-cell', { timeout: 300_000 });
+    await page.waitForFunction(() => {
+      const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { sessionContext: { session: { kernel: { status: string } } } } } } }).jupyterapp;
+      return app.shell.currentWidget.sessionContext.session.kernel.status === 'idle';
+    }, null, { timeout: 300_000 });
+    const cells = await page.locator('.llm-lab-attention rect.llm-lab-attention-cell').count();
+    expect(cells).toBe(52 * 52); // "Call me Ishmael. Some years ago, never mind how long": 52 characters
+    await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
+    await shot('training-done.png');
+    await page.locator('.llm-lab-attention').first().scrollIntoViewIfNeeded();
+    await page.locator('rect.llm-lab-attention-cell').nth(52 * 20 + 10).hover();
+    await shot('attention.png');
+
+    expect(await page.locator('.llm-lab-error').count()).toBe(0);
+    const stderr = await page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').allTextContents();
+    expect(stderr, stderr.join('\n')).toEqual([]);
+    expect(problems.filter(p => !/404|api\/(me|events)|Failed to load resource/.test(p)), problems.join('\n')).toEqual([]);
+  });
+
+  it('reads well in the dark theme', async () => {
+    await command(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', null, { timeout: 30_000 });
+    await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
+    await shot('training-dark.png');
+    await page.locator('.llm-lab-attention').first().scrollIntoViewIfNeeded();
+    await shot('attention-dark.png');
+    expect(await page.locator('.llm-lab-error').count()).toBe(0);
+  });
+});

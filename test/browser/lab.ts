@@ -1,0 +1,116 @@
+/**
+ * Drive the real lab: start the JupyterLab host (scripts/lab-server.sh, what `npm start` runs)
+ * on a copy of the notebooks, and Debian's Chromium through playwright-core.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { Browser, chromium, Page } from 'playwright-core';
+
+export const repo = path.resolve(__dirname, '../..');
+export const results = path.join(repo, 'test-results');
+
+export interface Lab {
+  url: (p: string) => string;
+  root: string;
+  stop: () => Promise<void>;
+  log: () => string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start the lab server on `root` (a folder inside the repo: notebooks import from node_modules). */
+export async function startLab(root: string, env: Record<string, string> = {}): Promise<Lab> {
+  const port = await freePort();
+  const token = Math.random().toString(36).slice(2);
+  let output = '';
+  const server: ChildProcess = spawn('bash', [path.join(repo, 'scripts/lab-server.sh'), root, String(port), token], {
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  server.stdout!.on('data', d => (output += d));
+  server.stderr!.on('data', d => (output += d));
+  const url = (p: string) => `http://127.0.0.1:${port}${p}${p.includes('?') ? '&' : '?'}token=${token}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (server.exitCode !== null) throw new Error(`lab server exited (${server.exitCode}):\n${output}`);
+    try {
+      const r = await fetch(url('/api/status'));
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`lab server did not start within 60 s:\n${output}`);
+    await new Promise(r => setTimeout(r, 300));
+  }
+  return {
+    url,
+    root,
+    log: () => output,
+    stop: async () => {
+      try {
+        process.kill(-server.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await new Promise(r => setTimeout(r, 500));
+    }
+  };
+}
+
+/** A fresh folder inside the repo holding copies of the notebooks. */
+export function copyNotebooks(name: string): string {
+  const dir = path.join(repo, '.local/runs', `${name}-${Date.now()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(path.join(repo, 'notebooks'))) {
+    if (f.endsWith('.ipynb')) fs.copyFileSync(path.join(repo, 'notebooks', f), path.join(dir, f));
+  }
+  return dir;
+}
+
+export async function openBrowser(): Promise<{ browser: Browser; page: Page; problems: string[] }> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const problems: string[] = [];
+  page.on('pageerror', e => problems.push(`[pageerror] ${e.message}`));
+  page.on('console', m => {
+    if (m.type() === 'error') problems.push(`[console.error] ${m.text()}`);
+  });
+  return { browser, page, problems };
+}
+
+/** Open a notebook in the lab and wait until its kernel is ready. */
+export async function openNotebook(page: Page, lab: Lab, name: string): Promise<void> {
+  await page.goto(lab.url(`/lab/tree/${name}`), { waitUntil: 'load' });
+  await page.waitForFunction(() => (window as unknown as { __labReady?: boolean }).__labReady === true, null, { timeout: 120_000 });
+  await page.waitForSelector('.jp-NotebookPanel .jp-Cell', { timeout: 60_000 });
+  await page.evaluate(async () => {
+    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: { sessionContext: { ready: Promise<void> } } } } }).jupyterapp;
+    await app.shell.currentWidget.sessionContext.ready;
+  });
+}
+
+export async function command(page: Page, id: string, args: object = {}): Promise<void> {
+  await page.evaluate(
+    async ({ id, args }) => {
+      const app = (window as unknown as { jupyterapp: { commands: { execute(id: string, args: object): Promise<unknown> } } }).jupyterapp;
+      await app.commands.execute(id, args);
+    },
+    { id, args }
+  );
+}
