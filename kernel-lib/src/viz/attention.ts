@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GPT } from '../models/gpt';
 import { bundleOf, display, MimeBundle } from './display';
 import { AttentionSpec } from './spec';
-import { escapeXml, svgDocument, text } from './svg';
+import { svgDocument, text } from './svg';
 
 /** Anything that turns text into ids and ids back into labels. */
 export interface TokenLabeler {
@@ -78,8 +78,7 @@ export function attentionSvg(spec: AttentionSpec): string {
       const masked = spec.causal && k > q;
       const fill = masked ? '#eeeeee' : `rgb(${Math.round(255 - 222 * w)},${Math.round(255 - 180 * w)},${Math.round(255 - 75 * w)})`;
       body.push(
-        `<rect x="${left + k * cell}" y="${top + q * cell}" width="${cell - 1}" height="${cell - 1}" fill="${fill}">` +
-          `<title>${escapeXml(`${spec.tokens[q]} -> ${spec.tokens[k]}: ${w.toFixed(3)}`)}</title></rect>`
+        `<rect x="${left + k * cell}" y="${top + q * cell}" width="${cell - 1}" height="${cell - 1}" fill="${fill}"/>`
       );
     }
   }

@@ -85,9 +85,15 @@ export function display(bundle: MimeBundle): void {
   currentSink()({ data: bundle, metadata: {}, transient: {} }, false);
 }
 
-/** JSON has no NaN or Infinity: write them as null (the renderer leaves a gap). */
+/**
+ * The spec as JSON. JSON has no NaN or Infinity: they become null (the renderer leaves a gap).
+ * Fractions keep 5 significant digits: plenty for a plot, and notebooks stay small.
+ */
 export function specJson(spec: Spec): string {
-  return JSON.stringify(spec, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+  return JSON.stringify(spec, (_k, v) => {
+    if (typeof v !== 'number' || Number.isInteger(v)) return v;
+    return Number.isFinite(v) ? Number(v.toPrecision(5)) : null;
+  });
 }
 
 /** The full bundle of a spec: the spec itself, an SVG picture of it, and a line of text. */
