@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // One project per kind of suite (DESIGN.md "Tests"); `npm test` runs them all.
 export default defineConfig({
   test: {
+    // One file at a time: the learning, kernel and browser suites each want the CPU to themselves.
+    fileParallelism: false,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 60_000 } },
       { test: { name: 'learning', include: ['test/learning/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },

@@ -27,7 +27,8 @@ class LLMLabApp(LabServerApp):
     load_other_extensions = False
     app_name = "LLM Lab"
     app_version = VERSION
-    app_settings_dir = os.path.join(BUILD, "application_settings")
+    # overrides.json: this lab's defaults (no "Jupyter news" prompt: the lab works offline)
+    app_settings_dir = os.path.join(HERE, "settings")
     schemas_dir = os.path.join(BUILD, "schemas")
     static_dir = BUILD
     templates_dir = os.path.join(HERE, "templates")
