@@ -41,17 +41,24 @@ describe('notebook 01 in JupyterLab', () => {
   it('runs every cell: live training plot while training, then the attention heatmap', async () => {
     await command(page, 'notebook:clear-all-cell-outputs');
     expect(await page.locator('.llm-lab-training').count()).toBe(0);
+    // Record every status the live view shows, and the step it was drawn at.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __statuses: string[] }).__statuses = seen;
+      new MutationObserver(() => {
+        const badge = document.querySelector('.llm-lab-training .llm-lab-status');
+        const plot = document.querySelector('.llm-lab-training .js-plotly-plot');
+        const text = `${badge?.textContent}${plot ? '+plot' : ''}`;
+        if (badge && seen[seen.length - 1] !== text) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
     await command(page, 'notebook:run-all-cells');
 
-    // While the training cell runs, the view shows status "running"; it ends "done".
-    await page.waitForSelector('.llm-lab-training .js-plotly-plot', { timeout: 300_000 });
-    const sawRunning = await page
-      .waitForFunction(() => document.querySelector('.llm-lab-training')?.textContent?.includes('running'), null, { timeout: 60_000 })
-      .then(() => true, () => false);
-    await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
-    await shot('training-live.png');
-    await page.waitForFunction(() => document.querySelector('.llm-lab-training')?.textContent?.includes('done'), null, { timeout: 300_000 });
-    expect(sawRunning).toBe(true);
+    // While the training cell runs, the plot is drawn and says "running"; it ends "done".
+    await page.waitForFunction(() => document.querySelector('.llm-lab-training .llm-lab-status')?.textContent === 'done', null, { timeout: 300_000 });
+    const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+    expect(statuses, statuses.join(' ')).toContain('running+plot');
+    expect(statuses.at(-1)).toBe('done+plot');
     const traces = await page.evaluate(() => (document.querySelector('.llm-lab-training .js-plotly-plot') as unknown as { data: unknown[] }).data.length);
     expect(traces).toBeGreaterThanOrEqual(4);
 
@@ -63,7 +70,7 @@ describe('notebook 01 in JupyterLab', () => {
     const cells = await page.locator('.llm-lab-attention rect.llm-lab-attention-cell').count();
     expect(cells).toBe(52 * 52); // "Call me Ishmael. Some years ago, never mind how long": 52 characters
     await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
-    await shot('training-done.png');
+    await shot('training.png');
     await page.locator('.llm-lab-attention').first().scrollIntoViewIfNeeded();
     await page.locator('rect.llm-lab-attention-cell').nth(52 * 20 + 10).hover();
     await shot('attention.png');

@@ -89,7 +89,7 @@ export async function openBrowser(): Promise<{ browser: Browser; page: Page; pro
   const problems: string[] = [];
   page.on('pageerror', e => problems.push(`[pageerror] ${e.message}`));
   page.on('console', m => {
-    if (m.type() === 'error') problems.push(`[console.error] ${m.text()}`);
+    if (m.type() === 'error') problems.push(`[console.error] ${m.text()} (at ${m.location().url.split('/').pop()}:${m.location().lineNumber})`);
   });
   return { browser, page, problems };
 }

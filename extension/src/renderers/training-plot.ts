@@ -34,13 +34,16 @@ function line(series: Series, name: string, axes: string, color: string, extra: 
 }
 
 export function trainingTraces(spec: TrainingSpec, theme: ThemeColors): PlotData[] {
-  return [
+  const traces: PlotData[] = [
     line(spec.trainLoss, TRACE_NAMES.trainLoss, '', theme.brand, { line: { color: theme.brand, width: 1.5 } }),
     // Validation runs every few steps: markers show where the points are.
     line(spec.valLoss, TRACE_NAMES.valLoss, '', theme.warn, { mode: 'lines+markers', marker: { size: 5, color: theme.warn } }),
     line(spec.learningRate, TRACE_NAMES.learningRate, '2', theme.accent, { showlegend: false }),
     line(spec.throughput, TRACE_NAMES.throughput, '3', theme.fontMuted, { showlegend: false })
   ];
+  // An empty trace on the small subplots makes plotly draw NaN paths; they have no legend entry
+  // to keep, so leave them out until their first point.
+  return traces.filter(t => t.showlegend !== false || (t.x as number[]).length > 0);
 }
 
 /** The last step any series reached (a run may go past its planned total, e.g. when resumed). */
@@ -60,6 +63,8 @@ export function trainingLayout(spec: TrainingSpec, theme: ThemeColors): PlotLayo
     automargin: true,
     ...extra
   });
+  // Plotly cannot autorange an axis with no points yet (it draws NaN paths): fix a range until data arrives.
+  const valueRange = (...series: Series[]): PlotLayout => (series.some(s => s.step.length > 0) ? {} : { range: [0, 1], autorange: false });
   const stepAxis = (domain: [number, number], anchor: string): PlotLayout =>
     axis('step', { domain, anchor, ...(end > 0 ? { range: [0, end], autorange: false } : { autorange: true }) });
   return {
@@ -77,11 +82,11 @@ export function trainingLayout(spec: TrainingSpec, theme: ThemeColors): PlotLayo
     // Live updates keep what the user zoomed or hid.
     uirevision: 'llm-lab-training',
     xaxis: stepAxis([0, 1], 'y'),
-    yaxis: axis('loss (nats/token)', { domain: [0.44, 1], anchor: 'x' }),
+    yaxis: axis('loss (nats/token)', { domain: [0.44, 1], anchor: 'x', ...valueRange(spec.trainLoss, spec.valLoss) }),
     xaxis2: stepAxis([0, 0.44], 'y2'),
-    yaxis2: axis(TRACE_NAMES.learningRate, { domain: [0, 0.26], anchor: 'x2', exponentformat: 'e', rangemode: 'tozero' }),
+    yaxis2: axis(TRACE_NAMES.learningRate, { domain: [0, 0.26], anchor: 'x2', exponentformat: 'e', rangemode: 'tozero', ...valueRange(spec.learningRate) }),
     xaxis3: stepAxis([0.56, 1], 'y3'),
-    yaxis3: axis(TRACE_NAMES.throughput, { domain: [0, 0.26], anchor: 'x3', rangemode: 'tozero' })
+    yaxis3: axis(TRACE_NAMES.throughput, { domain: [0, 0.26], anchor: 'x3', rangemode: 'tozero', ...valueRange(spec.throughput) })
   };
 }
 

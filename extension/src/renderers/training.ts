@@ -69,10 +69,31 @@ class TrainingView {
     await this.drawPlot();
   }
 
-  /** Plotly measures its container: draw only once the view is in the document. */
+  /**
+   * Plotly measures its container: draw only once the view is in the document and laid out.
+   * A notebook skips the layout of cells far off screen (CSS content-visibility): there the
+   * container is 0 px wide and plotly would compute NaN positions, so wait until it has a width.
+   */
   async drawPlot(): Promise<void> {
     if (!this.figure || !this.plot.isConnected) return;
+    if (this.plot.clientWidth === 0 && typeof ResizeObserver !== 'undefined') {
+      this.drawWhenSized();
+      return;
+    }
     await this.plotly.react(this.plot, this.figure.data, this.figure.layout, PLOT_CONFIG);
+  }
+
+  private sizeObserver: ResizeObserver | null = null;
+
+  private drawWhenSized(): void {
+    if (this.sizeObserver) return;
+    this.sizeObserver = new ResizeObserver(() => {
+      if (this.plot.clientWidth === 0) return;
+      this.sizeObserver?.disconnect();
+      this.sizeObserver = null;
+      void this.drawPlot();
+    });
+    this.sizeObserver.observe(this.plot);
   }
 
   resize(): void {
@@ -83,6 +104,7 @@ class TrainingView {
   }
 
   dispose(): void {
+    this.sizeObserver?.disconnect();
     this.plotly.purge(this.plot);
   }
 
