@@ -13,8 +13,8 @@ export JUPYTER_PATH=$repo/.local/jupyter/share/jupyter
 export JUPYTER_RUNTIME_DIR=$repo/.local/runtime
 export JUPYTER_CONFIG_DIR=$repo/.local/config
 export JUPYTER_DATA_DIR=$repo/.local/jupyter/share/jupyter
-export LLM_LAB_SETTINGS_DIR=$repo/.local/lab/settings
-export LLM_LAB_WORKSPACES_DIR=$repo/.local/lab/workspaces
+export LLM_LAB_SETTINGS_DIR=${LLM_LAB_SETTINGS_DIR:-$repo/.local/lab/settings}
+export LLM_LAB_WORKSPACES_DIR=${LLM_LAB_WORKSPACES_DIR:-$repo/.local/lab/workspaces}
 export JUPYTER_NO_CONFIG=1
 mkdir -p "$JUPYTER_RUNTIME_DIR" "$JUPYTER_CONFIG_DIR" "$LLM_LAB_SETTINGS_DIR" "$LLM_LAB_WORKSPACES_DIR"
 cd "$repo/scripts/lab-host"

@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await lab?.stop();
-  if (lab?.root) fs.rmSync(lab.root, { recursive: true, force: true });
+  if (lab?.root) for (const dir of [lab.root, `${lab.root}-lab`]) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 const shot = (name: string) => page.screenshot({ path: path.join(results, name) });
@@ -31,11 +31,17 @@ const shot = (name: string) => page.screenshot({ path: path.join(results, name) 
 describe('notebook 01 in JupyterLab', () => {
   it('opens with the course panel and the prebuilt extension loaded', async () => {
     await openNotebook(page, lab, '01-your-first-gpt.ipynb');
-    // The committed outputs render through our extension before anything runs.
-    await page.waitForSelector('.llm-lab-training .js-plotly-plot', { timeout: 60_000 });
     await page.waitForSelector('#llm-lab-course', { state: 'attached', timeout: 30_000 });
     expect(await page.textContent('#llm-lab-course')).toContain('01');
     await shot('lab-opened.png');
+    // The outputs committed from the class run render through our extension before anything runs.
+    const training = page.locator('.llm-lab-training').first();
+    await training.scrollIntoViewIfNeeded();
+    await page.waitForSelector('.llm-lab-training .js-plotly-plot', { timeout: 60_000 });
+    expect(await training.locator('.llm-lab-status').textContent()).toBe('done');
+    expect(await training.textContent()).toContain('step 1600 / 1600');
+    await page.waitForTimeout(500);
+    await shot('committed-training.png');
   });
 
   it('runs every cell: live training plot while training, then the attention heatmap', async () => {

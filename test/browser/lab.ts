@@ -34,8 +34,10 @@ export async function startLab(root: string, env: Record<string, string> = {}): 
   const port = await freePort();
   const token = Math.random().toString(36).slice(2);
   let output = '';
+  // Settings (theme, ...) and workspaces of this run only, next to its notebooks.
+  const state = { LLM_LAB_SETTINGS_DIR: `${root}-lab/settings`, LLM_LAB_WORKSPACES_DIR: `${root}-lab/workspaces` };
   const server: ChildProcess = spawn('bash', [path.join(repo, 'scripts/lab-server.sh'), root, String(port), token], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...state, ...env },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe']
   });
