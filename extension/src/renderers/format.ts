@@ -1,13 +1,7 @@
 /** How numbers read in the views' text (headers, readouts). */
 
-/** 42s, 3m05s, 1h02m: short enough for a status line. */
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '?';
-  const s = Math.round(sec);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
+// Elapsed times and ETAs read the same in the kernel's text views and here.
+export { formatDuration } from '@llm-lab/kernel/dist/viz/format';
 
 /** 12,345 (whole numbers with thousands separators, whatever the browser's locale). */
 export function formatCount(n: number): string {

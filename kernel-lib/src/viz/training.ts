@@ -5,18 +5,11 @@
 import { line } from 'd3-shape';
 import { bundleOf, MimeBundle } from './display';
 import { Series, TrainingSpec } from './spec';
+import { formatDuration } from './format';
 import { axis, scaleLinear, svgDocument, text } from './svg';
 
 export function emptySeries(): Series {
   return { step: [], value: [] };
-}
-
-export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec)) return '?';
-  const s = Math.round(sec);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function last(s: Series): number | undefined {
