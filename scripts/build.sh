@@ -22,7 +22,7 @@ build() {
   say "built $name in $((SECONDS - t0)) s"
 }
 
-build kernel-lib kernel-lib/dist/index.js "npx tsc -p kernel-lib" kernel-lib/src kernel-lib/package.json kernel-lib/tsconfig.json
+build kernel-lib kernel-lib/dist/index.js "npm run build -w kernel-lib" kernel-lib/src kernel-lib/assembly kernel-lib/package.json kernel-lib/tsconfig.json
 build extension extension/labext/@llm-lab/jupyterlab/package.json "npm run build -w extension" \
   extension/src extension/package.json extension/webpack.config.js style scripts/build-labextension.mjs kernel-lib/src/viz/spec.ts kernel-lib/src/viz/format.ts
 build lab-host scripts/lab-host/build/bundle.js "npm run build -w scripts/lab-host" \

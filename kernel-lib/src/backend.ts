@@ -7,6 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { fused, installFusedKernels } from './kernels/fused';
 import { installWasmMatMul } from './kernels/wasmMatMul';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -131,12 +132,15 @@ async function activate(name: BackendName): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`the ${name} backend failed to initialize`);
   await tf.ready();
-  if (name === 'wasm') wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  if (name === 'wasm') {
+    wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    if (wasmSimd) installFusedKernels(); // they are SIMD code
+  }
 }
 
 let wasmSimd = false;
 function wasmDetail(): string {
-  return `wasm (WebAssembly${wasmSimd ? ' SIMD' : ', no SIMD'}, 1 thread in Node)`;
+  return `wasm (WebAssembly${wasmSimd ? ' SIMD' : ', no SIMD'}, 1 thread in Node${fused.active ? ', fused kernels' : ''})`;
 }
 
 function finish(device: Omit<Device, 'line'>, quiet: boolean): Device {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedAttention, fusedAttentionApplies } from '../kernels/fused';
 import { Linear } from './linear';
 import { Params } from './params';
 
@@ -55,6 +56,11 @@ export class CausalSelfAttention {
   forward(x: tf.Tensor): AttentionResult {
     const T = x.shape[1]!;
     const qkv = this.cAttn.forward(x); // (B, T, 3C)
+    if (fusedAttentionApplies(this.dModel, this.nHead)) {
+      // the same computation as below in one kernel (kernels/fused.ts)
+      const { y, weights } = fusedAttention(qkv as tf.Tensor3D, this.nHead);
+      return { output: this.cProj.forward(y), weights };
+    }
     const [q, k, v] = tf.split(qkv, 3, -1).map(t => splitHeads(t, this.nHead)); // 3 x (B, nh, T, hs)
     const { output, weights } = scaledDotProductAttention(q, k, v, causalMask(T));
     return { output: this.cProj.forward(mergeHeads(output)), weights }; // (B, T, C), (B, nh, T, T)

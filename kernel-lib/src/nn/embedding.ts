@@ -2,24 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Params } from './params';
 
 /**
- * Rows of `table` for each id: (N,) int32 ids -> (N, D).
- * Forward is a gather. Its gradient adds each upstream row into the row of its id; tfjs
- * does that with UnsortedSegmentSum, which the wasm backend lacks, so we write it as
- * oneHot(ids)^T @ dy: the same sum, as one matmul that every backend has.
+ * Rows of `table` for each id: (N,) int32 ids -> (N, D). Forward is a gather; its gradient adds
+ * each upstream row into the row of its id (UnsortedSegmentSum; kernels/fused.ts supplies it
+ * for the wasm backend, which lacks it).
  */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [t, i, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    save([i]);
-    return {
-      value: tf.gather(t, i as tf.Tensor1D),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const oneHot = tf.oneHot(saved[0] as tf.Tensor1D, t.shape[0]).toFloat(); // (N, V)
-        return [tf.matMul(oneHot, dy as tf.Tensor2D, true, false), tf.zerosLike(saved[0])];
-      }
-    };
-  });
-  return lookup(table, ids) as tf.Tensor2D;
+  return tf.gather(table, ids);
 }
 
 /** A learned vector per token id (or per position). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fused, fusedAdamW } from '../kernels/fused';
 
 export interface AdamWConfig {
   beta1: number;
@@ -37,6 +38,15 @@ export class AdamW {
         if (!g) continue; // frozen or unused parameter
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
+        if (fused.active) {
+          // the same update in one kernel (kernels/fused.ts)
+          const wd = p.rank >= 2 ? weightDecay : 0;
+          const [p2, m2, v2] = fusedAdamW(p, g, m, v, { lr, beta1, beta2, c1, c2, eps, weightDecay: wd });
+          p.assign(p2);
+          m.assign(m2);
+          v.assign(v2);
+          continue;
+        }
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
         let update = m.div(c1).div(v.div(c2).sqrt().add(eps));

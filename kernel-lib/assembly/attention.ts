@@ -1,0 +1,102 @@
+// Causal multi-head self-attention in one pass, forward and backward.
+//
+// The readable version is kernel-lib/src/nn/attention.ts: split q, k, v into heads, scores = q k^T,
+// scale, mask, softmax, weights v, merge heads: about a dozen tensor operations, each a pass over
+// memory, and batched matrix products of (T x hs) blocks that the generic kernels do slowly.
+// Here each query row is done start to finish while its data sits in the CPU cache.
+//
+// Layouts (row-major float32, addresses in bytes):
+//   qkv   (B, T, 3C)   the c_attn output: q in channels [0, C), k in [C, 2C), v in [2C, 3C);
+//                      head h owns channels [h hs, (h + 1) hs) of each, hs = C / nh
+//   y     (B, T, C)    the heads' outputs side by side (already "merged")
+//   probs (B, nh, T, T) the attention weights; row i is zero after column i (the causal mask)
+import { axpy, dot, exp4, exp1 } from './math';
+
+export function attentionForward(qkv: usize, y: usize, probs: usize, B: i32, T: i32, C: i32, nh: i32, scale: f32): void {
+  const hs = C / nh;
+  const row = <usize>(3 * C) << 2; // bytes from one token's qkv to the next
+  for (let b = 0; b < B; b++) {
+    const base = qkv + <usize>(b * T) * row;
+    for (let h = 0; h < nh; h++) {
+      const qOff = <usize>(h * hs) << 2;
+      const kOff = <usize>(C + h * hs) << 2;
+      const vOff = <usize>(2 * C + h * hs) << 2;
+      for (let i = 0; i < T; i++) {
+        const q = base + <usize>i * row + qOff;
+        const p = probs + (<usize>((b * nh + h) * T + i) * <usize>T << 2);
+        // scores of keys 0..i, and their max (subtracted before exp so that exp never overflows)
+        let max: f32 = -Infinity;
+        for (let j = 0; j <= i; j++) {
+          const s = dot(q, base + <usize>j * row + kOff, hs) * scale;
+          store<f32>(p + (<usize>j << 2), s);
+          if (s > max) max = s;
+        }
+        // softmax over keys 0..i; the future keys get weight 0
+        const n = i + 1;
+        const m = f32x4.splat(max);
+        let sum4 = f32x4.splat(0);
+        let j = 0;
+        for (; j + 4 <= n; j += 4) {
+          const e = exp4(f32x4.sub(v128.load(p + (<usize>j << 2)), m));
+          v128.store(p + (<usize>j << 2), e);
+          sum4 = f32x4.add(sum4, e);
+        }
+        let sum = f32x4.extract_lane(sum4, 0) + f32x4.extract_lane(sum4, 1) + f32x4.extract_lane(sum4, 2) + f32x4.extract_lane(sum4, 3);
+        for (; j < n; j++) {
+          const e = exp1(load<f32>(p + (<usize>j << 2)) - max);
+          store<f32>(p + (<usize>j << 2), e);
+          sum += e;
+        }
+        const inv: f32 = 1.0 / sum;
+        for (j = 0; j < n; j++) store<f32>(p + (<usize>j << 2), load<f32>(p + (<usize>j << 2)) * inv);
+        for (; j < T; j++) store<f32>(p + (<usize>j << 2), 0);
+        // y_i = sum_j p_ij v_j
+        const out = y + (<usize>((b * T + i) * C + h * hs) << 2);
+        memory.fill(out, 0, <usize>hs << 2);
+        for (j = 0; j < n; j++) axpy(out, load<f32>(p + (<usize>j << 2)), base + <usize>j * row + vOff, hs);
+      }
+    }
+  }
+}
+
+// Backward, for one query row i of one head (P = probs row, S = scaled scores, dy = grad of y_i):
+//   dP_j   = dy . v_j                      (y_i = sum_j P_j v_j)
+//   dS_j   = P_j (dP_j - sum_k P_k dP_k)   (the softmax Jacobian)
+//   dq_i  += scale sum_j dS_j k_j;  dk_j += scale dS_j q_i;  dv_j += P_j dy
+// `scratch` holds one row of T floats.
+export function attentionBackward(
+  qkv: usize, probs: usize, dy: usize, dqkv: usize, scratch: usize, B: i32, T: i32, C: i32, nh: i32, scale: f32
+): void {
+  const hs = C / nh;
+  const row = <usize>(3 * C) << 2;
+  memory.fill(dqkv, 0, <usize>(B * T) * row);
+  for (let b = 0; b < B; b++) {
+    const base = qkv + <usize>(b * T) * row;
+    const dbase = dqkv + <usize>(b * T) * row;
+    for (let h = 0; h < nh; h++) {
+      const qOff = <usize>(h * hs) << 2;
+      const kOff = <usize>(C + h * hs) << 2;
+      const vOff = <usize>(2 * C + h * hs) << 2;
+      for (let i = 0; i < T; i++) {
+        const p = probs + (<usize>((b * nh + h) * T + i) * <usize>T << 2);
+        const g = dy + (<usize>((b * T + i) * C + h * hs) << 2);
+        let rowDot: f32 = 0;
+        for (let j = 0; j <= i; j++) {
+          const dp = dot(g, base + <usize>j * row + vOff, hs);
+          store<f32>(scratch + (<usize>j << 2), dp);
+          rowDot += load<f32>(p + (<usize>j << 2)) * dp;
+        }
+        const q = base + <usize>i * row + qOff;
+        const dq = dbase + <usize>i * row + qOff;
+        for (let j = 0; j <= i; j++) {
+          const pj = load<f32>(p + (<usize>j << 2));
+          const ds = pj * (load<f32>(scratch + (<usize>j << 2)) - rowDot) * scale;
+          const kj = <usize>j * row + kOff;
+          axpy(dq, ds, base + kj, hs);
+          axpy(dbase + kj, ds, q, hs);
+          axpy(dbase + <usize>j * row + vOff, pj, g, hs);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Every operation the models use, forward and backward, as cases that can run on any backend.
+ * The conformance suites run them on cpu (the reference) and on the backend under test
+ * (wasm with the fused kernels, webgpu) and compare: the forward value, and the gradient of
+ * sum(f(x) * dy) with respect to every float input, for a fixed random dy.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { causalMask, CausalSelfAttention, scaledDotProductAttention } from '../../kernel-lib/src/nn/attention';
+import { Block } from '../../kernel-lib/src/nn/block';
+import { embeddingLookup } from '../../kernel-lib/src/nn/embedding';
+import { layerNorm } from '../../kernel-lib/src/nn/layerNorm';
+import { crossEntropy } from '../../kernel-lib/src/nn/loss';
+import { gelu } from '../../kernel-lib/src/nn/mlp';
+import { Params } from '../../kernel-lib/src/nn/params';
+import { GPT } from '../../kernel-lib/src/models/gpt';
+import { AdamW } from '../../kernel-lib/src/train/adamw';
+import { seededRandom } from '../../kernel-lib/src/random';
+
+export interface Input {
+  shape: number[];
+  /** int32 inputs hold ids in [0, max); they get no gradient. */
+  ids?: number;
+}
+
+export interface OpCase {
+  name: string;
+  inputs: Input[];
+  /** A plain function of the inputs... */
+  f?: (...xs: tf.Tensor[]) => tf.Tensor;
+  /** ...or a model, built once per run, whose weights get gradients too. */
+  model?: () => { params: Params; f: (...xs: tf.Tensor[]) => tf.Tensor };
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export const CASES: OpCase[] = [
+  { name: 'matMul', inputs: [{ shape: [6, 5] }, { shape: [5, 7] }], f: (a, b) => tf.matMul(a, b) },
+  { name: 'matMul, b transposed', inputs: [{ shape: [6, 5] }, { shape: [7, 5] }], f: (a, b) => tf.matMul(a, b, false, true) },
+  { name: 'batched matMul (B, nh, T, hs)', inputs: [{ shape: [2, 3, 5, 4] }, { shape: [2, 3, 4, 5] }], f: (a, b) => tf.matMul(a, b) },
+  { name: 'add with a broadcast bias', inputs: [{ shape: [4, 6] }, { shape: [6] }], f: (a, b) => a.add(b) },
+  { name: 'mul, sub, div', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], f: (a, b) => a.mul(b).sub(a).div(b.square().add(1)) },
+  { name: 'reshape + transpose (split heads)', inputs: [{ shape: [2, 5, 8] }], f: x => x.reshape([2, 5, 2, 4]).transpose([0, 2, 1, 3]) },
+  { name: 'split + concat', inputs: [{ shape: [2, 3, 12] }], f: x => tf.concat(tf.split(x, 3, -1).reverse(), -1) },
+  { name: 'softmax', inputs: [{ shape: [3, 7] }], f: x => tf.softmax(x.mul(3)) },
+  { name: 'logSoftmax', inputs: [{ shape: [3, 7] }], f: x => tf.logSoftmax(x.mul(3)) },
+  { name: 'sum, mean, sqrt, rsqrt', inputs: [{ shape: [4, 5] }], f: x => x.square().add(1).sqrt().sum(-1).add(x.square().add(1).rsqrt().mean(-1)) },
+  { name: 'tanh, exp, log', inputs: [{ shape: [9] }], f: x => x.tanh().add(x.exp()).add(x.square().add(1).log()) },
+  { name: 'maximum, minimum (clipping)', inputs: [{ shape: [8] }], f: x => tf.minimum(tf.maximum(x, -0.3), 0.4) },
+  { name: 'gelu', inputs: [{ shape: [3, 17] }], f: x => gelu(x.mul(3)) },
+  { name: 'layerNorm', inputs: [{ shape: [2, 3, 8] }, { shape: [8] }, { shape: [8] }], f: (x, g, b) => layerNorm(x.mul(2), g.add(1), b) },
+  { name: 'layerNorm, width not a multiple of 4', inputs: [{ shape: [5, 6] }, { shape: [6] }, { shape: [6] }], f: (x, g, b) => layerNorm(x, g.add(1), b) },
+  { name: 'embedding lookup (gather)', inputs: [{ shape: [7, 4] }, { shape: [9], ids: 7 }], f: (t, ids) => embeddingLookup(t as tf.Tensor2D, ids as tf.Tensor1D) },
+  {
+    name: 'cross-entropy',
+    inputs: [{ shape: [6, 5] }, { shape: [6], ids: 5 }],
+    f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, targets as tf.Tensor1D)
+  },
+  {
+    name: 'scaled dot-product attention with the causal mask',
+    inputs: [{ shape: [2, 2, 6, 4] }, { shape: [2, 2, 6, 4] }, { shape: [2, 2, 6, 4] }],
+    f: (q, k, v) => tf.tidy(() => scaledDotProductAttention(q.mul(2), k, v, causalMask(6)).output)
+  },
+  {
+    name: 'causal self-attention (B 2, T 7, C 8, 2 heads)',
+    inputs: [{ shape: [2, 7, 8] }],
+    model: () => {
+      const params = new Params(5);
+      const m = new CausalSelfAttention(params, 'attn', 8, 2, 0.02);
+      return { params, f: x => m.forward(x.mul(20)).output };
+    }
+  },
+  {
+    name: 'causal self-attention, head size 3 (not a multiple of 4)',
+    inputs: [{ shape: [1, 5, 6] }],
+    model: () => {
+      const params = new Params(5);
+      const m = new CausalSelfAttention(params, 'attn', 6, 2, 0.02);
+      return { params, f: x => m.forward(x.mul(20)).output };
+    }
+  },
+  {
+    name: 'causal self-attention, GPT-like size (B 2, T 33, C 32, 4 heads)',
+    inputs: [{ shape: [2, 33, 32] }],
+    model: () => {
+      const params = new Params(6);
+      const m = new CausalSelfAttention(params, 'attn', 32, 4, 0.02);
+      return { params, f: x => m.forward(x.mul(20)).output };
+    }
+  },
+  {
+    name: 'transformer block',
+    inputs: [{ shape: [2, 6, 8] }],
+    model: () => {
+      const params = new Params(5);
+      const m = new Block(params, 'h.0', 8, 2, 0.02);
+      return { params, f: x => m.forward(x).output };
+    }
+  },
+  {
+    name: 'GPT loss',
+    inputs: [{ shape: [2, 6], ids: 11 }, { shape: [2, 6], ids: 11 }],
+    model: () => {
+      const m = new GPT({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 2 });
+      return { params: m.params, f: (ids, targets) => m.loss(ids, targets) };
+    }
+  }
+];
+
+export interface CaseResult {
+  forward: Float32Array;
+  grads: Float32Array[];
+}
+
+/** Run a case on the current backend with inputs and dy drawn from `seed`. */
+export async function runCase(c: OpCase, seed = 1): Promise<CaseResult> {
+  const random = seededRandom(seed);
+  const model = c.model?.();
+  const f = model ? model.f : c.f!;
+  // float inputs become variables, so that one variableGrads call covers inputs and weights
+  const inputs = c.inputs.map(i =>
+    i.ids !== undefined
+      ? tf.tensor(Int32Array.from({ length: size(i.shape) }, () => Math.floor(random() * i.ids!)), i.shape, 'int32')
+      : tf.variable(tf.tensor(Float32Array.from({ length: size(i.shape) }, () => random() * 2 - 1), i.shape))
+  );
+  const wrt = [...inputs.filter(t => t instanceof tf.Variable), ...(model ? model.params.variables.values() : [])] as tf.Variable[];
+  const out = tf.tidy(() => f(...inputs));
+  const dy = tf.tensor(Float32Array.from({ length: out.size }, () => random() * 2 - 1), out.shape);
+  const { grads } = tf.variableGrads(() => f(...inputs).mul(dy).sum() as tf.Scalar, wrt);
+  const result = {
+    forward: (await out.data()) as Float32Array,
+    grads: (await Promise.all(wrt.map(v => grads[v.name].data()))) as Float32Array[]
+  };
+  tf.dispose([...inputs, out, dy, ...Object.values(grads)]);
+  model?.params.dispose();
+  return result;
+}
+
+/** One AdamW update of a (5, 7) matrix and a bias of 7 (decayed and not), after 3 earlier steps. */
+export async function adamwSteps(): Promise<Float32Array[]> {
+  const random = seededRandom(3);
+  const draw = (shape: number[]) => tf.tensor(Float32Array.from({ length: size(shape) }, () => random() * 2 - 1), shape);
+  const params = new Map([['w', tf.variable(draw([5, 7]))], ['b', tf.variable(draw([7]))]]);
+  const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
+  for (let step = 0; step < 4; step++) {
+    const grads = { [params.get('w')!.name]: draw([5, 7]), [params.get('b')!.name]: draw([7]) };
+    optimizer.step(grads, 0.01);
+    tf.dispose(Object.values(grads));
+  }
+  const out = await Promise.all([...params.values()].map(p => p.data() as Promise<Float32Array>));
+  optimizer.dispose();
+  tf.dispose([...params.values()]);
+  return out;
+}

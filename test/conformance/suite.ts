@@ -1,0 +1,43 @@
+/**
+ * The conformance suite: every case of ops.ts on `backend` against the cpu backend, forward and
+ * all gradients, plus AdamW. Tolerance: the largest difference, divided by max(1, the largest
+ * reference magnitude), stays under `tolerance` (float32 sums in a different order differ by a
+ * few units in the 7th digit; 1e-4 leaves room for that across a whole GPT, and is far below
+ * any real bug, which shows up at 1e-2 or more).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { useDevice, type BackendName } from '../../kernel-lib/src/backend';
+import { maxAbsDiff } from '../unit/helpers';
+import { adamwSteps, CASES, runCase } from './ops';
+
+export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let scale = 1;
+  for (let i = 0; i < reference.length; i++) scale = Math.max(scale, Math.abs(reference[i]));
+  return maxAbsDiff(actual, reference) / scale;
+}
+
+export function describeConformance(backend: BackendName, tolerance = 1e-4): void {
+  describe(`${backend} matches cpu on every op the models use, forward and backward`, () => {
+    for (const c of CASES) {
+      it(c.name, async () => {
+        await useDevice('cpu', { quiet: true });
+        const reference = await runCase(c);
+        await useDevice(backend, { quiet: true });
+        const actual = await runCase(c);
+        expect(relativeError(actual.forward, reference.forward), 'forward').toBeLessThan(tolerance);
+        expect(actual.grads.length).toBe(reference.grads.length);
+        reference.grads.forEach((g, i) => expect(relativeError(actual.grads[i], g), `gradient ${i}`).toBeLessThan(tolerance));
+      });
+    }
+
+    it('AdamW, four steps with weight decay', async () => {
+      await useDevice('cpu', { quiet: true });
+      const reference = await adamwSteps();
+      await useDevice(backend, { quiet: true });
+      const actual = await adamwSteps();
+      reference.forEach((r, i) => expect(relativeError(actual[i], r)).toBeLessThan(tolerance));
+      expect(tf.getBackend()).toBe(backend);
+    });
+  });
+}
