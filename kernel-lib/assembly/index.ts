@@ -4,4 +4,4 @@
 export { attentionForward, attentionBackward } from './attention';
 export { geluForward, geluBackward, adamw } from './elementwise';
 export { layerNormForward, layerNormBackward } from './layerNorm';
-export { unsortedSegmentSum } from './segmentSum';
+export { unsortedSegmentSum, gatherRows, sumRows } from './rows';

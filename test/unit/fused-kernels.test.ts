@@ -75,6 +75,33 @@ describe('wasm fused kernels', () => {
     model.dispose();
   });
 
+  it('gather names an id outside the table, and frees its output', async () => {
+    await useDevice('wasm', { quiet: true });
+    const table = tf.zeros([5, 4]);
+    const ids = tf.tensor1d([1, 7, 2], 'int32');
+    const buffers = tf.engine().backend.numDataIds();
+    expect(() => tf.gather(table, ids)).toThrow('index 7 (at position 1) is outside [0, 4]');
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    tf.dispose([table, ids]);
+  });
+
+  it('sum over leading axes (keepDims or not) matches cpu', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useDevice(backend, { quiet: true });
+      const x = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 5 }, (_, i) => Math.sin(i)), [2, 3, 5]);
+      const outs = [x.sum(0), x.sum([0, 1]), x.sum([0, 1], true), x.sum(1), x.sum()];
+      const values = await Promise.all(outs.map(async t => ({ shape: t.shape, data: Array.from(await t.data()) })));
+      tf.dispose([x, ...outs]);
+      return values;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    wasm.forEach((w, i) => {
+      expect(w.shape).toEqual(cpu[i].shape);
+      expect(maxAbsDiff(w.data, cpu[i].data)).toBeLessThan(1e-5);
+    });
+  });
+
   it('train to the same losses as cpu over 8 steps', async () => {
     const cpu = await trainLosses('cpu', 8);
     const wasm = await trainLosses('wasm', 8);

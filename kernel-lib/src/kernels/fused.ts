@@ -33,6 +33,7 @@ declare const WebAssembly: {
 interface WasmBackend {
   wasm: { asm: { memory: object }; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
 
@@ -47,6 +48,8 @@ interface FusedModule {
   layerNormForward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
   layerNormBackward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, N: number, C: number): void;
   unsortedSegmentSum(x: number, ids: number, out: number, N: number, D: number, numSegments: number): void;
+  gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
+  sumRows(x: number, out: number, N: number, C: number): void;
 }
 
 let kernels: FusedModule | undefined;
@@ -83,6 +86,7 @@ export function installFusedKernels(): void {
   for (const config of KERNELS) tf.registerKernel({ ...config, backendName: 'wasm' });
   // not a fused kernel but a missing one (the gradient of tf.gather): registered whatever `enabled` says
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.registerKernel({ ...unsortedSegmentSum, backendName: 'wasm' });
+  for (const [name, better] of IMPROVED) improveKernel(name, better);
   for (const config of GRADIENTS) tf.registerGradient(config);
 }
 
@@ -167,6 +171,55 @@ const unsortedSegmentSum = kernel('UnsortedSegmentSum', ({ inputs: { x, segmentI
   kernels!.unsortedSegmentSum(ptr(backend, x), ptr(backend, segmentIds), ptr(backend, out), N, D, numSegments);
   return out;
 });
+
+// ------------------------------------------- faster versions of three of tfjs's own wasm kernels
+
+type Improvement = (args: Parameters<KernelFunc>[0]) => TensorInfo | null;
+
+/** Run `better` in front of tfjs's wasm kernel `name`; where it returns null the original runs. */
+function improveKernel(name: string, better: Improvement): void {
+  const original = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc: (args => better(args as never) ?? original.kernelFunc(args)) as tf.KernelFunc });
+}
+
+const IMPROVED: [string, Improvement][] = [
+  // tfjs clones every tensor it saves for the backward pass; its wasm Identity copies the data,
+  // but tensors never change, so sharing the buffer (as Reshape does) is enough.
+  ['Identity', ({ inputs: { x }, backend }) => {
+    if (x.dtype === 'string') return null;
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  }],
+  // The embedding lookup: rows of a float table by int32 ids (axis 0). tfjs's version spent
+  // milliseconds on 1,024 ids, checking them one by one through a generic read.
+  ['GatherV2', ({ inputs: { x, indices }, backend, attrs: { axis, batchDims } }) => {
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || x.shape.length < 1 || (axis !== 0 && axis !== -x.shape.length) || batchDims) return null;
+    const N = tf.util.sizeFromShape(indices.shape);
+    const rows = x.shape[0];
+    const D = rows === 0 ? 0 : tf.util.sizeFromShape(x.shape) / rows;
+    const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
+    const bad = kernels!.gatherRows(ptr(backend, x), ptr(backend, indices), ptr(backend, out), N, D, rows);
+    if (bad >= 0) {
+      const id = new Int32Array(((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8).buffer, ptr(backend, indices) + bad * 4, 1)[0];
+      (backend as unknown as { disposeData(id: object): void }).disposeData(out.dataId);
+      throw new Error(`gather: index ${id} (at position ${bad}) is outside [0, ${rows - 1}]`);
+    }
+    return out;
+  }],
+  // Sums over leading axes (a bias's gradient: over all tokens). tfjs's wasm Sum transposes first.
+  ['Sum', ({ inputs: { x }, backend, attrs }) => {
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(attrs.axis as unknown as number | number[], x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return null;
+    const kept = x.shape.slice(axes.length);
+    const C = tf.util.sizeFromShape(kept);
+    const out = backend.makeOutput(attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    kernels!.sumRows(ptr(backend, x), ptr(backend, out), tf.util.sizeFromShape(x.shape) / C, C);
+    return out;
+  }]
+];
 
 // The gradients run the backward kernels eagerly, once, inside tfjs's backward pass (which
 // disposes whatever is not used); the thunks only hand out the results.
