@@ -5,3 +5,4 @@ export { attentionForward, attentionBackward } from './attention';
 export { geluForward, geluBackward, adamw } from './elementwise';
 export { layerNormForward, layerNormBackward } from './layerNorm';
 export { unsortedSegmentSum, gatherRows, sumRows } from './rows';
+export { crossEntropyForward, crossEntropyBackward } from './crossEntropy';

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { useDevice } from '../../kernel-lib/src/backend';
 import { fused } from '../../kernel-lib/src/kernels/fused';
 import { GPT } from '../../kernel-lib/src/models/gpt';
+import { crossEntropy } from '../../kernel-lib/src/nn/loss';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { describeConformance } from '../conformance/suite';
 import { maxAbsDiff } from './helpers';
@@ -37,7 +38,7 @@ describe('wasm fused kernels', () => {
     const model = new GPT(config);
     const ids = tf.tensor2d(Array.from(tokens.subarray(0, 32)), [2, 16], 'int32');
     const profile = await tf.profile(() => tf.variableGrads(() => model.loss(ids, ids)).value);
-    for (const k of ['LlmLabAttention', 'LlmLabAttentionGrad', 'LlmLabGelu', 'LlmLabGeluGrad', 'LlmLabLayerNorm', 'LlmLabLayerNormGrad', 'UnsortedSegmentSum']) {
+    for (const k of ['LlmLabAttention', 'LlmLabAttentionGrad', 'LlmLabGelu', 'LlmLabGeluGrad', 'LlmLabLayerNorm', 'LlmLabLayerNormGrad', 'LlmLabCrossEntropy', 'LlmLabCrossEntropyGrad', 'UnsortedSegmentSum']) {
       expect(profile.kernelNames, k).toContain(k);
     }
     expect(profile.kernelNames).not.toContain('Softmax');
@@ -83,6 +84,14 @@ describe('wasm fused kernels', () => {
     expect(() => tf.gather(table, ids)).toThrow('index 7 (at position 1) is outside [0, 4]');
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
     tf.dispose([table, ids]);
+  });
+
+  it('cross-entropy names a target outside the vocabulary', async () => {
+    await useDevice('wasm', { quiet: true });
+    const logits = tf.zeros([3, 4]) as tf.Tensor2D;
+    const targets = tf.tensor1d([0, 3, 9], 'int32');
+    expect(() => crossEntropy(logits, targets)).toThrow('target 9 (row 2) is outside the vocabulary [0, 3]');
+    tf.dispose([logits, targets]);
   });
 
   it('sum over leading axes (keepDims or not) matches cpu', async () => {

@@ -5,11 +5,12 @@
  * That costs speed: every operation is a separate pass over memory with its own bookkeeping, and
  * one training step of even a tiny GPT runs over a thousand of them. Profiling the wasm backend
  * (bench/profile-ops.mjs) showed where it hurts most: attention's batched (T x hs) matrix products,
- * GELU's tanh, LayerNorm and AdamW's chains of small elementwise operations.
+ * GELU's tanh, LayerNorm, the loss's softmax over the vocabulary, and AdamW's chains of small
+ * elementwise operations.
  * (One more kernel here is not a fusion but a gap: UnsortedSegmentSum, the gradient of an
  * embedding lookup, which the wasm backend lacks.)
  *
- * So those four are also written as single kernels (kernel-lib/assembly/*.ts, AssemblyScript
+ * So those five are also written as single kernels (kernel-lib/assembly/*.ts, AssemblyScript
  * compiled to WebAssembly SIMD, built into dist/kernels/fused.wasm). The module imports the memory
  * of tfjs's own wasm backend, so a kernel reads its inputs and writes its outputs right where the
  * tensors live: no copies. Each is registered as a tfjs kernel with its gradient, so autodiff
@@ -31,7 +32,7 @@ declare const WebAssembly: {
 
 /** What this file needs from tfjs-backend-wasm's BackendWasm. */
 interface WasmBackend {
-  wasm: { asm: { memory: object }; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: { asm: { memory: object }; HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -48,6 +49,8 @@ interface FusedModule {
   layerNormForward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
   layerNormBackward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, N: number, C: number): void;
   unsortedSegmentSum(x: number, ids: number, out: number, N: number, D: number, numSegments: number): void;
+  crossEntropyForward(logits: number, targets: number, N: number, V: number, scratch: number): number;
+  crossEntropyBackward(logits: number, targets: number, dlogits: number, N: number, V: number, dLoss: number, scratch: number): void;
   gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
   sumRows(x: number, out: number, N: number, C: number): void;
 }
@@ -64,6 +67,11 @@ export const fused = {
 };
 
 const ptr = (backend: WasmBackend, t: TensorInfo) => backend.getMemoryOffset(t.dataId);
+
+/** A view of `length` numbers at byte `offset` of the wasm memory (made fresh: memory can grow). */
+function heap<A extends Int32Array | Float32Array>(backend: WasmBackend, type: { new (b: ArrayBuffer, o: number, n: number): A }, offset: number, length: number): A {
+  return new type(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset, length);
+}
 
 function checkFloat32(kernel: string, inputs: Record<string, TensorInfo>): void {
   for (const [name, t] of Object.entries(inputs)) {
@@ -150,6 +158,37 @@ const KERNELS = [
     );
     return [dx, dgamma, dbeta];
   }),
+  kernel('LlmLabCrossEntropy', ({ inputs: { logits, targets }, backend }) => {
+    checkFloat32('LlmLabCrossEntropy', { logits });
+    const [N, V] = logits.shape;
+    const scratch = backend.wasm._malloc(8);
+    let loss: number;
+    try {
+      loss = kernels!.crossEntropyForward(ptr(backend, logits), ptr(backend, targets), N, V, scratch);
+    } finally {
+      backend.wasm._free(scratch);
+    }
+    if (loss < 0) {
+      const row = -1 - loss;
+      const target = heap(backend, Int32Array, ptr(backend, targets) + row * 4, 1)[0];
+      throw new Error(`cross-entropy: target ${target} (row ${row}) is outside the vocabulary [0, ${V - 1}]`);
+    }
+    const out = backend.makeOutput([], 'float32');
+    heap(backend, Float32Array, ptr(backend, out), 1)[0] = loss;
+    return out;
+  }),
+  kernel('LlmLabCrossEntropyGrad', ({ inputs: { dy, logits, targets }, backend }) => {
+    const [N, V] = logits.shape;
+    const dlogits = backend.makeOutput([N, V], 'float32');
+    const scratch = backend.wasm._malloc(8);
+    try {
+      const dLoss = heap(backend, Float32Array, ptr(backend, dy), 1)[0];
+      kernels!.crossEntropyBackward(ptr(backend, logits), ptr(backend, targets), ptr(backend, dlogits), N, V, dLoss, scratch);
+    } finally {
+      backend.wasm._free(scratch);
+    }
+    return dlogits;
+  }),
   kernel('LlmLabAdamW', ({ inputs: { p, g, m, v }, backend, attrs: a }) => {
     checkFloat32('LlmLabAdamW', { p, g, m, v });
     const [pOut, mOut, vOut] = [0, 1, 2].map(() => backend.makeOutput(p.shape, 'float32'));
@@ -201,7 +240,7 @@ const IMPROVED: [string, Improvement][] = [
     const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
     const bad = kernels!.gatherRows(ptr(backend, x), ptr(backend, indices), ptr(backend, out), N, D, rows);
     if (bad >= 0) {
-      const id = new Int32Array(((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8).buffer, ptr(backend, indices) + bad * 4, 1)[0];
+      const id = heap(backend, Int32Array, ptr(backend, indices) + bad * 4, 1)[0];
       (backend as unknown as { disposeData(id: object): void }).disposeData(out.dataId);
       throw new Error(`gather: index ${id} (at position ${bad}) is outside [0, ${rows - 1}]`);
     }
@@ -238,6 +277,14 @@ const GRADIENTS: tf.GradConfig[] = [
       const dqkv = run('LlmLabAttentionGrad', { dy, qkv, probs }, attrs) as tf.Tensor;
       return { qkv: () => dqkv };
     }
+  },
+  {
+    kernelName: 'LlmLabCrossEntropy',
+    inputsToSave: ['logits', 'targets'],
+    gradFunc: (dy, [logits, targets]) => ({
+      logits: () => run('LlmLabCrossEntropyGrad', { dy: dy as tf.Tensor, logits, targets }) as tf.Tensor,
+      targets: () => tf.zerosLike(targets).toFloat() // ids get no gradient
+    })
   },
   {
     kernelName: 'LlmLabGelu',
@@ -283,6 +330,11 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
   mean.dispose();
   rstd.dispose();
   return y;
+}
+
+/** Mean cross-entropy of logits (N, V) and int32 targets (N,), on wasm with SIMD exp. */
+export function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
+  return run('LlmLabCrossEntropy', { logits, targets: targets.dtype === 'int32' ? targets : targets.toInt() }) as tf.Scalar;
 }
 
 export interface AdamWStep {

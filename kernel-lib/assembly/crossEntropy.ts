@@ -1,0 +1,50 @@
+// Mean cross-entropy of logits (N, V) against int32 targets (N,), forward and backward.
+// The readable version is kernel-lib/src/nn/loss.ts (logSoftmax, one-hot, multiply, sum, mean).
+// Per row: loss = logsumexp(z) - z[target], computed with the row max subtracted first.
+import { exp4, exp1 } from './math';
+
+/** Row max and the sum of e^(z - max), as (max, sum). */
+// @ts-ignore: decorator
+@inline function rowStats(z: usize, V: i32, out: usize): void {
+  let max: f32 = -Infinity;
+  for (let j = 0; j < V; j++) max = Mathf.max(max, load<f32>(z + (<usize>j << 2)));
+  const m = f32x4.splat(max);
+  let s4 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= V; j += 4) s4 = f32x4.add(s4, exp4(f32x4.sub(v128.load(z + (<usize>j << 2)), m)));
+  let sum = f32x4.extract_lane(s4, 0) + f32x4.extract_lane(s4, 1) + f32x4.extract_lane(s4, 2) + f32x4.extract_lane(s4, 3);
+  for (; j < V; j++) sum += exp1(load<f32>(z + (<usize>j << 2)) - max);
+  store<f32>(out, max);
+  store<f32>(out + 4, sum);
+}
+
+/** The mean loss, or -1 - r when row r has a target outside [0, V) (then nothing else is done). */
+export function crossEntropyForward(logits: usize, targets: usize, N: i32, V: i32, scratch: usize): f32 {
+  let total: f64 = 0;
+  for (let r = 0; r < N; r++) {
+    const z = logits + (<usize>r * <usize>V << 2);
+    const t = load<i32>(targets + (<usize>r << 2));
+    if (t < 0 || t >= V) return -1 - <f32>r; // reported by the caller as an error
+    rowStats(z, V, scratch);
+    const logSumExp = load<f32>(scratch) + Mathf.log(load<f32>(scratch + 4));
+    total += <f64>(logSumExp - load<f32>(z + (<usize>t << 2)));
+  }
+  return <f32>(total / <f64>N);
+}
+
+/** dlogits = (softmax(z) - onehot(target)) * dLoss / N. */
+export function crossEntropyBackward(logits: usize, targets: usize, dlogits: usize, N: i32, V: i32, dLoss: f32, scratch: usize): void {
+  const scale: f32 = dLoss / <f32>N;
+  for (let r = 0; r < N; r++) {
+    const z = logits + (<usize>r * <usize>V << 2);
+    const d = dlogits + (<usize>r * <usize>V << 2);
+    rowStats(z, V, scratch);
+    const m = f32x4.splat(load<f32>(scratch));
+    const k = f32x4.splat(scale / load<f32>(scratch + 4));
+    let j = 0;
+    for (; j + 4 <= V; j += 4) v128.store(d + (<usize>j << 2), f32x4.mul(exp4(f32x4.sub(v128.load(z + (<usize>j << 2)), m)), k));
+    for (; j < V; j++) store<f32>(d + (<usize>j << 2), exp1(load<f32>(z + (<usize>j << 2)) - load<f32>(scratch)) * scale / load<f32>(scratch + 4));
+    const t = load<i32>(targets + (<usize>r << 2));
+    store<f32>(d + (<usize>t << 2), load<f32>(d + (<usize>t << 2)) - scale);
+  }
+}
