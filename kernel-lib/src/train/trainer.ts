@@ -7,7 +7,7 @@
  * weights; an interrupt (kernel interrupt = SIGINT) also stops it between two steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describeAdapter, ensureDevice } from '../backend';
+import { copyVariablesToHost, describeAdapter, ensureDevice, webgpuLost } from '../backend';
 import { ClmBatches, evalWindows, windowsAt } from '../data/clm';
 import { generate } from '../generate';
 import { GPT } from '../models/gpt';
@@ -45,6 +45,8 @@ export interface TrainConfig {
   live: boolean;
   /** At most one live update per this many milliseconds. */
   liveIntervalMs: number;
+  /** On WebGPU, copy the weights to the CPU every this many steps (a device loss falls back to them). */
+  hostCopyEvery: number;
 }
 
 export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'learningRate'> = {
@@ -60,7 +62,8 @@ export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'lear
   sampleTokens: 120,
   title: 'Training',
   live: true,
-  liveIntervalMs: 500
+  liveIntervalMs: 500,
+  hostCopyEvery: 50
 };
 
 export function checkTrainConfig(c: TrainConfig): void {
@@ -72,6 +75,7 @@ export function checkTrainConfig(c: TrainConfig): void {
   positiveInt('batchSize');
   positiveInt('evalEvery');
   positiveInt('evalBatches');
+  positiveInt('hostCopyEvery');
   if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw new Error(`train config: learningRate must be a positive number, got ${c.learningRate}`);
   const minLr = c.minLearningRate ?? c.learningRate / 10;
   if (!(minLr >= 0 && minLr <= c.learningRate)) throw new Error(`train config: minLearningRate must be in [0, learningRate = ${c.learningRate}], got ${minLr}`);
@@ -130,6 +134,8 @@ export class Trainer {
   private readonly evalStarts: number[][];
   private elapsedSec = 0;
   private stopRequested = false;
+  /** The step of the last host copy of the weights (WebGPU only: what survives a device loss). */
+  private hostCopyStep = -Infinity;
 
   constructor(readonly model: GPT, readonly data: TrainData, config: Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>, readonly tokenizer?: TokenCodec) {
     this.config = { ...defaultTrainConfig, ...config };
@@ -244,6 +250,10 @@ export class Trainer {
       while (this.step < this.config.steps && !this.stopRequested) {
         // Let the event loop run: the kernel's interrupt and the live view's messages need it.
         await new Promise(resolve => setImmediate(resolve));
+        if (device.backend === 'webgpu' && this.step - this.hostCopyStep >= this.config.hostCopyEvery) {
+          await copyVariablesToHost();
+          this.hostCopyStep = this.step;
+        }
         const log = await this.trainStep();
         if (!log) {
           h.status = this.status = 'error';
@@ -285,6 +295,12 @@ export class Trainer {
       }
     } catch (e) {
       h.status = this.status = 'error';
+      if (webgpuLost() && this.hostCopyStep >= 0) {
+        const failed = this.step + 1;
+        this.rewindTo(this.hostCopyStep); // the weights that will come back
+        h.message = `the WebGPU device was lost at step ${failed} (${webgpuLost()!.reason}). Run await useDevice('wasm') (or 'cpu'): the model gets back its weights of step ${this.step}, copied to the CPU, and train() continues from there.`;
+        throw new Error(h.message);
+      }
       h.message = `stopped at step ${this.step + 1}: ${(e as Error).message}. The weights are those after step ${this.step}.`;
       throw e;
     } finally {
@@ -295,6 +311,22 @@ export class Trainer {
       show(true);
     }
     return this.summary();
+  }
+
+  /** Forget the steps after `step` (their weights are gone): counter, optimizer and history. */
+  private rewindTo(step: number): void {
+    this.step = step;
+    this.optimizer.t = step;
+    const h = this.history;
+    for (const series of [h.trainLoss, h.valLoss, h.learningRate, h.throughput]) {
+      const keep = series.step.findIndex(s => s > step);
+      if (keep >= 0) {
+        series.step.length = keep;
+        series.value.length = keep;
+      }
+    }
+    h.samples = h.samples.filter(s => s.step <= step);
+    h.step = step;
   }
 
   summary(): TrainSummary {
