@@ -10,7 +10,7 @@
 //                      head h owns channels [h hs, (h + 1) hs) of each, hs = C / nh
 //   y     (B, T, C)    the heads' outputs side by side (already "merged")
 //   probs (B, nh, T, T) the attention weights; row i is zero after column i (the causal mask)
-import { axpy, dot, exp4, exp1 } from './math';
+import { axpy, dot, dot4, exp4, exp1 } from './math';
 
 export function attentionForward(qkv: usize, y: usize, probs: usize, B: i32, T: i32, C: i32, nh: i32, scale: f32): void {
   const hs = C / nh;
@@ -24,18 +24,26 @@ export function attentionForward(qkv: usize, y: usize, probs: usize, B: i32, T: 
       for (let i = 0; i < T; i++) {
         const q = base + <usize>i * row + qOff;
         const p = probs + (<usize>((b * nh + h) * T + i) * <usize>T << 2);
-        // scores of keys 0..i, and their max (subtracted before exp so that exp never overflows)
-        let max: f32 = -Infinity;
-        for (let j = 0; j <= i; j++) {
+        // scores of keys 0..i (four at a time), and their max (subtracted before exp, so that exp
+        // never overflows)
+        const n = i + 1;
+        let max4 = f32x4.splat(-Infinity);
+        let j = 0;
+        for (; j + 4 <= n; j += 4) {
+          const s4 = f32x4.mul(dot4(q, base + <usize>j * row + kOff, row, hs), f32x4.splat(scale));
+          v128.store(p + (<usize>j << 2), s4);
+          max4 = f32x4.max(max4, s4);
+        }
+        let max = Mathf.max(Mathf.max(f32x4.extract_lane(max4, 0), f32x4.extract_lane(max4, 1)), Mathf.max(f32x4.extract_lane(max4, 2), f32x4.extract_lane(max4, 3)));
+        for (; j < n; j++) {
           const s = dot(q, base + <usize>j * row + kOff, hs) * scale;
           store<f32>(p + (<usize>j << 2), s);
           if (s > max) max = s;
         }
         // softmax over keys 0..i; the future keys get weight 0
-        const n = i + 1;
         const m = f32x4.splat(max);
         let sum4 = f32x4.splat(0);
-        let j = 0;
+        j = 0;
         for (; j + 4 <= n; j += 4) {
           const e = exp4(f32x4.sub(v128.load(p + (<usize>j << 2)), m));
           v128.store(p + (<usize>j << 2), e);
@@ -80,15 +88,22 @@ export function attentionBackward(
       for (let i = 0; i < T; i++) {
         const p = probs + (<usize>((b * nh + h) * T + i) * <usize>T << 2);
         const g = dy + (<usize>((b * T + i) * C + h * hs) << 2);
-        let rowDot: f32 = 0;
-        for (let j = 0; j <= i; j++) {
+        let rowDot4 = f32x4.splat(0);
+        let j = 0;
+        for (; j + 4 <= i + 1; j += 4) {
+          const dp4 = dot4(g, base + <usize>j * row + vOff, row, hs);
+          v128.store(scratch + (<usize>j << 2), dp4);
+          rowDot4 = f32x4.add(rowDot4, f32x4.mul(v128.load(p + (<usize>j << 2)), dp4));
+        }
+        let rowDot = f32x4.extract_lane(rowDot4, 0) + f32x4.extract_lane(rowDot4, 1) + f32x4.extract_lane(rowDot4, 2) + f32x4.extract_lane(rowDot4, 3);
+        for (; j <= i; j++) {
           const dp = dot(g, base + <usize>j * row + vOff, hs);
           store<f32>(scratch + (<usize>j << 2), dp);
           rowDot += load<f32>(p + (<usize>j << 2)) * dp;
         }
         const q = base + <usize>i * row + qOff;
         const dq = dbase + <usize>i * row + qOff;
-        for (let j = 0; j <= i; j++) {
+        for (j = 0; j <= i; j++) {
           const pj = load<f32>(p + (<usize>j << 2));
           const ds = pj * (load<f32>(scratch + (<usize>j << 2)) - rowDot) * scale;
           const kj = <usize>j * row + kOff;

@@ -20,6 +20,36 @@
   return hsum(acc);
 }
 
+/** The four sums of four vectors, as one vector: [hsum(a), hsum(b), hsum(c), hsum(d)]. */
+// @ts-ignore: decorator
+@inline export function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  // pairwise: [a0+a2, a1+a3, b0+b2, b1+b3] and the same for c, d; then add neighbours
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
+/**
+ * Four dot products at once: [a . b0, a . b1, a . b2, a . b3] where b_k starts `stride` bytes
+ * after b_(k-1); n floats each (a multiple of 4). `a` is loaded once for all four.
+ */
+// @ts-ignore: decorator
+@inline export function dot4(a: usize, b: usize, stride: usize, n: i32): v128 {
+  let s0 = f32x4.splat(0);
+  let s1 = f32x4.splat(0);
+  let s2 = f32x4.splat(0);
+  let s3 = f32x4.splat(0);
+  for (let d = 0; d < n; d += 4) {
+    const o = <usize>d << 2;
+    const x = v128.load(a + o);
+    s0 = f32x4.add(s0, f32x4.mul(x, v128.load(b + o)));
+    s1 = f32x4.add(s1, f32x4.mul(x, v128.load(b + stride + o)));
+    s2 = f32x4.add(s2, f32x4.mul(x, v128.load(b + 2 * stride + o)));
+    s3 = f32x4.add(s3, f32x4.mul(x, v128.load(b + 3 * stride + o)));
+  }
+  return hsum4(s0, s1, s2, s3);
+}
+
 /** y += alpha * x over n floats (n a multiple of 4). */
 // @ts-ignore: decorator
 @inline export function axpy(y: usize, alpha: f32, x: usize, n: i32): void {

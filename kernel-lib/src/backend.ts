@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { fused, installFusedKernels } from './kernels/fused';
 import { installWasmMatMul } from './kernels/wasmMatMul';
+import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -115,12 +116,16 @@ function loadWebgpuBackend(): void {
 }
 
 let wasmLoaded = false;
+/** Undo what starting the threaded wasm build needed (kernels/wasmThreads.ts), once it started. */
+let afterWasmStart: (() => void) | null = null;
 function loadWasmBackend(): void {
   if (wasmLoaded) return;
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(p: string): void };
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as { setWasmPaths(p: string): void; setThreadsCount(n: number): void };
   const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
   wasm.setWasmPaths(path.join(path.dirname(pkg), 'dist') + path.sep);
+  const threads = wantedWasmThreads();
+  if (threads > 1) afterWasmStart = prepareWasmThreads(wasm, threads);
   installWasmMatMul();
   wasmLoaded = true;
 }
@@ -131,13 +136,24 @@ async function activate(name: BackendName): Promise<void> {
   if (tf.getBackend() === name) return;
   // Leaving WebGPU: bring the variables (model weights, optimizer state) along first.
   const moving = tf.getBackend() === 'webgpu' ? await variablesOnWebgpu() : null;
-  const ok = await tf.setBackend(name);
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(name);
+  } finally {
+    if (name === 'wasm' && afterWasmStart) {
+      afterWasmStart();
+      afterWasmStart = null;
+      unrefWasmWorkers(tf.findBackend('wasm'));
+    }
+  }
   if (!ok) throw new Error(`the ${name} backend failed to initialize`);
   await tf.ready();
   if (moving) placeVariables(moving);
   if (name === 'webgpu') watchWebgpuDevice();
   if (name === 'wasm') {
     wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    wasmThreads = (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
     if (wasmSimd) installFusedKernels(); // they are SIMD code
   }
 }
@@ -223,8 +239,9 @@ function placeVariables({ values, missing }: Moving): void {
 }
 
 let wasmSimd = false;
+let wasmThreads = 1;
 function wasmDetail(): string {
-  return `wasm (WebAssembly${wasmSimd ? ' SIMD' : ', no SIMD'}, 1 thread in Node${fused.active ? ', fused kernels' : ''})`;
+  return `wasm (WebAssembly${wasmSimd ? ' SIMD' : ', no SIMD'}, ${wasmThreads === 1 ? '1 thread' : `${wasmThreads} threads for matrix products`}${fused.active ? ', fused kernels' : ''})`;
 }
 
 function finish(device: Omit<Device, 'line'>, quiet: boolean): Device {

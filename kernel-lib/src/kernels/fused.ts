@@ -32,7 +32,7 @@ declare const WebAssembly: {
 
 /** What this file needs from tfjs-backend-wasm's BackendWasm. */
 interface WasmBackend {
-  wasm: { asm: { memory: object }; HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(ptr: number): void };
+  wasm: { asm: { memory?: object }; wasmMemory?: object; HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(ptr: number): void };
   getMemoryOffset(dataId: object): number;
   incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -86,10 +86,14 @@ function checkFloat32(kernel: string, inputs: Record<string, TensorInfo>): void 
 export function installFusedKernels(): void {
   if (kernels) return;
   const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
-  const memory = backend?.wasm?.asm?.memory;
-  if (!memory) return;
-  // dist/kernels/fused.wasm, found the same way from src/kernels (tests) and dist/kernels
-  const bytes = fs.readFileSync(path.join(__dirname, '..', '..', 'dist', 'kernels', 'fused.wasm'));
+  // the memory: exported by the single-threaded build, made in JavaScript by the threaded one
+  const memory = backend?.wasm?.wasmMemory ?? backend?.wasm?.asm?.memory;
+  if (!backend || !memory) return;
+  // dist/kernels/fused.wasm, found the same way from src/kernels (tests) and dist/kernels; the
+  // threaded wasm build (kernels/wasmThreads.ts) has shared memory, which needs its own build
+  const shared = backend.wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
+  const file = path.join(__dirname, '..', '..', 'dist', 'kernels', shared ? 'fused-shared.wasm' : 'fused.wasm');
+  const bytes = fs.readFileSync(file);
   kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as FusedModule;
   for (const config of KERNELS) tf.registerKernel({ ...config, backendName: 'wasm' });
   // not a fused kernel but a missing one (the gradient of tf.gather): registered whatever `enabled` says
