@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionBundle, attentionSpec } from '../../kernel-lib/src/viz/attention';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
-import { trainingBundle } from '../../kernel-lib/src/viz/training';
+import { thinSeries, trainingBundle, VIEW_POINTS } from '../../kernel-lib/src/viz/training';
 import { parseSpecData, SpecError, validateAttentionSpec, validateTrainingSpec } from '../../kernel-lib/src/viz/spec';
 import { onCpu } from './helpers';
 
@@ -42,6 +42,20 @@ describe('spec validation', () => {
     const b = trainingBundle(spec);
     expect(b['image/svg+xml']).not.toContain('<img');
     expect(validateTrainingSpec(JSON.parse(b['application/vnd.llm-lab.training.v1+json'])).samples[0].text).toBe(evil);
+  });
+
+  it('sends at most VIEW_POINTS points per curve, first and last kept, however long the run', () => {
+    const n = 5000;
+    const long = { step: Array.from({ length: n }, (_, i) => i + 1), value: Array.from({ length: n }, (_, i) => 1 / (i + 1)) };
+    const thin = thinSeries(long);
+    expect(thin.step).toHaveLength(VIEW_POINTS);
+    expect([thin.step[0], thin.step.at(-1)]).toEqual([1, n]);
+    thin.step.forEach((s, i) => expect(thin.value[i]).toBe(1 / s)); // pairs stay together
+    expect(thinSeries(training().trainLoss)).toEqual(training().trainLoss);
+    const spec = validateTrainingSpec({ ...training(), step: n, totalSteps: n, trainLoss: long, learningRate: long });
+    const sent = validateTrainingSpec(JSON.parse(trainingBundle(spec)['application/vnd.llm-lab.training.v1+json']));
+    expect(sent.trainLoss.step).toHaveLength(VIEW_POINTS);
+    expect(sent.step).toBe(n);
   });
 
   it('names what is wrong', () => {

@@ -62,6 +62,28 @@ export function trainingSvg(spec: TrainingSpec): string {
   return svgDocument(W, H, body);
 }
 
+/**
+ * At most `max` points of a series, evenly spread, the first and the last always kept. A plot
+ * has a few hundred pixels across: more points only cost time to send and draw (a live update
+ * of a 5,000-step run would otherwise carry every one of them, twice a second).
+ */
+export function thinSeries(s: Series, max = VIEW_POINTS): Series {
+  const n = s.step.length;
+  if (n <= max) return s;
+  const pick = Array.from({ length: max }, (_, i) => Math.round((i * (n - 1)) / (max - 1)));
+  return { step: pick.map(i => s.step[i]), value: pick.map(i => s.value[i]) };
+}
+
+/** Points per curve in the training view. */
+export const VIEW_POINTS = 600;
+
 export function trainingBundle(spec: TrainingSpec): MimeBundle {
-  return bundleOf(spec, trainingSvg(spec), trainingText(spec));
+  const view: TrainingSpec = {
+    ...spec,
+    trainLoss: thinSeries(spec.trainLoss),
+    valLoss: thinSeries(spec.valLoss),
+    learningRate: thinSeries(spec.learningRate),
+    throughput: thinSeries(spec.throughput)
+  };
+  return bundleOf(view, trainingSvg(view), trainingText(view));
 }
