@@ -66,7 +66,8 @@
  * its Taylor polynomial (degree 6: relative error below 2e-7 on that range).
  * x is clamped to [-87, 88] so that 2^n stays a normal float (e^-87 is ~1.6e-38, a fine zero).
  */
-export function exp4(x: v128): v128 {
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634))); // x / ln2
   // r = x - n ln2, with ln2 split in two parts so that the subtraction loses no precision
@@ -91,7 +92,8 @@ export function exp1(x: f32): f32 {
 }
 
 /** tanh in four lanes: tanh(u) = 1 - 2 / (e^(2u) + 1), exact at both ends (+-1) after clamping. */
-export function tanh4(u: v128): v128 {
+// @ts-ignore: decorator
+@inline export function tanh4(u: v128): v128 {
   const e = exp4(f32x4.add(u, u));
   return f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
 }

@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { fused, installFusedKernels } from './kernels/fused';
+import { fused, installFusedKernels, installFusedWebgpuKernels } from './kernels/fused';
 import { installWasmMatMul } from './kernels/wasmMatMul';
 import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
 
@@ -149,7 +149,10 @@ async function activate(name: BackendName): Promise<void> {
   if (!ok) throw new Error(`the ${name} backend failed to initialize`);
   await tf.ready();
   if (moving) placeVariables(moving);
-  if (name === 'webgpu') watchWebgpuDevice();
+  if (name === 'webgpu') {
+    watchWebgpuDevice();
+    installFusedWebgpuKernels();
+  }
   if (name === 'wasm') {
     wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     // eslint-disable-next-line @typescript-eslint/no-var-requires

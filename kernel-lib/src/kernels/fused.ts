@@ -1,5 +1,5 @@
 /**
- * Fused kernels for the wasm backend.
+ * Fused kernels for the wasm backend (and, in kernels/fusedWebgpu.ts, for webgpu).
  *
  * The model code in nn/ is written with ordinary tensor operations so that it reads like the math.
  * That costs speed: every operation is a separate pass over memory with its own bookkeeping, and
@@ -21,6 +21,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { WEBGPU_KERNELS } from './fusedWebgpu';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -62,9 +63,26 @@ export const fused = {
   enabled: process.env.LLM_LAB_FUSED !== '0',
   /** True when the fused kernels would run for the current backend. */
   get active(): boolean {
-    return this.enabled && kernels !== undefined && tf.getBackend() === 'wasm';
+    const backend = tf.getBackend();
+    return this.enabled && ((backend === 'wasm' && kernels !== undefined) || (backend === 'webgpu' && webgpuInstalled));
   }
 };
+
+let gradientsRegistered = false;
+function registerGradients(): void {
+  if (gradientsRegistered) return;
+  for (const config of GRADIENTS) tf.registerGradient(config);
+  gradientsRegistered = true;
+}
+
+let webgpuInstalled = false;
+/** Register the WGSL versions (kernels/fusedWebgpu.ts); called once the webgpu backend is ready. */
+export function installFusedWebgpuKernels(): void {
+  if (webgpuInstalled) return;
+  for (const config of WEBGPU_KERNELS) tf.registerKernel(config);
+  registerGradients();
+  webgpuInstalled = true;
+}
 
 const ptr = (backend: WasmBackend, t: TensorInfo) => backend.getMemoryOffset(t.dataId);
 
@@ -99,7 +117,7 @@ export function installFusedKernels(): void {
   // not a fused kernel but a missing one (the gradient of tf.gather): registered whatever `enabled` says
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.registerKernel({ ...unsortedSegmentSum, backendName: 'wasm' });
   for (const [name, better] of IMPROVED) improveKernel(name, better);
-  for (const config of GRADIENTS) tf.registerGradient(config);
+  registerGradients();
 }
 
 // ------------------------------------------------------------------------------- the kernels
@@ -311,7 +329,8 @@ const GRADIENTS: tf.GradConfig[] = [
 
 /** Whether the fused attention applies: wasm, and a head size the SIMD loops handle (multiple of 4). */
 export function fusedAttentionApplies(dModel: number, nHead: number): boolean {
-  return fused.active && (dModel / nHead) % 4 === 0;
+  // the wasm loops go four floats at a time through a head
+  return fused.active && (tf.getBackend() !== 'wasm' || (dModel / nHead) % 4 === 0);
 }
 
 /** Causal multi-head self-attention from c_attn's output (B, T, 3C): y (B, T, C), weights (B, nh, T, T). */
@@ -325,7 +344,7 @@ export function fusedGelu(x: tf.Tensor): tf.Tensor {
 }
 
 export function fusedLayerNormApplies(dim: number): boolean {
-  return fused.active && dim % 4 === 0;
+  return fused.active && (tf.getBackend() !== 'wasm' || dim % 4 === 0);
 }
 
 export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {

@@ -1,0 +1,305 @@
+/**
+ * The fused kernels of kernels/fused.ts for the webgpu backend, written in WGSL.
+ *
+ * On a GPU the cost of a training step of a small model is mostly not arithmetic but the number
+ * of kernels: each tensor operation is a separate dispatch that the CPU prepares and the GPU
+ * waits for (measured on an H100: ~0.3 ms each, over a thousand per step). One fused kernel
+ * replaces a dozen. Each program below is deliberately plain: one GPU thread computes one output
+ * value (or one row, where a row needs its own sum or maximum first), the loops read like the
+ * math in the comments. tfjs-backend-webgpu wraps the code with the buffer declarations: inputs
+ * are arrays named after `variableNames`, the output is `result`, and `uniforms` holds the sizes.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = tf.TensorInfo;
+
+interface Program {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms?: string;
+  size?: boolean;
+  getUserCode(): string;
+}
+
+interface Uniform {
+  type: 'int32' | 'float32';
+  data: number[];
+}
+
+interface WebgpuBackend {
+  runWebGPUProgram(program: Program, inputs: TensorInfo[], dtype: 'float32', uniforms?: Uniform[]): TensorInfo;
+}
+
+const WORKGROUP = 64;
+// One uniform entry per value: tfjs lays an entry of several values out as a vector, with the
+// alignment of a vector, which would not match a struct of scalar fields.
+const int = (...values: number[]): Uniform[] => values.map(v => ({ type: 'int32', data: [v] }));
+const float = (...values: number[]): Uniform[] => values.map(v => ({ type: 'float32', data: [v] }));
+
+/**
+ * A program with `threads` threads (one per output value, or one per row), each running `body`
+ * with its flat thread number `index`. `uniforms` declares extra WGSL uniform fields.
+ */
+function program(name: string, variableNames: string[], outputShape: number[], threads: number, uniforms: string, body: string, prelude = ''): Program {
+  // at most 65,535 workgroups along x: beyond that, rows of them (tfjs's global index counts on)
+  const groups = Math.ceil(threads / WORKGROUP);
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: `llmlab_${name}`,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: groups > 65535 ? [65535, Math.ceil(groups / 65535), 1] : [groups, 1, 1],
+    workgroupSize: [WORKGROUP, 1, 1],
+    uniforms: `threads : i32, ${uniforms}`,
+    getUserCode: () => `
+      ${prelude}
+      fn main(index : i32) {
+        if (index >= uniforms.threads) { return; }
+        ${body}
+      }`
+  };
+}
+
+function dispose(backend: WebgpuBackend, ...ts: TensorInfo[]): void {
+  for (const t of ts) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
+}
+
+function run(backend: WebgpuBackend, p: Program, inputs: TensorInfo[], threads: number, uniforms: Uniform[][] = []): TensorInfo {
+  return backend.runWebGPUProgram(p, inputs, 'float32', [...int(threads), ...uniforms.flat()]);
+}
+
+// GELU's tanh approximation: K = sqrt(2/pi), A = 0.044715 (see nn/mlp.ts).
+const GELU = `
+  const K : f32 = 0.7978845608028654;
+  const A : f32 = 0.044715;
+  fn tanhApprox(u : f32) -> f32 {
+    let e = exp(2.0 * clamp(u, -15.0, 15.0));
+    return 1.0 - 2.0 / (e + 1.0);
+  }`;
+
+// ------------------------------------------------------------------------------ attention
+// qkv (B, T, 3C): q in channels [0, C), k in [C, 2C), v in [2C, 3C); head h owns [h hs, (h+1) hs).
+const ATTN_UNIFORMS = 'T : i32, C : i32, hs : i32, nh : i32, scale : f32,';
+
+function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): TensorInfo[] {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3;
+  const hs = C / nHead;
+  const u = [int(T, C, hs, nHead), float(1 / Math.sqrt(hs))];
+  // one thread per query row (b, h, i): scores of keys 0..i, softmax, zeros for the future keys
+  const rows = B * nHead * T;
+  const probs = run(backend, program('attn_probs', ['qkv'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
+    let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs;
+    let i = index % T; let h = (index / T) % uniforms.nh; let b = index / (T * uniforms.nh);
+    let qBase = (b * T + i) * 3 * C + h * hs;
+    let row = index * T;
+    var m = -3.4e38;
+    for (var j = 0; j <= i; j++) {
+      let kBase = (b * T + j) * 3 * C + C + h * hs;
+      var s = 0.0;
+      for (var d = 0; d < hs; d++) { s += qkv[qBase + d] * qkv[kBase + d]; }
+      s *= uniforms.scale;
+      result[row + j] = s;
+      m = max(m, s);
+    }
+    var sum = 0.0;
+    for (var j = 0; j <= i; j++) { let e = exp(result[row + j] - m); result[row + j] = e; sum += e; }
+    for (var j = 0; j <= i; j++) { result[row + j] /= sum; }
+    for (var j = i + 1; j < T; j++) { result[row + j] = 0.0; }`), [qkv], rows, u);
+  // one thread per output value y[b, i, c] = sum_j P[b, h, i, j] v[b, j, c]
+  const y = run(backend, program('attn_out', ['qkv', 'probs'], [B, T, C], B * T * C, ATTN_UNIFORMS, `
+    let T = uniforms.T; let C = uniforms.C;
+    let c = index % C; let i = (index / C) % T; let b = index / (C * T); let h = c / uniforms.hs;
+    let pRow = ((b * uniforms.nh + h) * T + i) * T;
+    var y = 0.0;
+    for (var j = 0; j <= i; j++) { y += probs[pRow + j] * qkv[(b * T + j) * 3 * C + 2 * C + c]; }
+    result[index] = y;`), [qkv, probs], B * T * C, u);
+  return [y, probs];
+}
+
+function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, probs: TensorInfo, nHead: number): TensorInfo {
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3;
+  const hs = C / nHead;
+  const u = [int(T, C, hs, nHead), float(1 / Math.sqrt(hs))];
+  // dS = scale P (dP - rowsum(P dP)), dP_ij = dy_i . v_j : one thread per query row
+  const rows = B * nHead * T;
+  const dS = run(backend, program('attn_ds', ['qkv', 'probs', 'dy'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
+    let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs;
+    let i = index % T; let h = (index / T) % uniforms.nh; let b = index / (T * uniforms.nh);
+    let gBase = (b * T + i) * C + h * hs;
+    let row = index * T;
+    var rowDot = 0.0;
+    for (var j = 0; j <= i; j++) {
+      let vBase = (b * T + j) * 3 * C + 2 * C + h * hs;
+      var dp = 0.0;
+      for (var d = 0; d < hs; d++) { dp += dy[gBase + d] * qkv[vBase + d]; }
+      result[row + j] = dp;
+      rowDot += probs[row + j] * dp;
+    }
+    for (var j = 0; j <= i; j++) { result[row + j] = uniforms.scale * probs[row + j] * (result[row + j] - rowDot); }
+    for (var j = i + 1; j < T; j++) { result[row + j] = 0.0; }`), [qkv, probs, dy], rows, u);
+  // dq_t = sum_j dS_tj k_j;  dk_t = sum_i dS_it q_i;  dv_t = sum_i P_it dy_i : one thread per value
+  const n = B * T * C3;
+  const dqkv = run(backend, program('attn_dqkv', ['qkv', 'probs', 'dS', 'dy'], [B, T, C3], n, ATTN_UNIFORMS, `
+    let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs; let nh = uniforms.nh;
+    let c3 = index % (3 * C); let t = (index / (3 * C)) % T; let b = index / (3 * C * T);
+    let part = c3 / C; let c = c3 % C; let h = c / hs;
+    let head = (b * nh + h) * T * T;
+    var g = 0.0;
+    if (part == 0) {
+      for (var j = 0; j <= t; j++) { g += dS[head + t * T + j] * qkv[(b * T + j) * 3 * C + C + c]; }
+    } else if (part == 1) {
+      for (var i = t; i < T; i++) { g += dS[head + i * T + t] * qkv[(b * T + i) * 3 * C + c]; }
+    } else {
+      for (var i = t; i < T; i++) { g += probs[head + i * T + t] * dy[(b * T + i) * C + c]; }
+    }
+    result[index] = g;`), [qkv, probs, dS, dy], n, u);
+  dispose(backend, dS);
+  return dqkv;
+}
+
+// ------------------------------------------------------------------------------ GELU
+const gelu = (backend: WebgpuBackend, x: TensorInfo) => {
+  const n = tf.util.sizeFromShape(x.shape);
+  return run(backend, program('gelu', ['x'], x.shape, n, '', `
+    let v = x[index];
+    result[index] = 0.5 * v * (1.0 + tanhApprox(K * (v + A * v * v * v)));`, GELU), [x], n);
+};
+
+const geluGrad = (backend: WebgpuBackend, x: TensorInfo, dy: TensorInfo) => {
+  const n = tf.util.sizeFromShape(x.shape);
+  return run(backend, program('gelu_grad', ['x', 'dy'], x.shape, n, '', `
+    let v = x[index];
+    let t = tanhApprox(K * (v + A * v * v * v));
+    let d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * K * (1.0 + 3.0 * A * v * v);
+    result[index] = dy[index] * d;`, GELU), [x, dy], n);
+};
+
+// ------------------------------------------------------------------------------ LayerNorm
+// x (N, C) viewed as rows. Row statistics: one thread per row; which = 0 gives the mean, 1 rstd.
+function layerNorm(backend: WebgpuBackend, x: TensorInfo, gamma: TensorInfo, beta: TensorInfo, eps: number): TensorInfo[] {
+  const C = x.shape[x.shape.length - 1];
+  const N = tf.util.sizeFromShape(x.shape) / C;
+  const stat = (which: number) =>
+    run(backend, program('ln_stat', ['x'], [N], N, 'C : i32, which : i32, eps : f32,', `
+      let C = uniforms.C; let base = index * C;
+      var s = 0.0;
+      for (var c = 0; c < C; c++) { s += x[base + c]; }
+      let mean = s / f32(C);
+      if (uniforms.which == 0) { result[index] = mean; return; }
+      var q = 0.0;
+      for (var c = 0; c < C; c++) { let d = x[base + c] - mean; q += d * d; }
+      result[index] = inverseSqrt(q / f32(C) + uniforms.eps);`), [x], N, [int(C, which), float(eps)]);
+  const mean = stat(0);
+  const rstd = stat(1);
+  const n = N * C;
+  const y = run(backend, program('ln_apply', ['x', 'mean', 'rstd', 'gamma', 'beta'], x.shape, n, 'C : i32,', `
+    let r = index / uniforms.C; let c = index % uniforms.C;
+    result[index] = (x[index] - mean[r]) * rstd[r] * gamma[c] + beta[c];`), [x, mean, rstd, gamma, beta], n, [int(C)]);
+  return [y, mean, rstd];
+}
+
+function layerNormGrad(backend: WebgpuBackend, dy: TensorInfo, x: TensorInfo, gamma: TensorInfo, mean: TensorInfo, rstd: TensorInfo): TensorInfo[] {
+  const C = x.shape[x.shape.length - 1];
+  const N = tf.util.sizeFromShape(x.shape) / C;
+  const inputs = [dy, x, gamma, mean, rstd];
+  const names = ['dy', 'x', 'gamma', 'mean', 'rstd'];
+  // dx = rstd (g - mean(g) - xhat mean(g xhat)), g = dy gamma: one thread per row
+  const dx = run(backend, program('ln_dx', names, x.shape, N, 'C : i32,', `
+    let C = uniforms.C; let base = index * C; let m = mean[index]; let k = rstd[index];
+    var sg = 0.0; var sgx = 0.0;
+    for (var c = 0; c < C; c++) { let g = dy[base + c] * gamma[c]; sg += g; sgx += g * (x[base + c] - m) * k; }
+    let mg = sg / f32(C); let mgx = sgx / f32(C);
+    for (var c = 0; c < C; c++) {
+      let g = dy[base + c] * gamma[c];
+      result[base + c] = k * (g - mg - (x[base + c] - m) * k * mgx);
+    }`), inputs, N, [int(C)]);
+  // dgamma = sum over rows of dy xhat (which = 0), dbeta = sum of dy (which = 1): a thread per channel
+  // (WebGPU drops unused inputs from the pipeline's bindings, so each program names only what it reads)
+  const param = (which: number) =>
+    run(backend, program('ln_dparam', ['dy', 'x', 'mean', 'rstd'], [C], C, 'C : i32, N : i32, which : i32,', `
+      let C = uniforms.C;
+      var s = 0.0;
+      for (var r = 0; r < uniforms.N; r++) {
+        let d = dy[r * C + index];
+        if (uniforms.which == 0) { s += d * (x[r * C + index] - mean[r]) * rstd[r]; } else { s += d; }
+      }
+      result[index] = s;`), [dy, x, mean, rstd], C, [int(C, N, which)]);
+  return [dx, param(0), param(1)];
+}
+
+// ------------------------------------------------------------------------------ cross-entropy
+// logits (N, V), targets (N,) int32. Per row: logsumexp(z) - z[target].
+const LSE = `
+  fn logSumExp(base : i32, V : i32) -> f32 {
+    var m = -3.4e38;
+    for (var j = 0; j < V; j++) { m = max(m, logits[base + j]); }
+    var s = 0.0;
+    for (var j = 0; j < V; j++) { s += exp(logits[base + j] - m); }
+    return m + log(s);
+  }`;
+
+function crossEntropy(backend: WebgpuBackend, logits: TensorInfo, targets: TensorInfo): TensorInfo {
+  const [N, V] = logits.shape;
+  const rowLoss = run(backend, program('ce_rows', ['logits', 'targets'], [N], N, 'V : i32,', `
+    let base = index * uniforms.V;
+    result[index] = logSumExp(base, uniforms.V) - logits[base + targets[index]];`, LSE), [logits, targets], N, [int(V)]);
+  // the mean, by one thread (N is a few thousand at most here)
+  const loss = run(backend, program('ce_mean', ['rowLoss'], [], 1, 'N : i32,', `
+    var s = 0.0;
+    for (var r = 0; r < uniforms.N; r++) { s += rowLoss[r]; }
+    result[0] = s / f32(uniforms.N);`), [rowLoss], 1, [int(N)]);
+  dispose(backend, rowLoss);
+  return loss;
+}
+
+function crossEntropyGrad(backend: WebgpuBackend, dy: TensorInfo, logits: TensorInfo, targets: TensorInfo): TensorInfo {
+  const [N, V] = logits.shape;
+  const lse = run(backend, program('ce_lse', ['logits'], [N], N, 'V : i32,', `
+    result[index] = logSumExp(index * uniforms.V, uniforms.V);`, LSE), [logits], N, [int(V)]);
+  // (softmax - onehot(target)) dy / N : one thread per logit
+  const d = run(backend, program('ce_grad', ['logits', 'targets', 'lse', 'dy'], [N, V], N * V, 'V : i32, invN : f32,', `
+    let r = index / uniforms.V; let j = index % uniforms.V;
+    var g = exp(logits[index] - lse[r]);
+    if (j == targets[r]) { g -= 1.0; }
+    result[index] = g * dy[0] * uniforms.invN;`), [logits, targets, lse, dy], N * V, [int(V), float(1 / N)]);
+  dispose(backend, lse);
+  return d;
+}
+
+// ------------------------------------------------------------------------------ AdamW
+// Three outputs, three dispatches (tfjs programs write one tensor); which = 0: p', 1: m', 2: v'.
+function adamw(backend: WebgpuBackend, p: TensorInfo, g: TensorInfo, m: TensorInfo, v: TensorInfo, a: Record<string, number>): TensorInfo[] {
+  const n = tf.util.sizeFromShape(p.shape);
+  const step = (which: number) =>
+    run(backend, program('adamw', ['p', 'g', 'm', 'v'], p.shape, n, 'which : i32, lr : f32, b1 : f32, b2 : f32, c1 : f32, c2 : f32, eps : f32, wd : f32,', `
+      let gi = g[index];
+      let m2 = uniforms.b1 * m[index] + (1.0 - uniforms.b1) * gi;
+      let v2 = uniforms.b2 * v[index] + (1.0 - uniforms.b2) * gi * gi;
+      if (uniforms.which == 1) { result[index] = m2; return; }
+      if (uniforms.which == 2) { result[index] = v2; return; }
+      let update = (m2 / uniforms.c1) / (sqrt(v2 / uniforms.c2) + uniforms.eps) + uniforms.wd * p[index];
+      result[index] = p[index] - uniforms.lr * update;`), [p, g, m, v], n, [int(which), float(a.lr, a.beta1, a.beta2, a.c1, a.c2, a.eps, a.weightDecay)]);
+  return [step(0), step(1), step(2)];
+}
+
+// ------------------------------------------------------------------------------ registration
+type Args = { inputs: Record<string, TensorInfo>; backend: WebgpuBackend; attrs: Record<string, number> };
+const k = (kernelName: string, f: (a: Args) => TensorInfo | TensorInfo[]) => ({ kernelName, backendName: 'webgpu', kernelFunc: f as unknown as tf.KernelFunc });
+
+export const WEBGPU_KERNELS: tf.KernelConfig[] = [
+  k('LlmLabAttention', ({ inputs: { qkv }, backend, attrs }) => attention(backend, qkv, attrs.nHead)),
+  k('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs }) => attentionGrad(backend, dy, qkv, probs, attrs.nHead)),
+  k('LlmLabGelu', ({ inputs: { x }, backend }) => gelu(backend, x)),
+  k('LlmLabGeluGrad', ({ inputs: { x, dy }, backend }) => geluGrad(backend, x, dy)),
+  k('LlmLabLayerNorm', ({ inputs: { x, gamma, beta }, backend, attrs }) => layerNorm(backend, x, gamma, beta, attrs.eps)),
+  k('LlmLabLayerNormGrad', ({ inputs: { dy, x, gamma, mean, rstd }, backend }) => layerNormGrad(backend, dy, x, gamma, mean, rstd)),
+  k('LlmLabCrossEntropy', ({ inputs: { logits, targets }, backend }) => crossEntropy(backend, logits, targets)),
+  k('LlmLabCrossEntropyGrad', ({ inputs: { dy, logits, targets }, backend }) => crossEntropyGrad(backend, dy, logits, targets)),
+  k('LlmLabAdamW', ({ inputs: { p, g, m, v }, backend, attrs }) => adamw(backend, p, g, m, v, attrs))
+];
