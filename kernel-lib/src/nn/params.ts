@@ -15,7 +15,9 @@ export class Params {
 
   private add(name: string, values: Float32Array, shape: number[]): tf.Variable {
     if (this.variables.has(name)) throw new Error(`parameter ${name} is defined twice`);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true, `${name}#${nextId++}`);
+    const initial = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(initial, true, `${name}#${nextId++}`);
+    initial.dispose(); // the variable keeps the data
     this.variables.set(name, v);
     return v;
   }

@@ -9,6 +9,14 @@ export interface AdamWConfig {
   weightDecay: number;
 }
 
+/** A non-trainable variable of zeros shaped like p (the starting tensor is not kept). */
+function zerosVariable(p: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(p);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
+}
+
 /**
  * AdamW (Loshchilov & Hutter): Adam's per-weight step sizes from running averages of the
  * gradient (m) and its square (v), plus weight decay applied directly to the weights.
@@ -21,8 +29,8 @@ export class AdamW {
 
   constructor(private readonly params: Map<string, tf.Variable>, readonly config: AdamWConfig) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, zerosVariable(p));
+      this.v.set(name, zerosVariable(p));
     }
   }
 
