@@ -1,0 +1,45 @@
+// The benchmark's models and defaults, in one place: bench/run.mjs and its child processes
+// (ours.mjs, nanogpt_peer.mjs, torch_gpt.py) all read their sizes from here.
+
+/** GPT sizes (our GPTConfig names) plus the batch size of a training step. */
+export const CONFIGS = {
+  // a character vocabulary, like tiny Shakespeare
+  tiny: { vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 64, batchSize: 16 },
+  // a small BPE vocabulary
+  small: { vocabSize: 1024, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, batchSize: 16 },
+  // the course's base model
+  base: { vocabSize: 1024, blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 160, batchSize: 16 }
+};
+
+/** Plain JavaScript is slow: the cpu backend runs the tiny config only. */
+export const CPU_CONFIGS = ['tiny'];
+
+export const DEFAULTS = {
+  configs: Object.keys(CONFIGS),
+  backends: ['cpu', 'wasm', 'webgpu'],
+  steps: 10, // timed training steps; the median counts
+  warmup: 3, // untimed steps first (shader compilation, Adam state, caches)
+  liveSteps: 50, // steps per Trainer.train() run when measuring the live view's cost (4 runs)
+  liveConfigs: ['tiny'], // the fastest steps: there a redraw every liveIntervalMs costs the most
+  threads: 1 // CPU threads per system: PyTorch's, our wasm matrix products', lavapipe's
+};
+
+/** `npm run bench -- --quick`: a couple of minutes. */
+export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, liveSteps: 30 };
+
+/** New tokens per generation run (from a 1-token prompt, batch 1, no KV cache). */
+export const GENERATE_TOKENS = 64;
+
+/** Training hyper-parameters shared by every system (our Trainer's defaults where they exist). */
+export const OPTIMIZER = { learningRate: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: 1 };
+
+/** A synthetic token stream: speed does not depend on the text (torch_gpt.py uses the same formula). */
+export function tokenStream(vocabSize, length = 50000) {
+  return Int32Array.from({ length }, (_, i) => (i * 7 + (i >> 5)) % vocabSize);
+}
+
+export function median(xs) {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

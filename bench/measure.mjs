@@ -1,0 +1,51 @@
+// What the JavaScript benchmark children (ours.mjs, nanogpt_peer.mjs) share: the job they get on
+// argv, the timed loop, memory readings, and the one JSON line they print for bench/run.mjs.
+import { median } from './configs.mjs';
+
+/** The job: JSON on argv[2], e.g. {"config": "tiny", "backend": "wasm", "steps": 10, "warmup": 3}. */
+export function readJob() {
+  return JSON.parse(process.argv[2] ?? '{}');
+}
+
+/**
+ * Run `step` (async; it must wait for the device) warmup + steps times. Returns the median time
+ * of the timed steps, and the live tensor count after the warm-up and at the end: equal when a
+ * step disposes everything it makes.
+ */
+export async function timeSteps(step, { warmup, steps }, tf) {
+  const times = [];
+  let tensorsAfterWarmup = 0;
+  for (let s = 0; s < warmup + steps; s++) {
+    const t0 = performance.now();
+    await step();
+    if (s >= warmup) times.push(performance.now() - t0);
+    if (s === warmup - 1) tensorsAfterWarmup = tf.memory().numTensors;
+  }
+  return { stepMs: median(times), tensorsAfterWarmup, tensorsAtEnd: tf.memory().numTensors };
+}
+
+/**
+ * Bytes held in tensors at the fullest moment of one step (activations, gradients, weights and
+ * optimizer state together): tf.profile records the engine's byte count after every kernel.
+ */
+export async function peakTensorBytes(step, tf) {
+  const info = await tf.profile(step);
+  return info.peakBytes;
+}
+
+/** The process's peak resident memory (the OS's high-water mark). */
+export function peakRssBytes() {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Print the result (or the error) as the last line of stdout, and exit: Dawn keeps Node alive. */
+export async function report(measure) {
+  let result;
+  try {
+    result = await measure();
+  } catch (e) {
+    result = { error: String(e?.message ?? e).split('\n')[0] };
+  }
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}

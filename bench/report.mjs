@@ -1,0 +1,240 @@
+// The benchmark's results as text and as a picture: pure functions from the results object that
+// bench/run.mjs writes to latest.json, to latest.md (tables, ratios, targets) and latest.svg.
+
+export const SYSTEMS = {
+  ours: 'ours (@llm-lab/kernel)',
+  nanogpt: '@genai-fi/nanogpt',
+  'torch-openblas': 'PyTorch + OpenBLAS',
+  'torch-reference': 'PyTorch + reference BLAS'
+};
+
+/** The targets the benchmark checks: each row says which ratio it reads and the bound. */
+export const TARGETS = {
+  torch: { min: 0.5, text: 'ours >= 0.5x PyTorch + OpenBLAS (training, best backend)', configs: ['tiny', 'small'] },
+  peer: { min: 2, text: 'ours >= 2x nanogpt (training, same backend)' },
+  live: { maxCost: 0.05, text: 'live plotting costs < 5% of training throughput' }
+};
+
+const int = x => (x == null ? '–' : Math.round(x).toLocaleString('en-US'));
+const ratio = x => (x == null || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}x`);
+const mb = bytes => (bytes == null ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MB`);
+const div = (a, b) => (a == null || b == null ? null : a / b);
+
+/**
+ * The run of `system` in the row (config, slot), or undefined. A row is ours on one backend and
+ * what ran right next to it: nanogpt on the same backend, PyTorch on the CPU.
+ */
+function find(runs, config, slot, system) {
+  return runs.find(r => r.config === config && r.slot === slot && r.system === system && !r.error);
+}
+
+/** One row per (config, backend) measured: ours and what ran next to it, with the ratios. */
+export function pairs(results) {
+  const keys = [];
+  for (const r of results.runs) {
+    if (r.system === 'ours' && !keys.some(k => k.config === r.config && k.backend === r.slot)) keys.push({ config: r.config, backend: r.slot });
+  }
+  return keys.map(({ config, backend }) => {
+    const get = system => find(results.runs, config, backend, system);
+    const ours = get('ours');
+    const peer = get('nanogpt');
+    const openblas = get('torch-openblas');
+    const reference = get('torch-reference');
+    const train = run => run?.trainTokensPerSec;
+    const generate = run => run?.generateTokensPerSec;
+    return {
+      config,
+      backend,
+      ours,
+      peer,
+      openblas,
+      reference,
+      oursOverOpenblas: div(train(ours), train(openblas)),
+      oursOverReference: div(train(ours), train(reference)),
+      oursOverPeer: div(train(ours), train(peer)),
+      generateOverOpenblas: div(generate(ours), generate(openblas)),
+      generateOverReference: div(generate(ours), generate(reference))
+    };
+  });
+}
+
+/** Each target, measured: { text, where, value, met }. */
+export function targetRows(results) {
+  const rows = [];
+  const all = pairs(results);
+  for (const config of TARGETS.torch.configs) {
+    const measured = all.filter(p => p.config === config && p.oursOverOpenblas != null);
+    const best = measured.sort((a, b) => b.oursOverOpenblas - a.oursOverOpenblas)[0];
+    rows.push({
+      text: TARGETS.torch.text,
+      where: best ? `${config} (${best.backend})` : config,
+      value: best ? ratio(best.oursOverOpenblas) : 'not measured',
+      met: best ? best.oursOverOpenblas >= TARGETS.torch.min : null
+    });
+  }
+  for (const p of all.filter(q => q.oursOverPeer != null)) {
+    rows.push({ text: TARGETS.peer.text, where: `${p.config} (${p.backend})`, value: ratio(p.oursOverPeer), met: p.oursOverPeer >= TARGETS.peer.min });
+  }
+  for (const r of results.runs.filter(q => q.liveThroughputRatio != null)) {
+    const cost = 1 - r.liveThroughputRatio;
+    rows.push({ text: TARGETS.live.text, where: `${r.config} (${r.backend})`, value: `${(cost * 100).toFixed(1)}% (live/no-live ${ratio(r.liveThroughputRatio)})`, met: cost < TARGETS.live.maxCost });
+  }
+  return rows;
+}
+
+/** Every JavaScript run, and PyTorch's first run per config and BLAS (its memory does not drift). */
+function memoryRuns(runs) {
+  return runs.filter((r, i) => !r.error && (!r.system.startsWith('torch') || runs.findIndex(q => !q.error && q.system === r.system && q.config === r.config) === i));
+}
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function markdownReport(results) {
+  const m = results.machine;
+  const all = pairs(results);
+  const failures = results.runs.filter(r => r.error);
+  const peerRun = results.runs.find(r => r.system === 'nanogpt' && r.differences);
+  const lines = [
+    '# Benchmark: training and generation speed',
+    '',
+    `${results.finishedAt} · \`${results.command}\` · ${results.seconds.toFixed(0)} s`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${(m.ramBytes / 2 ** 30).toFixed(0)} GiB RAM · ${m.os} · Node ${m.node} · tfjs ${m.tfjs} · ` +
+      `nanogpt ${m.nanogpt} · PyTorch ${m.torch ?? '–'} · OpenBLAS ${m.openblas ?? '–'} · WebGPU: ${m.webgpu}`,
+    '',
+    `Ours: kernel-lib ${m.kernelLib}; ${[...new Set(results.runs.filter(r => r.system === 'ours' && r.device).map(r => r.device))].join('; ')}.`,
+    '',
+    `Every system gets ${results.options.threads} CPU thread${results.options.threads > 1 ? 's' : ''} (PyTorch and OpenBLAS, our wasm matrix products, lavapipe; ` +
+      'the peer on wasm uses tfjs\'s own wasm backend, 1 thread in Node).',
+    '',
+    `A training step is forward + cross-entropy + backward + clipping + AdamW, batch x context tokens; tokens/s is the ` +
+      `median of ${results.options.steps} steps after ${results.options.warmup} warm-up steps. Every system runs in its own process, ` +
+      'and the runs of one row run back to back: the host\'s speed drifts, so compare within a row (the ratios).',
+    '',
+    '## Training (tokens/s)',
+    '',
+    table(
+      ['config', 'backend', 'ours', 'nanogpt', 'PyTorch+OpenBLAS', 'PyTorch ref. BLAS', 'ours / torch+OpenBLAS', 'ours / torch ref.', 'ours / nanogpt'],
+      all.map(p => [p.config, p.backend, int(p.ours?.trainTokensPerSec), int(p.peer?.trainTokensPerSec), int(p.openblas?.trainTokensPerSec),
+        int(p.reference?.trainTokensPerSec), ratio(p.oursOverOpenblas), ratio(p.oursOverReference), ratio(p.oursOverPeer)])
+    ),
+    '',
+    `## Generation (tokens/s: ${results.options.generateTokens} new tokens from a 1-token prompt, batch 1, a full forward per token, no KV cache)`,
+    '',
+    table(
+      ['config', 'backend', 'ours', 'PyTorch+OpenBLAS', 'PyTorch ref. BLAS', 'ours / torch+OpenBLAS', 'ours / torch ref.'],
+      all.map(p => [p.config, p.backend, int(p.ours?.generateTokensPerSec), int(p.openblas?.generateTokensPerSec),
+        int(p.reference?.generateTokensPerSec), ratio(p.generateOverOpenblas), ratio(p.generateOverReference)])
+    ),
+    '',
+    '## Memory and tensor counts',
+    '',
+    'tensor peak: bytes in tensors at the fullest moment of a training step (tf.profile); between steps: what stays ' +
+      '(weights, optimizer state); RSS: the process\'s peak resident memory. Stable: the live tensor count is the same after the ' +
+      'warm-up and at the end (and, for ours, before and after generation).',
+    '',
+    table(
+      ['config', 'backend', 'system', 'params', 'tensor peak', 'between steps', 'peak RSS', 'tensors (after warm-up → end)', 'stable'],
+      memoryRuns(results.runs).map(r => [r.config, r.backend, SYSTEMS[r.system], int(r.params), mb(r.tensorPeakBytes), mb(r.tensorBytesBetweenSteps),
+        mb(r.peakRssBytes), r.tensorsAfterWarmup == null ? '–' : `${r.tensorsAfterWarmup} → ${r.tensorsAtEnd}`, r.tensorsStable == null ? '–' : r.tensorsStable ? 'yes' : '**no**'])
+    ),
+    '',
+    '## Live plotting',
+    '',
+    'Trainer.train() with `live: true` (the display going to a sink that serializes each update, as a kernel does) against ' +
+      '`live: false`, runs in the order off, on, on, off. The fastest steps are the worst case: the view redraws at most every ' +
+      'liveIntervalMs, so its share shrinks as steps get longer. A negative cost is run-to-run noise.',
+    '',
+    table(
+      ['config', 'backend', 'steps per run', 'updates per run', 'throughput live / no-live', 'cost'],
+      results.runs.filter(r => r.liveThroughputRatio != null).map(r => [r.config, r.backend, r.liveRunSteps, r.liveUpdatesPerRun, ratio(r.liveThroughputRatio),
+        `${((1 - r.liveThroughputRatio) * 100).toFixed(1)}%`])
+    ),
+    '',
+    '## Targets',
+    '',
+    table(['target', 'where', 'measured', ''], targetRows(results).map(t => [t.text, t.where, t.value, t.met == null ? '–' : t.met ? 'met' : '**missed**'])),
+    ''
+  ];
+  if (peerRun) {
+    lines.push('## How the nanogpt model differs', '', 'NanoGPTV1 with `useRope: false`, the same layers, width, heads, context, vocabulary, batch, ' +
+      'AdamW settings and a tied LM head; differences:', '', ...peerRun.differences.map(d => `- ${d}`), '');
+  }
+  if (failures.length || results.skipped.length) {
+    lines.push('## Not measured', '', ...results.skipped.map(s => `- ${s}`), ...failures.map(r => `- ${SYSTEMS[r.system]} on ${r.config} (${r.backend}): ${r.error}`), '');
+  }
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------------------------- the plot
+
+const COLORS = { ours: '#2563eb', nanogpt: '#ea580c', 'torch-openblas': '#15803d', 'torch-reference': '#86b89a' };
+const escape = s => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Bars per config: ours and nanogpt per backend; PyTorch once (the median of its runs in that config). */
+export function trainingBars(results) {
+  const groups = [];
+  for (const config of [...new Set(results.runs.map(r => r.config))]) {
+    const runs = results.runs.filter(r => r.config === config && !r.error);
+    const bars = [];
+    for (const system of ['ours', 'nanogpt']) {
+      for (const r of runs.filter(q => q.system === system)) bars.push({ system, label: `${system === 'ours' ? 'ours' : 'nanogpt'} · ${r.backend}`, value: r.trainTokensPerSec });
+    }
+    for (const system of ['torch-openblas', 'torch-reference']) {
+      const values = runs.filter(q => q.system === system).map(q => q.trainTokensPerSec).sort((a, b) => a - b);
+      if (values.length) bars.push({ system, label: system === 'torch-openblas' ? 'PyTorch · OpenBLAS' : 'PyTorch · ref. BLAS', value: values[values.length >> 1] });
+    }
+    groups.push({ config, bars });
+  }
+  return groups;
+}
+
+/** Grouped horizontal bars of training tokens/s, log scale, as SVG text. */
+export function trainingSvg(results) {
+  const groups = trainingBars(results);
+  const values = groups.flatMap(g => g.bars.map(b => b.value));
+  if (!values.length) return '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40"><text x="10" y="25">no results</text></svg>';
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...values)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
+  const width = 900, left = 170, right = 90, top = 70, barH = 16, gap = 4, groupGap = 30;
+  const x = v => left + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (width - left - right);
+  const height = top + groups.reduce((h, g) => h + groupGap + g.bars.length * (barH + gap), 0) + 30;
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${left}" y="22" font-size="15" font-weight="bold" fill="#111">Training throughput, tokens/s (log scale; longer is faster)</text>`,
+    `<text x="${left}" y="40" fill="#555">${escape(results.machine.cpu)}, ${results.machine.cores} cores · ${results.options.threads} CPU thread(s) per system · ` +
+      `PyTorch: the median of its runs per config · ${escape(results.finishedAt)}</text>`
+  ];
+  // legend
+  let lx = left;
+  for (const [system, name] of Object.entries(SYSTEMS)) {
+    out.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${COLORS[system]}"/><text x="${lx + 16}" y="60" fill="#333">${escape(name)}</text>`);
+    lx += 28 + name.length * 6.5;
+  }
+  // decade grid lines
+  for (let v = lo; v <= hi; v *= 10) {
+    const label = v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v);
+    out.push(`<line x1="${x(v)}" y1="${top}" x2="${x(v)}" y2="${height - 24}" stroke="#ddd"/>`,
+      `<text x="${x(v)}" y="${height - 8}" text-anchor="middle" fill="#555">${label}</text>`);
+  }
+  out.push(`<text x="${left - 24}" y="${height - 8}" text-anchor="end" fill="#555">tokens/s</text>`);
+  let y = top;
+  for (const g of groups) {
+    y += groupGap;
+    const c = results.configs[g.config];
+    out.push(`<text x="8" y="${y - 8}" fill="#111"><tspan font-weight="bold">${escape(g.config)}</tspan>` +
+      ` · ${c.nLayer} layers, d_model ${c.nEmbd}, ${c.nHead} heads, context ${c.blockSize}, vocabulary ${c.vocabSize}, batch ${c.batchSize}</text>`);
+    for (const b of g.bars) {
+      const w = Math.max(1, x(b.value) - left);
+      out.push(`<text x="${left - 6}" y="${y + barH - 4}" text-anchor="end" fill="#333">${escape(b.label)}</text>`,
+        `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.system]}"/>`,
+        `<text x="${left + w + 4}" y="${y + barH - 4}" fill="#111">${int(b.value)}</text>`);
+      y += barH + gap;
+    }
+  }
+  out.push('</svg>');
+  return out.join('\n');
+}

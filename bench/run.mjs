@@ -1,0 +1,200 @@
+// `npm run bench`: our GPT's training and generation speed on every available backend, next to
+// PyTorch (OpenBLAS and reference BLAS) and the peer library @genai-fi/nanogpt, plus the
+// live view's cost. Writes bench/results/latest.{json,md,svg}.
+//
+// usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
+//                      [--steps=10] [--warmup=3] [--live-steps=50] [--threads=1] [--no-torch] [--no-peer]
+// Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
+//
+// Each measurement is a child process (ours.mjs, nanogpt_peer.mjs, torch_gpt.py): the systems do not
+// share a tfjs engine, kernels or memory, and each reports its own peak RSS. For one config and
+// backend, ours, nanogpt and both PyTorch runs go back to back: the host's speed drifts (up to 1.5x
+// here), so the ratios within a row are what to read. Every system gets the same number of CPU
+// threads (--threads, default 1): PyTorch and OpenBLAS, our wasm backend's matrix products
+// (LLM_LAB_WASM_THREADS) and lavapipe's software WebGPU (LP_NUM_THREADS); tfjs's own wasm backend,
+// which the peer uses, has 1 thread in Node.
+import { spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { fileURLToPath } from 'url';
+import { CONFIGS, CPU_CONFIGS, DEFAULTS, GENERATE_TOKENS, OPTIMIZER, QUICK } from './configs.mjs';
+import { markdownReport, trainingSvg } from './report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(here);
+const PYTHON = '/usr/bin/python3'; // Debian's Python, where apt's python3-torch lives
+const LAVAPIPE_ENV = path.join(root, '.local/mesa25/env.sh');
+const OPENBLAS_ROOT = path.join(root, '.local/openblas');
+
+/** --key=value flags over the defaults (and over the quick set with --quick). */
+function parseOptions(argv) {
+  const flags = Object.fromEntries(argv.filter(a => a.startsWith('--')).map(a => {
+    const [key, value] = a.slice(2).split('=');
+    return [key, value ?? true];
+  }));
+  const known = ['quick', 'configs', 'backends', 'steps', 'warmup', 'live-steps', 'threads', 'no-torch', 'no-peer'];
+  const unknown = Object.keys(flags).filter(k => !known.includes(k));
+  if (unknown.length) throw new Error(`unknown option --${unknown[0]}; options: ${known.map(k => `--${k}`).join(' ')}`);
+  const o = { ...DEFAULTS, ...(flags.quick ? QUICK : {}) };
+  if (flags.configs) o.configs = flags.configs.split(',');
+  if (flags.backends) o.backends = flags.backends.split(',');
+  for (const [flag, key] of [['steps', 'steps'], ['warmup', 'warmup'], ['live-steps', 'liveSteps'], ['threads', 'threads']]) {
+    if (flags[flag] === undefined) continue;
+    o[key] = Number(flags[flag]);
+    if (!(Number.isInteger(o[key]) && o[key] >= 1)) throw new Error(`--${flag} must be a whole number >= 1, got ${flags[flag]}`);
+  }
+  const badConfig = o.configs.find(c => !CONFIGS[c]);
+  if (badConfig) throw new Error(`unknown config ${badConfig}; configs: ${Object.keys(CONFIGS).join(', ')}`);
+  return { ...o, torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
+}
+
+/** Run a command to its end: { code, stdout, stderr } (code null when it could not start). */
+function capture(command, args, env = process.env) {
+  return new Promise(resolve => {
+    const child = spawn(command, args, { cwd: root, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', d => (stdout += d));
+    child.stderr.on('data', d => (stderr += d));
+    child.on('error', e => resolve({ code: null, stdout, stderr: e.message }));
+    child.on('close', code => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Run a benchmark child: its last stdout line that is JSON is the result, else its error output. */
+async function runChild(command, args, env) {
+  const { code, stdout, stderr } = await capture(command, args, env);
+  const json = stdout.trim().split('\n').reverse().find(line => line.startsWith('{'));
+  if (json) return JSON.parse(json);
+  const lines = stderr.trim().split('\n');
+  const why = lines.filter(l => /error/i.test(l)).pop() ?? lines.pop();
+  return { error: `${path.basename(args[0])} exited with code ${code}${why ? `: ${why}` : ''}` };
+}
+
+/** The environment `source file` leaves, read through bash. */
+async function sourcedEnv(file) {
+  const { stdout } = await capture('bash', ['-c', `source "${file}" && env -0`]);
+  return Object.fromEntries(stdout.split('\0').filter(Boolean).map(kv => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+}
+
+/**
+ * Where WebGPU runs: a GPU driver as the environment is, else the software adapter that
+ * scripts/lavapipe.sh unpacks (never chosen over a real adapter). { env, adapter } or { reason }.
+ */
+async function webgpuSetup() {
+  const probe = ['-e', "require('./kernel-lib/dist/index.js').probeAdapter().then(a => { console.log(JSON.stringify(a ?? {})); process.exit(0); })"];
+  const candidates = [process.env];
+  if (fs.existsSync(LAVAPIPE_ENV)) candidates.push(await sourcedEnv(LAVAPIPE_ENV));
+  for (const env of candidates) {
+    const adapter = await runChild('node', probe, env);
+    if (adapter.description || adapter.device) return { env, adapter: adapter.description || adapter.device };
+  }
+  return { reason: 'no WebGPU adapter (no GPU driver here; scripts/lavapipe.sh fetches a software one)' };
+}
+
+/** PyTorch's two BLAS setups: as installed (reference BLAS on Debian) and with the unpacked OpenBLAS. */
+function torchSetups() {
+  const libDir = fs.existsSync(path.join(OPENBLAS_ROOT, 'usr/lib'))
+    ? fs.readdirSync(path.join(OPENBLAS_ROOT, 'usr/lib')).map(d => path.join(OPENBLAS_ROOT, 'usr/lib', d, 'openblas-pthread')).find(d => fs.existsSync(path.join(d, 'libblas.so.3')))
+    : undefined;
+  const setups = [];
+  if (libDir) setups.push({ system: 'torch-openblas', blas: 'openblas', env: { ...process.env, LD_LIBRARY_PATH: [libDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } });
+  setups.push({ system: 'torch-reference', blas: 'reference', env: process.env });
+  return { setups, missing: libDir ? [] : ['PyTorch + OpenBLAS: OpenBLAS is not unpacked in .local/openblas (run scripts/bench-setup.sh)'] };
+}
+
+/** Which build of our library was measured: the commit, whether its sources differ from it, when dist was built. */
+async function kernelLibBuild() {
+  const git = async args => (await capture('git', args)).stdout.trim();
+  const commit = await git(['rev-parse', '--short', 'HEAD']);
+  const changed = await git(['--no-optional-locks', 'status', '--porcelain', '--', 'kernel-lib/src']);
+  const built = fs.statSync(path.join(root, 'kernel-lib/dist/index.js')).mtime;
+  return `${commit || 'unknown commit'}${changed ? ' + uncommitted changes in kernel-lib/src' : ''}, dist built ${built.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function machine() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const release = fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8') : '';
+  const version = pkg => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  const openblasDeb = fs.existsSync(path.join(OPENBLAS_ROOT, 'debs')) ? fs.readdirSync(path.join(OPENBLAS_ROOT, 'debs')).find(f => f.endsWith('.deb')) : undefined;
+  return {
+    cpu: (/^model name\s*:\s*(.*)$/m.exec(cpuinfo) ?? [])[1] ?? os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    ramBytes: os.totalmem(),
+    os: `${(/^PRETTY_NAME="?([^"\n]*)/m.exec(release) ?? [])[1] ?? os.type()} (Linux ${os.release()})`,
+    node: process.versions.node,
+    tfjs: version('@tensorflow/tfjs'),
+    nanogpt: version('@genai-fi/nanogpt'),
+    openblas: openblasDeb?.split('_')[1]
+  };
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const started = performance.now();
+  const configs = Object.fromEntries(options.configs.map(c => [c, CONFIGS[c]]));
+  const results = { machine: { ...machine(), kernelLib: await kernelLibBuild() }, options, configs, command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, runs: [], skipped: [] };
+
+  const webgpu = options.backends.includes('webgpu') ? await webgpuSetup() : { reason: 'not asked for' };
+  results.machine.webgpu = webgpu.adapter ?? webgpu.reason;
+  let backends = options.backends;
+  if (!webgpu.env && backends.includes('webgpu')) {
+    results.skipped.push(`webgpu: ${webgpu.reason}`);
+    backends = backends.filter(b => b !== 'webgpu');
+  }
+  let torch = { setups: [], missing: [] };
+  if (options.torch) {
+    const check = await runChild(PYTHON, ['-c', 'import json, torch; print(json.dumps({"torch": torch.__version__}))']);
+    if (check.torch) {
+      results.machine.torch = check.torch;
+      torch = torchSetups();
+    } else {
+      torch.missing.push(`PyTorch: not importable by ${PYTHON} (run scripts/bench-setup.sh)`);
+    }
+  }
+  results.skipped.push(...torch.missing);
+  const liveBackend = backends.includes('wasm') ? 'wasm' : backends[0];
+
+  const record = (run, label) => {
+    results.runs.push(run);
+    const what = run.error ? `FAILED: ${run.error}` : `${Math.round(run.trainTokensPerSec).toLocaleString('en-US')} train tokens/s` +
+      (run.generateTokensPerSec ? `, ${run.generateTokensPerSec} generated tokens/s` : '') + (run.liveThroughputRatio ? `, live/no-live ${run.liveThroughputRatio.toFixed(3)}` : '');
+    console.log(`[bench] ${label.padEnd(32)} ${what}`);
+  };
+  for (const config of options.configs) {
+    for (const backend of backends) {
+      if (backend === 'cpu' && !CPU_CONFIGS.includes(config)) continue;
+      const job = { config, backend, steps: options.steps, warmup: options.warmup };
+      const threads = String(options.threads);
+      const env = { ...(backend === 'webgpu' ? webgpu.env : process.env), LLM_LAB_WASM_THREADS: threads, LP_NUM_THREADS: threads };
+      const live = backend === liveBackend && options.liveConfigs.includes(config) ? { liveSteps: options.liveSteps } : {};
+      const ours = await runChild('node', [path.join(here, 'ours.mjs'), JSON.stringify({ ...job, ...live })], env);
+      record({ config, slot: backend, backend, ...ours, system: 'ours' }, `ours ${config} ${backend}`);
+      if (options.peer) {
+        const peer = await runChild('node', [path.join(here, 'nanogpt_peer.mjs'), JSON.stringify(job)], env);
+        record({ config, slot: backend, backend, ...peer, system: 'nanogpt' }, `nanogpt ${config} ${backend}`);
+      }
+      for (const setup of torch.setups) {
+        const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, threads: options.threads, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
+        const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify(torchJob)], setup.env);
+        if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
+        record({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `${setup.system} ${config} (next to ${backend})`);
+      }
+    }
+  }
+
+  results.seconds = (performance.now() - started) / 1000;
+  results.finishedAt = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+  const out = path.join(here, 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, 'latest.md'), markdownReport(results));
+  fs.writeFileSync(path.join(out, 'latest.svg'), trainingSvg(results) + '\n');
+  console.log(`\n${markdownReport(results)}\n[bench] wrote bench/results/latest.{json,md,svg} in ${results.seconds.toFixed(0)} s`);
+}
+
+main().catch(e => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,190 @@
+"""Our GPT (kernel-lib/src/models/gpt.ts) in PyTorch, timed on the CPU: the reference the benchmark
+compares against. Same architecture, parameter count and training step:
+
+  token + learned position embeddings -> nLayer x pre-LayerNorm block -> final LayerNorm ->
+  LM head tied to the token embedding; a block is x + attn(ln_1(x)), then x + mlp(ln_2(x)), with
+  a fused qkv Linear, causal softmax attention, GELU (tanh) MLP of 4 x nEmbd, biases on every Linear.
+  One step = forward + cross-entropy + backward + global grad-norm clip (1.0) + AdamW
+  (betas 0.9/0.95, eps 1e-8, weight decay 0.1 on matrices only), as in train/trainer.ts.
+
+usage: /usr/bin/python3 bench/torch_gpt.py '{"vocabSize": 65, "blockSize": 64, "nLayer": 2, "nHead": 4,
+         "nEmbd": 64, "batchSize": 16, "steps": 10, "warmup": 3, "threads": 1}'
+bench/run.mjs also passes the optimizer settings and generateTokens of bench/configs.mjs (the defaults
+below are the same). Prints one JSON line. LD_LIBRARY_PATH=<dir of OpenBLAS's libblas.so.3> makes PyTorch use OpenBLAS
+(Debian's PyTorch calls whatever libblas.so.3 the loader finds).
+"""
+import json
+import math
+import os
+import resource
+import statistics
+import sys
+import time
+
+config = json.loads(sys.argv[1])
+threads = int(config.get('threads', 1))
+# OpenBLAS starts its own thread pool when it loads (with import torch) and ignores
+# torch.set_num_threads: tell it before.
+os.environ['OPENBLAS_NUM_THREADS'] = str(threads)
+os.environ['OMP_NUM_THREADS'] = str(threads)
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+torch.set_num_threads(threads)
+optimizer_settings = {'learningRate': 1e-3, 'beta1': 0.9, 'beta2': 0.95, 'eps': 1e-8, 'weightDecay': 0.1, 'gradClip': 1.0,
+                      **{k: config[k] for k in ('learningRate', 'beta1', 'beta2', 'eps', 'weightDecay', 'gradClip') if k in config}}
+generate_tokens = config.get('generateTokens', 64)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, n_embd, n_head, block_size, residual_std):
+        super().__init__()
+        self.n_head = n_head
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+        self.c_proj = nn.Linear(n_embd, n_embd)
+        nn.init.normal_(self.c_attn.weight, std=0.02)
+        nn.init.normal_(self.c_proj.weight, std=residual_std)
+        nn.init.zeros_(self.c_attn.bias)
+        nn.init.zeros_(self.c_proj.bias)
+        # additive mask, as in nn/attention.ts: 0 where key <= query, -1e9 in the future
+        self.register_buffer('mask', torch.triu(torch.full((block_size, block_size), -1e9), 1))
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=-1)
+        q, k, v = [t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v)]  # (B, nh, T, hs)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(C // self.n_head) + self.mask[:T, :T]  # (B, nh, T, T)
+        y = torch.softmax(scores, dim=-1) @ v  # (B, nh, T, hs)
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self, n_embd, residual_std):
+        super().__init__()
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd)
+        self.c_proj = nn.Linear(4 * n_embd, n_embd)
+        nn.init.normal_(self.c_fc.weight, std=0.02)
+        nn.init.normal_(self.c_proj.weight, std=residual_std)
+        nn.init.zeros_(self.c_fc.bias)
+        nn.init.zeros_(self.c_proj.bias)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate='tanh'))
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head, block_size, residual_std):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(n_embd, eps=1e-5)
+        self.attn = CausalSelfAttention(n_embd, n_head, block_size, residual_std)
+        self.ln_2 = nn.LayerNorm(n_embd, eps=1e-5)
+        self.mlp = MLP(n_embd, residual_std)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd):
+        super().__init__()
+        residual_std = 0.02 / math.sqrt(2 * n_layer)  # GPT-2's scaled init of residual projections
+        self.wte = nn.Embedding(vocab_size, n_embd)
+        self.wpe = nn.Embedding(block_size, n_embd)
+        nn.init.normal_(self.wte.weight, std=0.02)
+        nn.init.normal_(self.wpe.weight, std=0.02)
+        self.h = nn.ModuleList([Block(n_embd, n_head, block_size, residual_std) for _ in range(n_layer)])
+        self.ln_f = nn.LayerNorm(n_embd, eps=1e-5)
+
+    def forward(self, ids):  # (B, T) -> logits (B, T, V)
+        T = ids.shape[1]
+        x = self.wte(ids) + self.wpe(torch.arange(T))
+        for block in self.h:
+            x = block(x)
+        return self.ln_f(x) @ self.wte.weight.T  # tied LM head
+
+
+def token_stream(vocab_size, n=50000):
+    """The benchmark's synthetic corpus (the same formula as bench/configs.mjs)."""
+    return torch.tensor([(i * 7 + (i >> 5)) % vocab_size for i in range(n)])
+
+
+def blas_in_use():
+    """Which BLAS library the process has loaded: Debian's PyTorch reports BLAS_INFO=generic."""
+    with open('/proc/self/maps') as maps:
+        libs = {line.split()[-1] for line in maps if 'blas' in line}
+    if any('openblas' in lib for lib in libs):
+        return 'openblas'
+    if any('/blas/libblas' in lib for lib in libs):
+        return 'reference'
+    return ', '.join(sorted(libs)) or 'unknown'
+
+
+def main():
+    c = config
+    torch.manual_seed(0)
+    model = GPT(c['vocabSize'], c['blockSize'], c['nLayer'], c['nHead'], c['nEmbd'])
+    params = list(model.parameters())  # the tied weight appears once
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    o = optimizer_settings
+    optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': o['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}],
+                                  lr=o['learningRate'], betas=(o['beta1'], o['beta2']), eps=o['eps'])
+    tokens = token_stream(c['vocabSize'])
+    B, T = c['batchSize'], c['blockSize']
+
+    def train_step():
+        starts = torch.randint(0, len(tokens) - T, (B,))
+        x = torch.stack([tokens[s:s + T] for s in starts])
+        y = torch.stack([tokens[s + 1:s + T + 1] for s in starts])
+        loss = F.cross_entropy(model(x).view(-1, c['vocabSize']), y.view(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(params, o['gradClip'])
+        # our trainer reads loss and norm back and skips the update when either is not finite
+        if math.isfinite(loss.item()) and math.isfinite(norm.item()):
+            optimizer.step()
+        return loss.item()
+
+    times, losses = [], []
+    for step in range(c['warmup'] + c['steps']):
+        t0 = time.perf_counter()
+        losses.append(train_step())
+        if step >= c['warmup']:
+            times.append(time.perf_counter() - t0)
+    step_sec = statistics.median(times)
+
+    @torch.no_grad()
+    def generate(n):
+        """As generate.ts: a full forward over the cropped context per new token, no KV cache."""
+        ids = [0]
+        g = torch.Generator().manual_seed(0)
+        for _ in range(n):
+            context = torch.tensor([ids[-T:]])
+            probs = torch.softmax(model(context)[0, -1], dim=-1)
+            ids.append(int(torch.multinomial(probs, 1, generator=g)))
+        return ids
+
+    generate(generate_tokens)  # warm-up: every context length once
+    t0 = time.perf_counter()
+    generate(generate_tokens)
+    generate_sec = time.perf_counter() - t0
+
+    print(json.dumps({
+        'system': 'torch',
+        'torch': torch.__version__,
+        'blas': blas_in_use(),
+        'threads': torch.get_num_threads(),
+        'params': sum(p.numel() for p in params),
+        'stepMs': round(step_sec * 1000, 2),
+        'trainTokensPerSec': round(B * T / step_sec, 1),
+        'generateTokensPerSec': round(generate_tokens / generate_sec, 1),
+        'peakRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        'lossFirst': round(losses[0], 4),
+        'lossLast': round(losses[-1], 4),
+    }))
+
+
+main()
