@@ -8,6 +8,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { fused, installFusedKernels, installFusedWebgpuKernels } from './kernels/fused';
+import { installCpuSegmentSum } from './kernels/cpuSegmentSum';
 import { installWasmMatMul } from './kernels/wasmMatMul';
 import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
 
@@ -131,6 +132,7 @@ function loadWasmBackend(): void {
 }
 
 async function activate(name: BackendName): Promise<void> {
+  if (name === 'cpu') installCpuSegmentSum();
   if (name === 'webgpu') loadWebgpuBackend();
   if (name === 'wasm') loadWasmBackend();
   if (tf.getBackend() === name) return;
