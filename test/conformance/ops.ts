@@ -33,6 +33,19 @@ export interface OpCase {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Multi-head causal self-attention on x of `shape` (B, T, C); x is scaled up so the softmax is peaked. */
+function selfAttention(name: string, shape: number[], nHead: number): OpCase {
+  return {
+    name,
+    inputs: [{ shape }],
+    model: () => {
+      const params = new Params(5);
+      const m = new CausalSelfAttention(params, 'attn', shape[2], nHead, 0.02);
+      return { params, f: x => m.forward(x.mul(20)).output };
+    }
+  };
+}
+
 export const CASES: OpCase[] = [
   { name: 'matMul', inputs: [{ shape: [6, 5] }, { shape: [5, 7] }], f: (a, b) => tf.matMul(a, b) },
   { name: 'matMul, b transposed', inputs: [{ shape: [6, 5] }, { shape: [7, 5] }], f: (a, b) => tf.matMul(a, b, false, true) },
@@ -60,33 +73,9 @@ export const CASES: OpCase[] = [
     inputs: [{ shape: [2, 2, 6, 4] }, { shape: [2, 2, 6, 4] }, { shape: [2, 2, 6, 4] }],
     f: (q, k, v) => tf.tidy(() => scaledDotProductAttention(q.mul(2), k, v, causalMask(6)).output)
   },
-  {
-    name: 'causal self-attention (B 2, T 7, C 8, 2 heads)',
-    inputs: [{ shape: [2, 7, 8] }],
-    model: () => {
-      const params = new Params(5);
-      const m = new CausalSelfAttention(params, 'attn', 8, 2, 0.02);
-      return { params, f: x => m.forward(x.mul(20)).output };
-    }
-  },
-  {
-    name: 'causal self-attention, head size 3 (not a multiple of 4)',
-    inputs: [{ shape: [1, 5, 6] }],
-    model: () => {
-      const params = new Params(5);
-      const m = new CausalSelfAttention(params, 'attn', 6, 2, 0.02);
-      return { params, f: x => m.forward(x.mul(20)).output };
-    }
-  },
-  {
-    name: 'causal self-attention, GPT-like size (B 2, T 33, C 32, 4 heads)',
-    inputs: [{ shape: [2, 33, 32] }],
-    model: () => {
-      const params = new Params(6);
-      const m = new CausalSelfAttention(params, 'attn', 32, 4, 0.02);
-      return { params, f: x => m.forward(x.mul(20)).output };
-    }
-  },
+  selfAttention('causal self-attention (B 2, T 7, C 8, 2 heads)', [2, 7, 8], 2),
+  selfAttention('causal self-attention, head size 3 (not a multiple of 4)', [1, 5, 6], 2),
+  selfAttention('causal self-attention, GPT-like size (B 2, T 33, C 32, 4 heads)', [2, 33, 32], 4),
   {
     name: 'transformer block',
     inputs: [{ shape: [2, 6, 8] }],
