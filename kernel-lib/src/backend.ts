@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { fused, installFusedKernels, installFusedWebgpuKernels } from './kernels/fused';
+import { fused, installFusedCpuKernels, installFusedKernels, installFusedWebgpuKernels } from './kernels/fused';
 import { installCpuSegmentSum } from './kernels/cpuSegmentSum';
 import { installWasmMatMul } from './kernels/wasmMatMul';
 import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
@@ -132,7 +132,10 @@ function loadWasmBackend(): void {
 }
 
 async function activate(name: BackendName): Promise<void> {
-  if (name === 'cpu') installCpuSegmentSum();
+  if (name === 'cpu') {
+    installCpuSegmentSum();
+    installFusedCpuKernels();
+  }
   if (name === 'webgpu') loadWebgpuBackend();
   if (name === 'wasm') loadWasmBackend();
   if (tf.getBackend() === name) return;
@@ -251,7 +254,7 @@ function wasmDetail(): string {
 
 function finish(device: Omit<Device, 'line'>, quiet: boolean): Device {
   const what =
-    device.backend === 'webgpu' ? `webgpu on ${describeAdapter(device.adapter!)}` : device.backend === 'wasm' ? wasmDetail() : 'cpu (plain JavaScript)';
+    device.backend === 'webgpu' ? `webgpu on ${describeAdapter(device.adapter!)}` : device.backend === 'wasm' ? wasmDetail() : `cpu (plain JavaScript${fused.active ? ', fused kernels' : ''})`;
   const line = `device: ${what} - ${device.reason}`;
   current = { ...device, line };
   if (!quiet) console.log(line);

@@ -49,6 +49,8 @@ function selfAttention(name: string, shape: number[], nHead: number): OpCase {
 export const CASES: OpCase[] = [
   { name: 'matMul', inputs: [{ shape: [6, 5] }, { shape: [5, 7] }], f: (a, b) => tf.matMul(a, b) },
   { name: 'matMul, b transposed', inputs: [{ shape: [6, 5] }, { shape: [7, 5] }], f: (a, b) => tf.matMul(a, b, false, true) },
+  { name: 'matMul, a transposed', inputs: [{ shape: [5, 6] }, { shape: [5, 7] }], f: (a, b) => tf.matMul(a, b, true, false) },
+  { name: 'batched matMul, both transposed', inputs: [{ shape: [3, 5, 4] }, { shape: [3, 6, 5] }], f: (a, b) => tf.matMul(a, b, true, true) },
   { name: 'batched matMul (B, nh, T, hs)', inputs: [{ shape: [2, 3, 5, 4] }, { shape: [2, 3, 4, 5] }], f: (a, b) => tf.matMul(a, b) },
   { name: 'add with a broadcast bias', inputs: [{ shape: [4, 6] }, { shape: [6] }], f: (a, b) => a.add(b) },
   { name: 'mul, sub, div', inputs: [{ shape: [3, 4] }, { shape: [3, 4] }], f: (a, b) => a.mul(b).sub(a).div(b.square().add(1)) },

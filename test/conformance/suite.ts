@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { useDevice, type BackendName } from '../../kernel-lib/src/backend';
+import { fused } from '../../kernel-lib/src/kernels/fused';
 import { maxAbsDiff } from '../unit/helpers';
 import { adamwSteps, CASES, runCase } from './ops';
 
@@ -17,12 +18,22 @@ export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<nu
   return maxAbsDiff(actual, reference) / scale;
 }
 
+/** Run f on the reference: the cpu backend with tfjs's own kernels and the readable model code. */
+export async function onReference<T>(f: () => Promise<T>): Promise<T> {
+  await useDevice('cpu', { quiet: true });
+  fused.enabled = false;
+  try {
+    return await f();
+  } finally {
+    fused.enabled = true;
+  }
+}
+
 export function describeConformance(backend: BackendName, tolerance = 1e-4): void {
-  describe(`${backend} matches cpu on every op the models use, forward and backward`, () => {
+  describe(`${backend} matches the cpu reference on every op the models use, forward and backward`, () => {
     for (const c of CASES) {
       it(c.name, async () => {
-        await useDevice('cpu', { quiet: true });
-        const reference = await runCase(c);
+        const reference = await onReference(() => runCase(c));
         await useDevice(backend, { quiet: true });
         const actual = await runCase(c);
         expect(relativeError(actual.forward, reference.forward), 'forward').toBeLessThan(tolerance);
@@ -32,8 +43,7 @@ export function describeConformance(backend: BackendName, tolerance = 1e-4): voi
     }
 
     it('AdamW, four steps with weight decay', async () => {
-      await useDevice('cpu', { quiet: true });
-      const reference = await adamwSteps();
+      const reference = await onReference(adamwSteps);
       await useDevice(backend, { quiet: true });
       const actual = await adamwSteps();
       reference.forEach((r, i) => expect(relativeError(actual[i], r)).toBeLessThan(tolerance));

@@ -10,7 +10,7 @@ import { fused } from '../../kernel-lib/src/kernels/fused';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
-import { describeConformance } from '../conformance/suite';
+import { describeConformance, onReference } from '../conformance/suite';
 import { maxAbsDiff } from './helpers';
 
 afterAll(() => useDevice('cpu', { quiet: true }));
@@ -94,25 +94,27 @@ describe('wasm fused kernels', () => {
     tf.dispose([logits, targets]);
   });
 
-  it('sum over leading axes (keepDims or not) matches cpu', async () => {
-    const run = async (backend: 'cpu' | 'wasm') => {
-      await useDevice(backend, { quiet: true });
+  it('sum over leading axes (keepDims or not) matches the reference, on wasm and on cpu', async () => {
+    const sums = async () => {
       const x = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 5 }, (_, i) => Math.sin(i)), [2, 3, 5]);
       const outs = [x.sum(0), x.sum([0, 1]), x.sum([0, 1], true), x.sum(1), x.sum()];
       const values = await Promise.all(outs.map(async t => ({ shape: t.shape, data: Array.from(await t.data()) })));
       tf.dispose([x, ...outs]);
       return values;
     };
-    const cpu = await run('cpu');
-    const wasm = await run('wasm');
-    wasm.forEach((w, i) => {
-      expect(w.shape).toEqual(cpu[i].shape);
-      expect(maxAbsDiff(w.data, cpu[i].data)).toBeLessThan(1e-5);
-    });
+    const reference = await onReference(sums);
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useDevice(backend, { quiet: true });
+      const actual = await sums();
+      actual.forEach((a, i) => {
+        expect(a.shape).toEqual(reference[i].shape);
+        expect(maxAbsDiff(a.data, reference[i].data)).toBeLessThan(1e-5);
+      });
+    }
   });
 
-  it('train to the same losses as cpu over 8 steps', async () => {
-    const cpu = await trainLosses('cpu', 8);
+  it('train to the same losses as the cpu reference over 8 steps', async () => {
+    const cpu = await onReference(() => trainLosses('cpu', 8));
     const wasm = await trainLosses('wasm', 8);
     expect(maxAbsDiff(wasm, cpu)).toBeLessThan(1e-4);
     expect(wasm[7]).toBeLessThan(wasm[0]);

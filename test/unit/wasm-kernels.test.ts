@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useDevice } from '../../kernel-lib/src/backend';
 import { seededRandom } from '../../kernel-lib/src/random';
+import { onReference } from '../conformance/suite';
 import { maxAbsDiff } from './helpers';
 
 function randomValues(n: number, seed: number): Float32Array {
@@ -14,11 +15,15 @@ function randomValues(n: number, seed: number): Float32Array {
 }
 
 async function onBackend(name: 'cpu' | 'wasm', f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  const run = async () => {
+    const outs = f();
+    const values = await Promise.all(outs.map(t => t.data() as Promise<Float32Array>));
+    tf.dispose(outs);
+    return values;
+  };
+  if (name === 'cpu') return onReference(run); // tfjs's own cpu kernels
   await useDevice(name, { quiet: true });
-  const outs = f();
-  const values = await Promise.all(outs.map(t => t.data() as Promise<Float32Array>));
-  tf.dispose(outs);
-  return values;
+  return run();
 }
 
 afterAll(() => useDevice('cpu', { quiet: true }));

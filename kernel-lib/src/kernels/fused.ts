@@ -1,5 +1,5 @@
 /**
- * Fused kernels for the wasm backend (and, in kernels/fusedWebgpu.ts, for webgpu).
+ * Fused kernels for the wasm backend (and, in kernels/fusedWebgpu.ts and fusedCpu.ts, for webgpu and cpu).
  *
  * The model code in nn/ is written with ordinary tensor operations so that it reads like the math.
  * That costs speed: every operation is a separate pass over memory with its own bookkeeping, and
@@ -21,6 +21,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
 import { WEBGPU_KERNELS } from './fusedWebgpu';
 
 type TensorInfo = tf.TensorInfo;
@@ -64,7 +65,7 @@ export const fused = {
   /** True when the fused kernels would run for the current backend. */
   get active(): boolean {
     const backend = tf.getBackend();
-    return this.enabled && ((backend === 'wasm' && kernels !== undefined) || (backend === 'webgpu' && webgpuInstalled));
+    return this.enabled && ((backend === 'wasm' && kernels !== undefined) || (backend === 'webgpu' && webgpuInstalled) || (backend === 'cpu' && cpuInstalled));
   }
 };
 
@@ -73,6 +74,20 @@ function registerGradients(): void {
   if (gradientsRegistered) return;
   for (const config of GRADIENTS) tf.registerGradient(config);
   gradientsRegistered = true;
+}
+
+let cpuInstalled = false;
+/** Register the JavaScript versions (kernels/fusedCpu.ts) and the faster cpu matrix product. */
+export function installFusedCpuKernels(): void {
+  if (cpuInstalled) return;
+  for (const config of CPU_KERNELS) tf.registerKernel(config);
+  for (const [name, faster] of [['BatchMatMul', cpuMatMul], ['Sum', cpuSumLeading]] as const) {
+    const original = tf.getKernel(name, 'cpu')!;
+    tf.unregisterKernel(name, 'cpu');
+    tf.registerKernel({ ...original, kernelFunc: (args => (fused.enabled && faster(args as never)) || original.kernelFunc(args)) as tf.KernelFunc });
+  }
+  registerGradients();
+  cpuInstalled = true;
 }
 
 let webgpuInstalled = false;
