@@ -22,7 +22,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
-import { WEBGPU_KERNELS } from './fusedWebgpu';
+import { WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -76,16 +76,20 @@ function registerGradients(): void {
   gradientsRegistered = true;
 }
 
+/** Put `faster` in front of tfjs's kernel while fused.enabled; where it returns null, tfjs's runs. */
+function fasterWhenFused(backend: string, name: string, faster: (args: never) => TensorInfo | null): void {
+  const original = tf.getKernel(name, backend)!;
+  tf.unregisterKernel(name, backend);
+  tf.registerKernel({ ...original, kernelFunc: (args => (fused.enabled && faster(args as never)) || original.kernelFunc(args)) as tf.KernelFunc });
+}
+
 let cpuInstalled = false;
 /** Register the JavaScript versions (kernels/fusedCpu.ts) and the faster cpu matrix product. */
 export function installFusedCpuKernels(): void {
   if (cpuInstalled) return;
   for (const config of CPU_KERNELS) tf.registerKernel(config);
-  for (const [name, faster] of [['BatchMatMul', cpuMatMul], ['Sum', cpuSumLeading]] as const) {
-    const original = tf.getKernel(name, 'cpu')!;
-    tf.unregisterKernel(name, 'cpu');
-    tf.registerKernel({ ...original, kernelFunc: (args => (fused.enabled && faster(args as never)) || original.kernelFunc(args)) as tf.KernelFunc });
-  }
+  fasterWhenFused('cpu', 'BatchMatMul', cpuMatMul);
+  fasterWhenFused('cpu', 'Sum', cpuSumLeading);
   registerGradients();
   cpuInstalled = true;
 }
@@ -95,6 +99,7 @@ let webgpuInstalled = false;
 export function installFusedWebgpuKernels(): void {
   if (webgpuInstalled) return;
   for (const config of WEBGPU_KERNELS) tf.registerKernel(config);
+  fasterWhenFused('webgpu', 'Sum', webgpuSumLeading);
   registerGradients();
   webgpuInstalled = true;
 }

@@ -288,6 +288,25 @@ function adamw(backend: WebgpuBackend, p: TensorInfo, g: TensorInfo, m: TensorIn
   return [step(0), step(1), step(2)];
 }
 
+// ------------------------------------------------------------------------------ bias gradients
+/**
+ * Sum over leading axes (a bias's gradient, over every token): one thread per kept value, a loop
+ * down the rows. tfjs transposes first and then reduces; null for other reductions.
+ */
+export function webgpuSumLeading({ inputs: { x }, backend, attrs }: Args): TensorInfo | null {
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(attrs.axis as unknown as number | number[], x.shape).sort((p, q) => p - q);
+  if (x.dtype !== 'float32' || !(axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i))) return null;
+  const kept = x.shape.slice(axes.length);
+  const C = tf.util.sizeFromShape(kept);
+  const N = tf.util.sizeFromShape(x.shape) / C;
+  const shape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+  return run(backend, program('sum_rows', ['x'], shape, C, 'C : i32, N : i32,', `
+    var s = 0.0;
+    for (var r = 0; r < uniforms.N; r++) { s += x[r * uniforms.C + index]; }
+    result[index] = s;`), [x], C, [int(C, N)]);
+}
+
 // ------------------------------------------------------------------------------ registration
 type Args = { inputs: Record<string, TensorInfo>; backend: WebgpuBackend; attrs: Record<string, number> };
 const k = (kernelName: string, f: (a: Args) => TensorInfo | TensorInfo[]) => ({ kernelName, backendName: 'webgpu', kernelFunc: f as unknown as tf.KernelFunc });
