@@ -1,4 +1,4 @@
-// The peer library, @genai-fi/nanogpt 1.3 (node_modules), trained on one backend at our configs'
+// The peer library, @genai-fi/nanogpt 1.3 (in .local/peer), trained on one backend at our configs'
 // sizes: training speed, memory and tensor-count stability, as bench/ours.mjs measures ours.
 // usage: node bench/nanogpt_peer.mjs '{"config": "tiny", "backend": "wasm", "steps": 10, "warmup": 3}'
 //
@@ -6,11 +6,12 @@
 // tied to the token embedding). What it cannot match is listed in PEER_DIFFERENCES.
 import { createRequire } from 'module';
 import path from 'path';
-import { pathToFileURL } from 'url';
+import { fileURLToPath, pathToFileURL } from 'url';
 import { CONFIGS, OPTIMIZER, tokenStream } from './configs.mjs';
 import { peakRssBytes, peakTensorBytes, readJob, report, timeSteps } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const tf = require('@tensorflow/tfjs-core');
 const job = readJob();
 
@@ -28,13 +29,28 @@ const PEER_DIFFERENCES = [
  * peer's backend. Its copy's Node platform was bundled as an empty browser stub (no `util`) and
  * throws at import when IS_NODE is set, so the flag is hidden while it loads.
  */
+/**
+ * The peer lives in .local/peer (scripts/bench-setup.sh installs it there): it is not one of the
+ * project's dependencies, whose install it would slow down (and whose lock file it would tie to its
+ * platform-specific optional packages).
+ */
+function peerEntry() {
+  const peer = path.join(root, '.local', 'peer', 'package.json');
+  try {
+    return createRequire(peer).resolve('@genai-fi/nanogpt');
+  } catch {
+    throw new Error('@genai-fi/nanogpt is not installed: run bash scripts/bench-setup.sh');
+  }
+}
+
 async function loadNanoGPT() {
   tf.env().set('PROD', true); // no "install tfjs-node" banner (as kernel-lib/src/backend.ts)
   tf.env().set('IS_NODE', false);
-  const nanogpt = await import('@genai-fi/nanogpt');
+  const entry = peerEntry();
+  const nanogpt = await import(pathToFileURL(entry).href);
   // One training step (forward, loss, gradients, AdamW) is BasicTrainer.trainStep; the package
   // does not export the class, so load its file.
-  const dist = path.dirname(require.resolve('@genai-fi/nanogpt'));
+  const dist = path.dirname(entry);
   const { default: BasicTrainer } = await import(pathToFileURL(path.join(dist, 'training', 'BasicTrainer.js')).href);
   tf.env().set('IS_NODE', true);
   return { nanogpt, BasicTrainer };

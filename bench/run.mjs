@@ -116,7 +116,10 @@ async function kernelLibBuild() {
 function machine() {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   const release = fs.existsSync('/etc/os-release') ? fs.readFileSync('/etc/os-release', 'utf8') : '';
-  const version = pkg => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  const version = (pkg, modules = path.join(root, 'node_modules')) => {
+    const file = path.join(modules, pkg, 'package.json');
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).version : 'not installed';
+  };
   const openblasDeb = fs.existsSync(path.join(OPENBLAS_ROOT, 'debs')) ? fs.readdirSync(path.join(OPENBLAS_ROOT, 'debs')).find(f => f.endsWith('.deb')) : undefined;
   return {
     cpu: (/^model name\s*:\s*(.*)$/m.exec(cpuinfo) ?? [])[1] ?? os.cpus()[0]?.model,
@@ -125,7 +128,7 @@ function machine() {
     os: `${(/^PRETTY_NAME="?([^"\n]*)/m.exec(release) ?? [])[1] ?? os.type()} (Linux ${os.release()})`,
     node: process.versions.node,
     tfjs: version('@tensorflow/tfjs'),
-    nanogpt: version('@genai-fi/nanogpt'),
+    nanogpt: version('@genai-fi/nanogpt', path.join(root, '.local', 'peer', 'node_modules')), // scripts/bench-setup.sh
     openblas: openblasDeb?.split('_')[1]
   };
 }

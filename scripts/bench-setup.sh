@@ -53,6 +53,17 @@ else
   say "  Continuing: PyTorch runs with the system's BLAS only."
 fi
 
+# The peer library, in its own folder: not a dependency of the project (it would slow every
+# install down, and it brings packages that want Node 22).
+if [ -f .local/peer/node_modules/@genai-fi/nanogpt/package.json ]; then
+  say "@genai-fi/nanogpt is in .local/peer"
+else
+  say "installing @genai-fi/nanogpt@1.3.0 into .local/peer"
+  mkdir -p .local/peer
+  [ -f .local/peer/package.json ] || echo '{ "private": true }' > .local/peer/package.json
+  npm install --prefix .local/peer --no-audit --no-fund --ignore-scripts @genai-fi/nanogpt@1.3.0 || say "could not install @genai-fi/nanogpt: the benchmark will leave the peer out"
+fi
+
 # OpenBLAS links libgfortran; PyTorch's dependencies usually bring it along.
 lib=$(ls -d "$dest"/usr/lib/*/openblas-pthread 2>/dev/null | head -1)
 if [ -n "$lib" ] && ldd "$lib/libblas.so.3" | grep -q 'not found'; then
