@@ -4,6 +4,7 @@
 #   - OpenBLAS, unpacked into .local/openblas and NOT installed: the system's BLAS alternative
 #     (usually the slow reference BLAS) stays as it is, and the benchmark runs PyTorch twice,
 #     once as is and once with LD_LIBRARY_PATH pointing at the unpacked OpenBLAS.
+#   - The peer library @genai-fi/nanogpt, npm-installed into .local/peer.
 # Where something cannot be fetched (not root, not Debian), this prints what to install and
 # goes on: the benchmark measures what is available and records what is missing.
 set -uo pipefail
