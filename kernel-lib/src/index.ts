@@ -12,6 +12,7 @@ export type { Document } from './data/corpus';
 export { splitDocuments, ClmBatches, windowsAt, evalWindows } from './data/clm';
 export type { TextSplit, ClmBatch } from './data/clm';
 export { CharTokenizer } from './tokenizers/char';
+export { BpeTokenizer } from './tokenizers/bpe';
 
 export { Params } from './nn/params';
 export { Linear } from './nn/linear';

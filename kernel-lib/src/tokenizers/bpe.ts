@@ -1,0 +1,172 @@
+/**
+ * Byte-level BPE (byte-pair encoding), as in GPT-2.
+ *
+ * Text becomes UTF-8 bytes, so the 256 byte values are the starting vocabulary and any text at all
+ * can be encoded (no "unknown character"). Training then repeats one step: find the pair of
+ * adjacent tokens that occurs most often in the corpus and make it a new token. Frequent words end
+ * up as one token, rare ones as a few pieces, and sequences get several times shorter than with
+ * characters.
+ *
+ * Pairs never cross a chunk boundary: the text is first cut into chunks (a word with the space
+ * before it, a run of digits, a run of punctuation, a run of spaces), like GPT-2's pre-tokenizer.
+ * That keeps "the" and " the" as word pieces instead of tokens like "e t".
+ */
+
+/** Chunks: an optional space and letters, digits, other symbols, or whitespace. */
+const CHUNK = /\s?\p{L}+|\s?\p{N}+|\s?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8'); // malformed byte sequences become U+FFFD
+
+export interface BpeTrainOptions {
+  /** 256 byte tokens + the merges to learn. */
+  vocabSize: number;
+}
+
+export class BpeTokenizer {
+  /** merges[i] = [a, b]: token 256 + i is token a followed by token b. */
+  readonly merges: ReadonlyArray<readonly [number, number]>;
+  /** token id -> its bytes */
+  private readonly bytes: Uint8Array[];
+  /** "a,b" -> merged id (the lower the id, the earlier the merge and the higher its priority) */
+  private readonly rank = new Map<string, number>();
+  private readonly cache = new Map<string, number[]>();
+
+  constructor(merges: ReadonlyArray<readonly [number, number]>) {
+    this.bytes = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
+    merges.forEach(([a, b], i) => {
+      const id = 256 + i;
+      if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b >= 0 && a < id && b < id)) {
+        throw new Error(`BpeTokenizer: merge ${i} = [${a}, ${b}] refers to a token that does not exist yet (ids below ${id})`);
+      }
+      const joined = new Uint8Array(this.bytes[a].length + this.bytes[b].length);
+      joined.set(this.bytes[a]);
+      joined.set(this.bytes[b], this.bytes[a].length);
+      this.bytes.push(joined);
+      this.rank.set(`${a},${b}`, id);
+    });
+    this.merges = merges.map(([a, b]) => [a, b] as const);
+  }
+
+  /** Learn merges on `text` until the vocabulary has `vocabSize` tokens (fewer if no pair repeats). */
+  static train(text: string, { vocabSize }: BpeTrainOptions): BpeTokenizer {
+    if (!Number.isInteger(vocabSize) || vocabSize < 256) {
+      throw new Error(`BpeTokenizer.train: vocabSize must be an integer >= 256 (the byte tokens), got ${vocabSize}`);
+    }
+    // Each distinct chunk once, with how often it occurs: merges are counted per chunk type.
+    const counts = new Map<string, number>();
+    for (const chunk of chunks(text)) counts.set(chunk, (counts.get(chunk) ?? 0) + 1);
+    const words = [...counts].map(([chunk, count]) => ({ ids: Array.from(encoder.encode(chunk)), count }));
+    const merges: [number, number][] = [];
+    while (256 + merges.length < vocabSize) {
+      const pairs = new Map<string, number>();
+      for (const { ids, count } of words) {
+        for (let i = 0; i + 1 < ids.length; i++) {
+          const key = `${ids[i]},${ids[i + 1]}`;
+          pairs.set(key, (pairs.get(key) ?? 0) + count);
+        }
+      }
+      // the most frequent pair; ties go to the pair seen first, so training is deterministic
+      let best = '';
+      let bestCount = 1;
+      for (const [key, c] of pairs) if (c > bestCount) [best, bestCount] = [key, c];
+      if (!best) break; // nothing occurs twice any more
+      const [a, b] = best.split(',').map(Number);
+      const id = 256 + merges.length;
+      merges.push([a, b]);
+      for (const w of words) w.ids = mergePair(w.ids, a, b, id);
+    }
+    return new BpeTokenizer(merges);
+  }
+
+  get vocabSize(): number {
+    return this.bytes.length;
+  }
+
+  encode(text: string): number[] {
+    const out: number[] = [];
+    for (const chunk of chunks(text)) out.push(...this.encodeChunk(chunk));
+    return out;
+  }
+
+  /** Apply the merges to one chunk, earliest-learned first, until none applies. */
+  private encodeChunk(chunk: string): number[] {
+    const cached = this.cache.get(chunk);
+    if (cached) return cached;
+    let ids = Array.from(encoder.encode(chunk));
+    for (;;) {
+      let bestId = Infinity;
+      let bestPair: [number, number] | null = null;
+      for (let i = 0; i + 1 < ids.length; i++) {
+        const id = this.rank.get(`${ids[i]},${ids[i + 1]}`);
+        if (id !== undefined && id < bestId) [bestId, bestPair] = [id, [ids[i], ids[i + 1]]];
+      }
+      if (!bestPair) break;
+      ids = mergePair(ids, bestPair[0], bestPair[1], bestId);
+    }
+    if (this.cache.size < 100_000) this.cache.set(chunk, ids);
+    return ids;
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    return decoder.decode(this.bytesOf(ids));
+  }
+
+  /** The bytes of a token sequence. */
+  bytesOf(ids: ArrayLike<number>): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const part = this.bytes[ids[i]];
+      if (!part) throw new Error(`BpeTokenizer: token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${this.vocabSize})`);
+      parts.push(part);
+      length += part.length;
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  /**
+   * Each token's text, for labels in views. A token can be part of a multi-byte character; its
+   * bytes are shown as <xx> hex then, instead of a replacement character.
+   */
+  tokenStrings(ids: ArrayLike<number>): string[] {
+    return Array.from(ids, id => {
+      const b = this.bytesOf([id]);
+      const text = decoder.decode(b);
+      return text.includes('\uFFFD') ? Array.from(b, x => `<${x.toString(16).padStart(2, '0')}>`).join('') : text;
+    });
+  }
+
+  toJSON(): { type: 'bpe'; merges: [number, number][] } {
+    return { type: 'bpe', merges: this.merges.map(([a, b]) => [a, b]) };
+  }
+}
+
+/** The chunks of a text; together they are the whole text (checked: a lost character is a bug). */
+function chunks(text: string): string[] {
+  if (typeof text !== 'string') throw new Error(`BpeTokenizer: expected a string, got ${typeof text}`);
+  const parts: string[] = text.match(CHUNK) ?? [];
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  if (length !== text.length) throw new Error(`BpeTokenizer: the pre-tokenizer covered ${length} of ${text.length} characters`);
+  return parts;
+}
+
+/** ids with every adjacent (a, b) replaced by `id`, left to right. */
+function mergePair(ids: number[], a: number, b: number, id: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
+      out.push(id);
+      i++;
+    } else {
+      out.push(ids[i]);
+    }
+  }
+  return out;
+}
