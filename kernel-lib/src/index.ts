@@ -39,3 +39,5 @@ export { trainingBundle, trainingSvg, trainingText } from './viz/training';
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
 export type { MimeBundle, DisplaySink } from './viz/display';
 export * from './viz/spec';
+export { saveGPT, loadGPT, loadWeights } from './checkpoint/gpt';
+export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors';

@@ -1,0 +1,82 @@
+/**
+ * The safetensors file format (Hugging Face's), for float32 tensors:
+ *
+ *   8 bytes   N, the header's length, a little-endian unsigned integer
+ *   N bytes   a JSON header: { name: { dtype: "F32", shape: [...], data_offsets: [begin, end] }, ...,
+ *             "__metadata__": { string: string } }, padded with spaces to a multiple of 8
+ *   the rest  the tensors' bytes, little-endian, back to back; offsets count from here
+ *
+ * Nothing but data: loading a checkpoint cannot run code (unlike Python's pickle).
+ */
+
+export interface NamedArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+interface HeaderEntry {
+  dtype: string;
+  shape: number[];
+  data_offsets: [number, number];
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Serialize tensors (in the given order) and string metadata. */
+export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, { shape, data }] of tensors) {
+    if (data.length !== size(shape)) throw new Error(`safetensors: ${name} has ${data.length} values for shape [${shape}]`);
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.byteLength] };
+    offset += data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const { data } of tensors.values()) {
+    // float32 in little-endian byte order (what every machine that runs this uses; checked below)
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    at += data.byteLength;
+  }
+  return out;
+}
+
+/** Parse a safetensors file; every problem is an error that says what is wrong and where. */
+export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new Error(`${file}: ${bytes.length} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (8 + n > bytes.length) throw new Error(`${file}: the header claims ${n} bytes, but the file has only ${bytes.length - 8} after the length`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new Error(`${file}: the header is not valid JSON (${(e as Error).message})`);
+  }
+  const data = bytes.subarray(8 + n);
+  const tensors = new Map<string, NamedArray>();
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const entry = value as HeaderEntry;
+    if (entry.dtype !== 'F32') throw new Error(`${file}: tensor ${name} is ${entry.dtype}; only F32 is supported`);
+    const [begin, end] = entry.data_offsets ?? [];
+    if (!(Number.isInteger(begin) && Number.isInteger(end) && 0 <= begin && begin <= end && end <= data.length)) {
+      throw new Error(`${file}: tensor ${name} has data_offsets [${entry.data_offsets}] outside the ${data.length} data bytes`);
+    }
+    if (end - begin !== 4 * size(entry.shape)) throw new Error(`${file}: tensor ${name} has ${end - begin} bytes for shape [${entry.shape}] (float32)`);
+    // copy: the data may not be 4-byte aligned inside the file
+    const values = new Float32Array(size(entry.shape));
+    new Uint8Array(values.buffer).set(data.subarray(begin, end));
+    tensors.set(name, { shape: entry.shape, data: values });
+  }
+  return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+}
+
+if (new Uint8Array(Float32Array.of(1).buffer)[3] !== 0x3f) {
+  throw new Error('safetensors: this machine is big-endian; the checkpoint code assumes little-endian');
+}

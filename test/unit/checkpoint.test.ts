@@ -1,0 +1,84 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadGPT, loadWeights, saveGPT } from '../../kernel-lib/src/checkpoint/gpt';
+import { decodeSafetensors } from '../../kernel-lib/src/checkpoint/safetensors';
+import { GPT } from '../../kernel-lib/src/models/gpt';
+import { maxAbsDiff, onCpu } from './helpers';
+
+beforeAll(onCpu);
+
+const config = { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 1 };
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'llm-lab-ckpt-'));
+const ids = () => tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
+
+async function logits(model: GPT): Promise<Float32Array> {
+  const x = ids();
+  const { logits } = model.forward(x);
+  const values = (await logits.data()) as Float32Array;
+  tf.dispose([x, logits]);
+  return values;
+}
+
+describe('GPT checkpoints (safetensors + config.json)', () => {
+  it('round-trips the weights and the extras', async () => {
+    const dir = tmp();
+    const model = new GPT(config);
+    await saveGPT(model, dir, { tokenizer: { type: 'char', vocab: ['a', 'b'] } });
+    const { model: loaded, extras } = loadGPT(dir);
+    expect(loaded.config).toEqual(model.config);
+    expect(extras.tokenizer).toEqual({ type: 'char', vocab: ['a', 'b'] });
+    expect(maxAbsDiff(await logits(loaded), await logits(model))).toBe(0);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('writes the safetensors layout and GPT-2 names and config keys', async () => {
+    const dir = tmp();
+    const model = new GPT(config);
+    await saveGPT(model, dir);
+    const bytes = new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors')));
+    const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    expect(n % 8).toBe(0);
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+    expect(header.__metadata__).toEqual({ format: 'pt' });
+    const entry = header['transformer.h.1.attn.c_attn.weight'];
+    expect(entry.dtype).toBe('F32');
+    expect(entry.shape).toEqual([8, 24]); // [in, out], as GPT-2's Conv1D
+    // the bytes at its offsets are the weight itself, little-endian float32
+    const [begin, end] = entry.data_offsets;
+    const raw = bytes.slice(8 + n + begin, 8 + n + end);
+    expect(Array.from(new Float32Array(raw.buffer))).toEqual(Array.from(await model.params.get('transformer.h.1.attn.c_attn.weight').data()));
+    const offsets = Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => (v as { data_offsets: number[] }).data_offsets).sort((a, b) => a[0] - b[0]);
+    offsets.forEach((o, i) => expect(o[0]).toBe(i === 0 ? 0 : offsets[i - 1][1])); // back to back
+    expect(offsets.at(-1)![1]).toBe(bytes.length - 8 - n);
+    const hf = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(hf).toMatchObject({ model_type: 'gpt2', n_embd: 8, n_layer: 2, n_head: 2, n_positions: 8, vocab_size: 13, tie_word_embeddings: true });
+    model.dispose();
+  });
+
+  it('refuses a checkpoint of another shape, names what differs, and changes nothing', async () => {
+    const dir = tmp();
+    const small = new GPT(config);
+    await saveGPT(small, dir);
+    const wide = new GPT({ ...config, nEmbd: 12, nLayer: 3 });
+    const before = await logits(wide);
+    expect(() => loadWeights(wide, dir)).toThrow(
+      /does not match the model\. 12 missing from the checkpoint: transformer\.h\.2\.ln_1\.weight \[12\];.*\. 28 of another shape: transformer\.wte\.weight: checkpoint \[13,8\], model \[13,12\]/
+    );
+    expect(maxAbsDiff(await logits(wide), before)).toBe(0);
+    small.dispose();
+    wide.dispose();
+  });
+
+  it('names a broken file', () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'model.safetensors'), Uint8Array.of(200, 0, 0, 0, 0, 0, 0, 0, 123));
+    expect(() => decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))), 'model.safetensors')).toThrow(
+      'model.safetensors: the header claims 200 bytes, but the file has only 1 after the length'
+    );
+    expect(() => loadGPT(dir)).toThrow(`loadGPT: no config.json in ${dir}`);
+  });
+});
