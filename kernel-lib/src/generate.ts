@@ -4,7 +4,7 @@
  * (tf.multinomial is unreliable on WebGPU), with a seeded generator for reproducibility.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GPT } from './models/gpt';
+import { GPT, KVCache } from './models/gpt';
 import { seededRandom, Rng } from './random';
 
 export interface SamplingOptions {
@@ -21,6 +21,8 @@ export interface GenerateOptions extends SamplingOptions {
   seed?: number;
   /** Called with each new token id as soon as it is chosen (streaming). */
   onToken?: (id: number) => void;
+  /** Keep the keys and values of earlier tokens (default true); false recomputes the whole context every step. */
+  kvCache?: boolean;
 }
 
 export function checkSampling(o: SamplingOptions): void {
@@ -93,20 +95,52 @@ export async function generate(model: GPT, prompt: number[], options: GenerateOp
   const rng = seededRandom(options.seed ?? 0);
   const tokens = [...prompt];
   const out: number[] = [];
-  for (let i = 0; i < options.maxNewTokens; i++) {
-    const context = tokens.slice(-blockSize); // the model sees at most blockSize tokens
-    const last = tf.tidy(() => {
-      const { logits } = model.forward(tf.tensor2d(context, [1, context.length], 'int32'));
-      return logits.slice([0, context.length - 1, 0], [1, 1, vocabSize]);
-    });
-    const row = await last.data();
-    last.dispose();
-    const next = sampleFrom(samplingDistribution(row, options), rng);
-    tokens.push(next);
-    out.push(next);
-    options.onToken?.(next);
+  let cache: KVCache | null = null;
+  try {
+    for (let i = 0; i < options.maxNewTokens; i++) {
+      const row = await nextLogits();
+      const next = sampleFrom(samplingDistribution(row, options), rng);
+      tokens.push(next);
+      out.push(next);
+      options.onToken?.(next);
+    }
+  } finally {
+    if (cache) disposeCache(cache);
   }
   return out;
+
+  /** Logits for the token after `tokens`. The model sees at most the last blockSize tokens. */
+  async function nextLogits(): Promise<Float32Array> {
+    if (cache && cache.length + 1 > blockSize) {
+      // the window slides: every position changes, so the cache starts again
+      disposeCache(cache);
+      cache = null;
+    }
+    const useCache = options.kvCache ?? true;
+    const ids = !useCache || !cache ? tokens.slice(-blockSize) : tokens.slice(-1); // all, or only the newest
+    let nextCache: KVCache | null = null;
+    const last = tf.tidy(() => {
+      const input = tf.tensor2d(ids, [1, ids.length], 'int32');
+      if (!useCache) return model.forward(input).logits.slice([0, ids.length - 1, 0], [1, 1, vocabSize]);
+      const r = model.forwardCached(input, cache);
+      // the cache outlives this step
+      for (const { k, v } of r.cache.layers) {
+        tf.keep(k);
+        tf.keep(v);
+      }
+      nextCache = r.cache;
+      return r.logits.slice([0, ids.length - 1, 0], [1, 1, vocabSize]);
+    });
+    if (cache) disposeCache(cache); // the new cache holds copies (concatenations)
+    cache = nextCache;
+    const row = (await last.data()) as Float32Array;
+    last.dispose();
+    return row;
+  }
+}
+
+function disposeCache(cache: KVCache): void {
+  for (const { k, v } of cache.layers) tf.dispose([k, v]);
 }
 
 export interface TextCodec {

@@ -4,6 +4,7 @@
  * embedding (as in GPT-2). Shapes: B batch, T time (tokens), C channels (nEmbd), V vocabulary.
  */
 import * as tf from '@tensorflow/tfjs';
+import { LayerCache } from '../nn/attention';
 import { Block } from '../nn/block';
 import { Embedding } from '../nn/embedding';
 import { LayerNorm } from '../nn/layerNorm';
@@ -30,6 +31,12 @@ export function checkGPTConfig(c: GPTConfig): void {
     throw new Error(`GPT config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead}); ${c.nEmbd} / ${c.nHead} = ${(c.nEmbd / c.nHead).toFixed(2)}`);
   }
   if (!Number.isInteger(c.seed)) throw new Error(`GPT config: seed must be an integer, got ${c.seed}`);
+}
+
+/** What forwardCached keeps between calls: keys and values of every layer, for `length` tokens. */
+export interface KVCache {
+  length: number;
+  layers: LayerCache[];
 }
 
 export interface GPTOutput {
@@ -84,6 +91,31 @@ export class GPT {
     // Tied LM head: score every vocabulary entry by its dot product with the final vector.
     const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
     return options.attentions ? { logits, attentions } : { logits };
+  }
+
+  /**
+   * Logits for new tokens ids (B, T_new) that follow the `cache.length` tokens already in the
+   * cache, and the cache extended by them. Start with cache = null. Positions continue from
+   * cache.length; together they must fit in blockSize.
+   */
+  forwardCached(ids: tf.Tensor, cache: KVCache | null): { logits: tf.Tensor; cache: KVCache } {
+    if (ids.rank !== 2) throw new Error(`GPT.forwardCached: ids must have shape (B, T), got shape [${ids.shape}]`);
+    const [B, T] = ids.shape;
+    const past = cache?.length ?? 0;
+    if (past + T > this.config.blockSize) {
+      throw new Error(`GPT.forwardCached: ${past} cached + ${T} new tokens do not fit in the context blockSize ${this.config.blockSize}`);
+    }
+    const positions = tf.range(past, past + T, 1, 'int32').reshape([1, T]);
+    let x = this.wte.forward(ids).add(this.wpe.forward(positions));
+    const layers = this.h.map((block, i) => {
+      const r = block.forwardCached(x, cache?.layers[i] ?? null);
+      x = r.output;
+      return r.cache;
+    });
+    x = this.lnF.forward(x);
+    const C = this.config.nEmbd;
+    const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
+    return { logits, cache: { length: past + T, layers } };
   }
 
   /** Mean next-token cross-entropy of ids (B, T) against targets (B, T). */

@@ -43,6 +43,20 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor {
   return x.transpose([0, 2, 1, 3]).reshape([B, T, nh * hs]);
 }
 
+/** Keys and values of the tokens seen so far, per layer: (B, nh, T_past, hs) each. */
+export interface LayerCache {
+  k: tf.Tensor;
+  v: tf.Tensor;
+}
+
+/**
+ * Causal mask for `tNew` queries that come after `tPast` cached tokens: (tNew, tPast + tNew).
+ * Query t sits at position tPast + t and may read every key up to that position.
+ */
+export function causalMaskAfter(tPast: number, tNew: number): tf.Tensor2D {
+  return tf.tidy(() => causalMask(tPast + tNew).slice([tPast, 0], [tNew, tPast + tNew]) as tf.Tensor2D);
+}
+
 /** Multi-head causal self-attention, as in GPT-2: one projection makes q, k and v for all heads. */
 export class CausalSelfAttention {
   readonly cAttn: Linear;
@@ -64,5 +78,19 @@ export class CausalSelfAttention {
     const [q, k, v] = tf.split(qkv, 3, -1).map(t => splitHeads(t, this.nHead)); // 3 x (B, nh, T, hs)
     const { output, weights } = scaledDotProductAttention(q, k, v, causalMask(T));
     return { output: this.cProj.forward(mergeHeads(output)), weights }; // (B, T, C), (B, nh, T, T)
+  }
+
+  /**
+   * The same for new tokens only, with the keys and values of the earlier ones kept from before
+   * (a KV cache: generation then costs one token's work per step, not the whole context's).
+   */
+  forwardCached(x: tf.Tensor, cache: LayerCache | null): { output: tf.Tensor; cache: LayerCache } {
+    const T = x.shape[1]!;
+    const [q, kNew, vNew] = tf.split(this.cAttn.forward(x), 3, -1).map(t => splitHeads(t, this.nHead));
+    const k = cache ? tf.concat([cache.k, kNew], 2) : kNew; // (B, nh, T_past + T, hs)
+    const v = cache ? tf.concat([cache.v, vNew], 2) : vNew;
+    const tPast = cache ? cache.k.shape[2]! : 0;
+    const { output } = scaledDotProductAttention(q, k, v, causalMaskAfter(tPast, T));
+    return { output: this.cProj.forward(mergeHeads(output)), cache: { k, v } };
   }
 }

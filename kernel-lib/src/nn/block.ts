@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { CausalSelfAttention } from './attention';
+import { CausalSelfAttention, LayerCache } from './attention';
 import { LayerNorm } from './layerNorm';
 import { MLP } from './mlp';
 import { Params } from './params';
@@ -23,5 +23,12 @@ export class Block {
     const { output: attended, weights } = this.attn.forward(this.ln1.forward(x));
     const h = x.add(attended);
     return { output: h.add(this.mlp.forward(this.ln2.forward(h))), attention: weights };
+  }
+
+  /** forward() for new tokens after cached ones (see CausalSelfAttention.forwardCached). */
+  forwardCached(x: tf.Tensor, cache: LayerCache | null): { output: tf.Tensor; cache: LayerCache } {
+    const { output: attended, cache: next } = this.attn.forwardCached(this.ln1.forward(x), cache);
+    const h = x.add(attended);
+    return { output: h.add(this.mlp.forward(this.ln2.forward(h))), cache: next };
   }
 }
