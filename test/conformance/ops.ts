@@ -10,8 +10,10 @@ import { Block } from '../../kernel-lib/src/nn/block';
 import { embeddingLookup } from '../../kernel-lib/src/nn/embedding';
 import { layerNorm } from '../../kernel-lib/src/nn/layerNorm';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
-import { gelu } from '../../kernel-lib/src/nn/mlp';
+import { gelu, SwiGLU } from '../../kernel-lib/src/nn/mlp';
 import { Params } from '../../kernel-lib/src/nn/params';
+import { rope } from '../../kernel-lib/src/nn/positions';
+import { rmsNorm } from '../../kernel-lib/src/nn/rmsNorm';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { seededRandom } from '../../kernel-lib/src/random';
@@ -64,6 +66,17 @@ export const CASES: OpCase[] = [
   { name: 'gelu', inputs: [{ shape: [3, 17] }], f: x => gelu(x.mul(3)) },
   { name: 'layerNorm', inputs: [{ shape: [2, 3, 8] }, { shape: [8] }, { shape: [8] }], f: (x, g, b) => layerNorm(x.mul(2), g.add(1), b) },
   { name: 'layerNorm, width not a multiple of 4', inputs: [{ shape: [5, 6] }, { shape: [6] }, { shape: [6] }], f: (x, g, b) => layerNorm(x, g.add(1), b) },
+  { name: 'RMSNorm', inputs: [{ shape: [2, 3, 8] }, { shape: [8] }], f: (x, g) => rmsNorm(x.mul(2), g.add(1)) },
+  { name: 'RoPE (rotary positions), after 3 earlier tokens', inputs: [{ shape: [2, 2, 5, 8] }], f: x => rope(x, { offset: 3 }) },
+  {
+    name: 'SwiGLU feed-forward',
+    inputs: [{ shape: [2, 3, 8] }],
+    model: () => {
+      const params = new Params(7);
+      const m = new SwiGLU(params, 'mlp', 8, 12, 0.02);
+      return { params, f: x => m.forward(x.mul(10)) };
+    }
+  },
   { name: 'embedding lookup (gather)', inputs: [{ shape: [7, 4] }, { shape: [9], ids: 7 }], f: (t, ids) => embeddingLookup(t as tf.Tensor2D, ids as tf.Tensor1D) },
   {
     name: 'cross-entropy',

@@ -25,3 +25,26 @@ export class MLP {
     return this.cProj.forward(gelu(this.cFc.forward(x))); // (B, T, C) -> (B, T, 4C) -> (B, T, C)
   }
 }
+
+/**
+ * SwiGLU feed-forward (LLaMA, PaLM): two projections up, one passed through SiLU (x sigmoid(x))
+ * and used as a gate on the other, then one projection down:  down(silu(gate(x)) * up(x)).
+ * `hidden` is usually 8/3 x d_model, so that it has as many weights as a 4x GELU MLP.
+ */
+export class SwiGLU {
+  readonly gate: Linear;
+  readonly up: Linear;
+  readonly down: Linear;
+
+  constructor(params: Params, name: string, dModel: number, hidden: number, residualStd: number) {
+    this.gate = new Linear(params, `${name}.gate_proj`, dModel, hidden, { bias: false });
+    this.up = new Linear(params, `${name}.up_proj`, dModel, hidden, { bias: false });
+    this.down = new Linear(params, `${name}.down_proj`, hidden, dModel, { bias: false, std: residualStd });
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    const g = this.gate.forward(x);
+    return this.down.forward(g.mul(tf.sigmoid(g)).mul(this.up.forward(x)));
+  }
+}
+

@@ -1,0 +1,23 @@
+import * as tf from '@tensorflow/tfjs';
+import { Params } from './params';
+
+/**
+ * RMSNorm (used by LLaMA and most recent models): divide each vector by its root mean square, then
+ * scale. Unlike LayerNorm it does not subtract the mean and has no shift: cheaper, and in practice
+ * as good.   y = x / sqrt(mean(x^2) + eps) * gamma
+ */
+export function rmsNorm(x: tf.Tensor, gamma: tf.Tensor, eps = 1e-6): tf.Tensor {
+  return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(gamma);
+}
+
+export class RMSNorm {
+  readonly weight: tf.Variable;
+
+  constructor(params: Params, name: string, dim: number, readonly eps = 1e-6) {
+    this.weight = params.ones(`${name}.weight`, [dim]);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return rmsNorm(x, this.weight, this.eps);
+  }
+}
