@@ -23,6 +23,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
 import { WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
+import { leadingSum } from './leadingSum';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -290,14 +291,10 @@ const IMPROVED: [string, Improvement][] = [
   }],
   // Sums over leading axes (a bias's gradient: over all tokens). tfjs's wasm Sum transposes first.
   ['Sum', ({ inputs: { x }, backend, attrs }) => {
-    const rank = x.shape.length;
-    const axes = tf.util.parseAxisParam(attrs.axis as unknown as number | number[], x.shape).sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i);
-    if (x.dtype !== 'float32' || !leading) return null;
-    const kept = x.shape.slice(axes.length);
-    const C = tf.util.sizeFromShape(kept);
-    const out = backend.makeOutput(attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
-    kernels!.sumRows(ptr(backend, x), ptr(backend, out), tf.util.sizeFromShape(x.shape) / C, C);
+    const sum = leadingSum(x, attrs);
+    if (!sum) return null;
+    const out = backend.makeOutput(sum.shape, 'float32');
+    kernels!.sumRows(ptr(backend, x), ptr(backend, out), sum.N, sum.C);
     return out;
   }]
 ];

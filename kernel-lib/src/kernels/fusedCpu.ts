@@ -10,6 +10,7 @@
  * reference.
  */
 import * as tf from '@tensorflow/tfjs';
+import { leadingSum } from './leadingSum';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -253,25 +254,23 @@ export const CPU_KERNELS: tf.KernelConfig[] = [
   k('LlmLabAdamW', adamw)
 ];
 
+// ------------------------------------------------------------------------------ bias gradients
+/** Sums over leading axes (a bias's gradient); null for other reductions. */
+export function cpuSumLeading({ inputs: { x }, backend, attrs }: Args): TensorInfo | null {
+  const sum = leadingSum(x, attrs);
+  if (!sum) return null;
+  const v = read(backend, x);
+  const out = new Float32Array(sum.C);
+  for (let r = 0; r < sum.N; r++) for (let c = 0; c < sum.C; c++) out[c] += v[r * sum.C + c];
+  return make(backend, sum.shape, out);
+}
+
 // ------------------------------------------------------------------------------ matrix product
 /**
  * C = A B for the cpu backend, batched, with the transposes done first: then the inner loop runs
  * along a row of B and a row of C, both contiguous (the order i, k, j). Returns null for what it
  * does not handle (batch shapes that differ), and tfjs's own kernel runs.
  */
-/** Sums over leading axes (a bias's gradient); null for other reductions. */
-export function cpuSumLeading({ inputs: { x }, backend, attrs }: Args): TensorInfo | null {
-  const rank = x.shape.length;
-  const axes = tf.util.parseAxisParam(attrs.axis as unknown as number | number[], x.shape).sort((p, q) => p - q);
-  if (x.dtype !== 'float32' || !(axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i))) return null;
-  const kept = x.shape.slice(axes.length);
-  const C = tf.util.sizeFromShape(kept);
-  const v = read(backend, x);
-  const out = new Float32Array(C);
-  for (let r = 0, n = v.length / C; r < n; r++) for (let c = 0; c < C; c++) out[c] += v[r * C + c];
-  return make(backend, attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept, out);
-}
-
 export function cpuMatMul({ inputs: { a, b }, backend, attrs }: Args): TensorInfo | null {
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
   const ra = a.shape.length;

@@ -10,6 +10,7 @@
  * are arrays named after `variableNames`, the output is `result`, and `uniforms` holds the sizes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { leadingSum } from './leadingSum';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -294,17 +295,12 @@ function adamw(backend: WebgpuBackend, p: TensorInfo, g: TensorInfo, m: TensorIn
  * down the rows. tfjs transposes first and then reduces; null for other reductions.
  */
 export function webgpuSumLeading({ inputs: { x }, backend, attrs }: Args): TensorInfo | null {
-  const rank = x.shape.length;
-  const axes = tf.util.parseAxisParam(attrs.axis as unknown as number | number[], x.shape).sort((p, q) => p - q);
-  if (x.dtype !== 'float32' || !(axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i))) return null;
-  const kept = x.shape.slice(axes.length);
-  const C = tf.util.sizeFromShape(kept);
-  const N = tf.util.sizeFromShape(x.shape) / C;
-  const shape = attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
-  return run(backend, program('sum_rows', ['x'], shape, C, 'C : i32, N : i32,', `
+  const sum = leadingSum(x, attrs);
+  if (!sum) return null;
+  return run(backend, program('sum_rows', ['x'], sum.shape, sum.C, 'C : i32, N : i32,', `
     var s = 0.0;
     for (var r = 0; r < uniforms.N; r++) { s += x[r * uniforms.C + index]; }
-    result[index] = s;`), [x], C, [int(C, N)]);
+    result[index] = s;`), [x], sum.C, [int(sum.C, sum.N)]);
 }
 
 // ------------------------------------------------------------------------------ registration
