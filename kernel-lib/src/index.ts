@@ -43,3 +43,5 @@ export { saveGPT, loadGPT, loadWeights } from './checkpoint/gpt';
 export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors';
 export { sinusoidalEncoding, rope } from './nn/positions';
 export { RMSNorm, rmsNorm } from './nn/rmsNorm';
+export { check, checkBundle } from './check';
+export type { CheckResult, CheckCase } from './check';
