@@ -40,6 +40,7 @@ export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
 export type { MimeBundle, DisplaySink } from './viz/display';
 export * from './viz/spec';
 export { saveGPT, loadGPT, loadWeights } from './checkpoint/gpt';
+export { maskTokens } from './data/mlm';
 export { encodeSafetensors, decodeSafetensors } from './checkpoint/safetensors';
 export { sinusoidalEncoding, rope } from './nn/positions';
 export { RMSNorm, rmsNorm } from './nn/rmsNorm';
