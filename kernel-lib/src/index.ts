@@ -18,7 +18,7 @@ export { Params } from './nn/params';
 export { Linear } from './nn/linear';
 export { Embedding, embeddingLookup } from './nn/embedding';
 export { LayerNorm, layerNorm } from './nn/layerNorm';
-export { causalMask, scaledDotProductAttention, splitHeads, mergeHeads, CausalSelfAttention } from './nn/attention';
+export { causalMask, causalMaskAfter, paddingMask, scaledDotProductAttention, splitHeads, mergeHeads, CausalSelfAttention } from './nn/attention';
 export { MLP, SwiGLU, gelu } from './nn/mlp';
 export { Block } from './nn/block';
 export { crossEntropy } from './nn/loss';

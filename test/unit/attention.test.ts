@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CausalSelfAttention, causalMask, scaledDotProductAttention } from '../../kernel-lib/src/nn/attention';
+import { CausalSelfAttention, causalMask, paddingMask, scaledDotProductAttention } from '../../kernel-lib/src/nn/attention';
 import { Params } from '../../kernel-lib/src/nn/params';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { seededRandom } from '../../kernel-lib/src/random';
@@ -119,5 +119,20 @@ describe('multi-head attention', () => {
     expect(maxAbsDiff(await output.data(), ref.out.flat(2))).toBeLessThan(1e-4);
     expect(maxAbsDiff(await weights.data(), ref.weights.flat(3))).toBeLessThan(1e-5);
     params.dispose();
+  });
+});
+
+describe('padding mask', () => {
+  it('padding changes nothing for the real tokens (bidirectional attention)', async () => {
+    const r = (n: number, seed: number) => tf.tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 100 + i)));
+    const [q, k, v] = [1, 2, 3].map(seed => r(1 * 2 * 7 * 4, seed).reshape([1, 2, 7, 4]));
+    // the first 5 tokens alone, and the same 5 padded with 2 junk tokens
+    const alone = scaledDotProductAttention(...([q, k, v].map(t => t.slice([0, 0, 0, 0], [1, 2, 5, 4])) as [tf.Tensor, tf.Tensor, tf.Tensor]));
+    const padded = scaledDotProductAttention(q, k, v, paddingMask([5], 7));
+    const real = padded.output.slice([0, 0, 0, 0], [1, 2, 5, 4]);
+    expect(maxAbsDiff(await real.data(), await alone.output.data())).toBeLessThan(1e-6);
+    // no real query reads a padding key
+    expect(Array.from(await padded.weights.slice([0, 0, 0, 5], [1, 2, 7, 2]).data()).every(w => w === 0)).toBe(true);
+    expect(() => paddingMask([8], 7)).toThrow('validLengths[0] = 8 must be an integer in [1, 7]');
   });
 });

@@ -17,6 +17,19 @@ export function causalMask(T: number): tf.Tensor2D {
   });
 }
 
+/**
+ * Additive padding mask (B, 1, 1, T) for sequences padded to length T: key j of sequence b is
+ * hidden (MASKED) when j >= validLengths[b]. It broadcasts over heads and queries; add it to a
+ * causal mask, or use it alone (an encoder reads in both directions).
+ */
+export function paddingMask(validLengths: number[], T: number): tf.Tensor4D {
+  const bad = validLengths.findIndex(n => !(Number.isInteger(n) && n >= 1 && n <= T));
+  if (bad >= 0) throw new Error(`paddingMask: validLengths[${bad}] = ${validLengths[bad]} must be an integer in [1, ${T}]`);
+  const values = new Float32Array(validLengths.length * T);
+  validLengths.forEach((n, b) => values.fill(MASKED, b * T + n, (b + 1) * T));
+  return tf.tensor4d(values, [validLengths.length, 1, 1, T]);
+}
+
 export interface AttentionResult {
   output: tf.Tensor; // (..., T, hs)
   weights: tf.Tensor; // (..., T, T): row q says how much query q reads from each key
