@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { fused, installFusedCpuKernels, installFusedKernels, installFusedWebgpuKernels } from './kernels/fused';
+import { fused, installFusedCpuKernels, installFusedWasmKernels, installFusedWebgpuKernels } from './kernels/fused';
 import { installCpuSegmentSum } from './kernels/cpuSegmentSum';
 import { installWasmMatMul } from './kernels/wasmMatMul';
 import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
@@ -162,7 +162,7 @@ async function activate(name: BackendName): Promise<void> {
     wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     wasmThreads = (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
-    if (wasmSimd) installFusedKernels(); // they are SIMD code
+    if (wasmSimd) installFusedWasmKernels(); // they are SIMD code
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Fused kernels for the wasm backend (and, in kernels/fusedWebgpu.ts and fusedCpu.ts, for webgpu and cpu).
+ * Fused kernels: one kernel for what the readable model code does in many tensor operations.
  *
  * The model code in nn/ is written with ordinary tensor operations so that it reads like the math.
  * That costs speed: every operation is a separate pass over memory with its own bookkeeping, and
@@ -7,66 +7,28 @@
  * (bench/profile-ops.mjs) showed where it hurts most: attention's batched (T x hs) matrix products,
  * GELU's tanh, LayerNorm, the loss's softmax over the vocabulary, and AdamW's chains of small
  * elementwise operations.
- * (One more kernel here is not a fusion but a gap: UnsortedSegmentSum, the gradient of an
- * embedding lookup, which the wasm backend lacks.)
  *
- * So those five are also written as single kernels (kernel-lib/assembly/*.ts, AssemblyScript
- * compiled to WebAssembly SIMD, built into dist/kernels/fused.wasm). The module imports the memory
- * of tfjs's own wasm backend, so a kernel reads its inputs and writes its outputs right where the
- * tensors live: no copies. Each is registered as a tfjs kernel with its gradient, so autodiff
- * works as usual. The conformance tests check every fused kernel against the readable version.
+ * So those five are also written as single kernels, for each backend: kernels/fusedWasm.ts
+ * (AssemblyScript compiled to WebAssembly SIMD), fusedWebgpu.ts (WGSL) and fusedCpu.ts (plain
+ * loops). This file registers their gradients, so autodiff works as usual, and has the ops the
+ * model calls. The conformance tests check every fused kernel against the readable version.
  *
  * `fused.enabled = false` (or LLM_LAB_FUSED=0) switches back to the readable path, to compare or debug.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
+import { installWasmKernels, wasmKernelsLoaded } from './fusedWasm';
 import { WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
-import { leadingSum } from './leadingSum';
 
 type TensorInfo = tf.TensorInfo;
 
-// Node has WebAssembly; TypeScript declares it only in the DOM library, which kernel-lib leaves out.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
-
-/** What this file needs from tfjs-backend-wasm's BackendWasm. */
-interface WasmBackend {
-  wasm: { asm: { memory?: object }; wasmMemory?: object; HEAPU8: Uint8Array; _malloc(bytes: number): number; _free(ptr: number): void };
-  getMemoryOffset(dataId: object): number;
-  incRef(dataId: object): void;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-/** The exports of kernel-lib/assembly/index.ts; pointers are byte offsets into the shared memory. */
-interface FusedModule {
-  attentionForward(qkv: number, y: number, probs: number, B: number, T: number, C: number, nh: number, scale: number): void;
-  attentionBackward(qkv: number, probs: number, dy: number, dqkv: number, scratch: number, B: number, T: number, C: number, nh: number, scale: number): void;
-  geluForward(x: number, y: number, n: number): void;
-  geluBackward(x: number, dy: number, dx: number, n: number): void;
-  adamw(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
-    lr: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number): void;
-  layerNormForward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
-  layerNormBackward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, N: number, C: number): void;
-  unsortedSegmentSum(x: number, ids: number, out: number, N: number, D: number, numSegments: number): void;
-  crossEntropyForward(logits: number, targets: number, N: number, V: number, scratch: number): number;
-  crossEntropyBackward(logits: number, targets: number, dlogits: number, N: number, V: number, dLoss: number, scratch: number): void;
-  gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
-  sumRows(x: number, out: number, N: number, C: number): void;
-}
-
-let kernels: FusedModule | undefined;
-
 export const fused = {
-  /** Use the fused kernels where they apply (wasm backend, supported shapes); LLM_LAB_FUSED=0 starts with false. */
+  /** Use the fused kernels where a backend has them; LLM_LAB_FUSED=0 starts with false. */
   enabled: process.env.LLM_LAB_FUSED !== '0',
   /** True when the fused kernels would run for the current backend. */
   get active(): boolean {
     const backend = tf.getBackend();
-    return this.enabled && ((backend === 'wasm' && kernels !== undefined) || (backend === 'webgpu' && webgpuInstalled) || (backend === 'cpu' && cpuInstalled));
+    return this.enabled && ((backend === 'wasm' && wasmKernelsLoaded()) || (backend === 'webgpu' && webgpuInstalled) || (backend === 'cpu' && cpuInstalled));
   }
 };
 
@@ -105,199 +67,10 @@ export function installFusedWebgpuKernels(): void {
   webgpuInstalled = true;
 }
 
-const ptr = (backend: WasmBackend, t: TensorInfo) => backend.getMemoryOffset(t.dataId);
-
-/** A view of `length` numbers at byte `offset` of the wasm memory (made fresh: memory can grow). */
-function heap<A extends Int32Array | Float32Array>(backend: WasmBackend, type: { new (b: ArrayBuffer, o: number, n: number): A }, offset: number, length: number): A {
-  return new type(backend.wasm.HEAPU8.buffer as ArrayBuffer, offset, length);
+/** Load the wasm module into the running wasm backend (kernels/fusedWasm.ts); without it, the slower path runs. */
+export function installFusedWasmKernels(): void {
+  if (installWasmKernels()) registerGradients();
 }
-
-function checkFloat32(kernel: string, inputs: Record<string, TensorInfo>): void {
-  for (const [name, t] of Object.entries(inputs)) {
-    if (t.dtype !== 'float32') throw new Error(`${kernel}: input ${name} must be float32, got ${t.dtype}`);
-  }
-}
-
-/**
- * Load dist/kernels/fused.wasm into the running wasm backend and register its kernels.
- * Called once the wasm backend is ready; a missing or broken module only means the slower path.
- */
-export function installFusedKernels(): void {
-  if (kernels) return;
-  const backend = tf.findBackend('wasm') as unknown as WasmBackend | null;
-  // the memory: exported by the single-threaded build, made in JavaScript by the threaded one
-  const memory = backend?.wasm?.wasmMemory ?? backend?.wasm?.asm?.memory;
-  if (!backend || !memory) return;
-  // dist/kernels/fused.wasm, found the same way from src/kernels (tests) and dist/kernels; the
-  // threaded wasm build (kernels/wasmThreads.ts) has shared memory, which needs its own build
-  const shared = backend.wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
-  const file = path.join(__dirname, '..', '..', 'dist', 'kernels', shared ? 'fused-shared.wasm' : 'fused.wasm');
-  const bytes = fs.readFileSync(file);
-  kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as FusedModule;
-  for (const config of KERNELS) tf.registerKernel({ ...config, backendName: 'wasm' });
-  // not a fused kernel but a missing one (the gradient of tf.gather): registered whatever `enabled` says
-  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.registerKernel({ ...unsortedSegmentSum, backendName: 'wasm' });
-  for (const [name, better] of IMPROVED) improveKernel(name, better);
-  registerGradients();
-}
-
-// ------------------------------------------------------------------------------- the kernels
-
-type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs: Record<string, number> }) => TensorInfo | TensorInfo[];
-const kernel = (kernelName: string, f: KernelFunc) => ({ kernelName, kernelFunc: f as unknown as tf.KernelFunc });
-
-const KERNELS = [
-  kernel('LlmLabAttention', ({ inputs: { qkv }, backend, attrs: { nHead } }) => {
-    checkFloat32('LlmLabAttention', { qkv });
-    const [B, T, C3] = qkv.shape;
-    const C = C3 / 3;
-    const y = backend.makeOutput([B, T, C], 'float32');
-    const probs = backend.makeOutput([B, nHead, T, T], 'float32');
-    kernels!.attentionForward(ptr(backend, qkv), ptr(backend, y), ptr(backend, probs), B, T, C, nHead, 1 / Math.sqrt(C / nHead));
-    return [y, probs];
-  }),
-  kernel('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs: { nHead } }) => {
-    const [B, T, C3] = qkv.shape;
-    const C = C3 / 3;
-    const dqkv = backend.makeOutput([B, T, C3], 'float32');
-    const scratch = backend.wasm._malloc(T * 4);
-    try {
-      kernels!.attentionBackward(ptr(backend, qkv), ptr(backend, probs), ptr(backend, dy), ptr(backend, dqkv), scratch, B, T, C, nHead, 1 / Math.sqrt(C / nHead));
-    } finally {
-      backend.wasm._free(scratch);
-    }
-    return dqkv;
-  }),
-  kernel('LlmLabGelu', ({ inputs: { x }, backend }) => {
-    checkFloat32('LlmLabGelu', { x });
-    const y = backend.makeOutput(x.shape, 'float32');
-    kernels!.geluForward(ptr(backend, x), ptr(backend, y), tf.util.sizeFromShape(x.shape));
-    return y;
-  }),
-  kernel('LlmLabGeluGrad', ({ inputs: { x, dy }, backend }) => {
-    const dx = backend.makeOutput(x.shape, 'float32');
-    kernels!.geluBackward(ptr(backend, x), ptr(backend, dy), ptr(backend, dx), tf.util.sizeFromShape(x.shape));
-    return dx;
-  }),
-  kernel('LlmLabLayerNorm', ({ inputs: { x, gamma, beta }, backend, attrs: { eps } }) => {
-    checkFloat32('LlmLabLayerNorm', { x, gamma, beta });
-    const C = x.shape[x.shape.length - 1];
-    const N = tf.util.sizeFromShape(x.shape) / C;
-    const y = backend.makeOutput(x.shape, 'float32');
-    const mean = backend.makeOutput([N], 'float32');
-    const rstd = backend.makeOutput([N], 'float32');
-    kernels!.layerNormForward(ptr(backend, x), ptr(backend, gamma), ptr(backend, beta), ptr(backend, y), ptr(backend, mean), ptr(backend, rstd), N, C, eps);
-    return [y, mean, rstd];
-  }),
-  kernel('LlmLabLayerNormGrad', ({ inputs: { dy, x, gamma, mean, rstd }, backend }) => {
-    const C = x.shape[x.shape.length - 1];
-    const N = tf.util.sizeFromShape(x.shape) / C;
-    const dx = backend.makeOutput(x.shape, 'float32');
-    const dgamma = backend.makeOutput([C], 'float32');
-    const dbeta = backend.makeOutput([C], 'float32');
-    kernels!.layerNormBackward(
-      ptr(backend, dy), ptr(backend, x), ptr(backend, gamma), ptr(backend, mean), ptr(backend, rstd),
-      ptr(backend, dx), ptr(backend, dgamma), ptr(backend, dbeta), N, C
-    );
-    return [dx, dgamma, dbeta];
-  }),
-  kernel('LlmLabCrossEntropy', ({ inputs: { logits, targets }, backend }) => {
-    checkFloat32('LlmLabCrossEntropy', { logits });
-    const [N, V] = logits.shape;
-    const scratch = backend.wasm._malloc(8);
-    let loss: number;
-    try {
-      loss = kernels!.crossEntropyForward(ptr(backend, logits), ptr(backend, targets), N, V, scratch);
-    } finally {
-      backend.wasm._free(scratch);
-    }
-    if (loss < 0) {
-      const row = -1 - loss;
-      const target = heap(backend, Int32Array, ptr(backend, targets) + row * 4, 1)[0];
-      throw new Error(`cross-entropy: target ${target} (row ${row}) is outside the vocabulary [0, ${V - 1}]`);
-    }
-    const out = backend.makeOutput([], 'float32');
-    heap(backend, Float32Array, ptr(backend, out), 1)[0] = loss;
-    return out;
-  }),
-  kernel('LlmLabCrossEntropyGrad', ({ inputs: { dy, logits, targets }, backend }) => {
-    const [N, V] = logits.shape;
-    const dlogits = backend.makeOutput([N, V], 'float32');
-    const scratch = backend.wasm._malloc(8);
-    try {
-      const dLoss = heap(backend, Float32Array, ptr(backend, dy), 1)[0];
-      kernels!.crossEntropyBackward(ptr(backend, logits), ptr(backend, targets), ptr(backend, dlogits), N, V, dLoss, scratch);
-    } finally {
-      backend.wasm._free(scratch);
-    }
-    return dlogits;
-  }),
-  kernel('LlmLabAdamW', ({ inputs: { p, g, m, v }, backend, attrs: a }) => {
-    checkFloat32('LlmLabAdamW', { p, g, m, v });
-    const [pOut, mOut, vOut] = [0, 1, 2].map(() => backend.makeOutput(p.shape, 'float32'));
-    kernels!.adamw(
-      ptr(backend, p), ptr(backend, g), ptr(backend, m), ptr(backend, v), ptr(backend, pOut), ptr(backend, mOut), ptr(backend, vOut),
-      tf.util.sizeFromShape(p.shape), a.lr, a.beta1, a.beta2, a.c1, a.c2, a.eps, a.weightDecay
-    );
-    return [pOut, mOut, vOut];
-  })
-];
-
-const unsortedSegmentSum = kernel('UnsortedSegmentSum', ({ inputs: { x, segmentIds }, backend, attrs: { numSegments } }) => {
-  if (segmentIds.shape.length !== 1 || segmentIds.shape[0] !== x.shape[0] || segmentIds.dtype !== 'int32' || x.dtype !== 'float32') {
-    throw new Error(`UnsortedSegmentSum (wasm): expected float32 x (N, ...) and int32 segmentIds (N,), got x ${x.dtype} [${x.shape}], segmentIds ${segmentIds.dtype} [${segmentIds.shape}]`);
-  }
-  const N = x.shape[0];
-  const D = N === 0 ? 0 : tf.util.sizeFromShape(x.shape) / N;
-  const out = backend.makeOutput([numSegments, ...x.shape.slice(1)], 'float32');
-  kernels!.unsortedSegmentSum(ptr(backend, x), ptr(backend, segmentIds), ptr(backend, out), N, D, numSegments);
-  return out;
-});
-
-// ------------------------------------------- faster versions of three of tfjs's own wasm kernels
-
-type Improvement = (args: Parameters<KernelFunc>[0]) => TensorInfo | null;
-
-/** Run `better` in front of tfjs's wasm kernel `name`; where it returns null the original runs. */
-function improveKernel(name: string, better: Improvement): void {
-  const original = tf.getKernel(name, 'wasm')!;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc: (args => better(args as never) ?? original.kernelFunc(args)) as tf.KernelFunc });
-}
-
-const IMPROVED: [string, Improvement][] = [
-  // tfjs clones every tensor it saves for the backward pass; its wasm Identity copies the data,
-  // but tensors never change, so sharing the buffer (as Reshape does) is enough.
-  ['Identity', ({ inputs: { x }, backend }) => {
-    if (x.dtype === 'string') return null;
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }],
-  // The embedding lookup: rows of a float table by int32 ids (axis 0). tfjs's version spent
-  // milliseconds on 1,024 ids, checking them one by one through a generic read.
-  ['GatherV2', ({ inputs: { x, indices }, backend, attrs: { axis, batchDims } }) => {
-    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || x.shape.length < 1 || (axis !== 0 && axis !== -x.shape.length) || batchDims) return null;
-    const N = tf.util.sizeFromShape(indices.shape);
-    const rows = x.shape[0];
-    const D = rows === 0 ? 0 : tf.util.sizeFromShape(x.shape) / rows;
-    const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
-    const bad = kernels!.gatherRows(ptr(backend, x), ptr(backend, indices), ptr(backend, out), N, D, rows);
-    if (bad >= 0) {
-      const id = heap(backend, Int32Array, ptr(backend, indices) + bad * 4, 1)[0];
-      (backend as unknown as { disposeData(id: object): void }).disposeData(out.dataId);
-      throw new Error(`gather: index ${id} (at position ${bad}) is outside [0, ${rows - 1}]`);
-    }
-    return out;
-  }],
-  // Sums over leading axes (a bias's gradient: over all tokens). tfjs's wasm Sum transposes first.
-  ['Sum', ({ inputs: { x }, backend, attrs }) => {
-    const sum = leadingSum(x, attrs);
-    if (!sum) return null;
-    const out = backend.makeOutput(sum.shape, 'float32');
-    kernels!.sumRows(ptr(backend, x), ptr(backend, out), sum.N, sum.C);
-    return out;
-  }]
-];
 
 // The gradients run the backward kernels eagerly, once, inside tfjs's backward pass (which
 // disposes whatever is not used); the thunks only hand out the results.
