@@ -1,7 +1,8 @@
 /**
  * @llm-lab/kernel: what notebook cells import. Modules follow the course order.
  */
-export { tf, useDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu, webgpuLost, copyVariablesToHost } from './backend';
+export { tf, useDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu } from './backend';
+export { webgpuLost, copyVariablesToHost } from './deviceLoss';
 export type { BackendChoice, BackendName, Device, AdapterInfo } from './backend';
 export { profile, byProfile } from './profile';
 export type { Profile } from './profile';

@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { releaseWebgpu, useDevice, webgpuLost } from '../../kernel-lib/src/backend';
+import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { webgpuLost } from '../../kernel-lib/src/deviceLoss';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { maxAbsDiff } from '../unit/helpers';

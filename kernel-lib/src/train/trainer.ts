@@ -7,7 +7,8 @@
  * weights; an interrupt (kernel interrupt = SIGINT) also stops it between two steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyVariablesToHost, describeAdapter, ensureDevice, webgpuLost } from '../backend';
+import { describeAdapter, ensureDevice } from '../backend';
+import { copyVariablesToHost, webgpuLost } from '../deviceLoss';
 import { ClmBatches, evalWindows, windowsAt } from '../data/clm';
 import { generate } from '../generate';
 import { GPT } from '../models/gpt';
