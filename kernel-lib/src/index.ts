@@ -47,3 +47,4 @@ export { sinusoidalEncoding, rope } from './nn/positions';
 export { RMSNorm, rmsNorm } from './nn/rmsNorm';
 export { check, checkBundle } from './check';
 export type { CheckResult, CheckCase } from './check';
+export { showTokens, tokensBundle } from './viz/tokens';
