@@ -48,3 +48,4 @@ export { RMSNorm, rmsNorm } from './nn/rmsNorm';
 export { check, checkBundle } from './check';
 export type { CheckResult, CheckCase } from './check';
 export { showTokens, tokensBundle } from './viz/tokens';
+export { showShapes, shapesTable, shapesBundle } from './viz/shapes';
