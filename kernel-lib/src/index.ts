@@ -47,5 +47,5 @@ export { sinusoidalEncoding, rope } from './nn/positions';
 export { RMSNorm, rmsNorm } from './nn/rmsNorm';
 export { check, checkBundle } from './check';
 export type { CheckResult, CheckCase } from './check';
-export { showTokens, tokensBundle } from './viz/tokens';
+export { showTokens, tokensBundle, showMerges, mergesBundle } from './viz/tokens';
 export { showShapes, shapesTable, shapesBundle } from './viz/shapes';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BpeTokenizer } from '../../kernel-lib/src/tokenizers/bpe';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
-import { tokenRows, tokensBundle } from '../../kernel-lib/src/viz/tokens';
+import { mergesBundle, tokenRows, tokensBundle } from '../../kernel-lib/src/viz/tokens';
 
 describe('tokens view', () => {
   const text = 'the whale <img src=x onerror=alert(1)> the whale';
@@ -20,5 +20,15 @@ describe('tokens view', () => {
     expect(b['text/html']).not.toContain('<img');
     expect(b['text/html']).toContain('&lt;'); // '<' is its own token: escaped in its span
     expect(b['text/plain']).toMatch(new RegExp(`^characters: ${text.length} tokens \\(vocabulary ${char.vocabSize}, 1\\.00 chars/token\\)`));
+  });
+
+  it('lists the merges in the order they were learned, each joining two earlier tokens', () => {
+    const b = mergesBundle(bpe, 5);
+    const lines = b['text/plain'].split('\n');
+    expect(lines).toHaveLength(5);
+    const [a, c] = bpe.merges[0];
+    const [left, right] = bpe.tokenStrings([a, c]);
+    expect(lines[0]).toBe(`256: ${JSON.stringify(left)} + ${JSON.stringify(right)} -> ${JSON.stringify(left + right)}`);
+    expect(b['text/html']).toContain(`and ${bpe.merges.length - 5} more merges`);
   });
 });

@@ -52,6 +52,30 @@ export function tokensBundle(tokenizers: Record<string, TokenizerLike>, text: st
   return { 'text/html': tokensHtml(rows, text), 'text/plain': tokensText(rows, text) };
 }
 
+/** The merges a BPE tokenizer learned, in order: "a" + "b" -> "ab" (the first ones are the most frequent pairs). */
+export interface MergeSource {
+  merges: ReadonlyArray<readonly [number, number]>;
+  tokenStrings(ids: ArrayLike<number>): string[];
+}
+
+export function mergesBundle(bpe: MergeSource, count = 30): MimeBundle {
+  const shown = bpe.merges.slice(0, count).map(([a, b], i) => {
+    const [left, right, joined] = bpe.tokenStrings([a, b, 256 + i]);
+    return { id: 256 + i, left, right, joined };
+  });
+  const q = (t: string) => JSON.stringify(t);
+  const text = shown.map(m => `${m.id}: ${q(m.left)} + ${q(m.right)} -> ${q(m.joined)}`).join('\n');
+  const cell = (t: string) => `<code style="white-space:pre">${escapeXml(q(t))}</code>`;
+  const rows = shown.map(m => `<tr><td>${m.id}</td><td>${cell(m.left)}</td><td>+</td><td>${cell(m.right)}</td><td>→</td><td>${cell(m.joined)}</td></tr>`).join('');
+  const more = bpe.merges.length > count ? `<p style="opacity:0.7">… and ${bpe.merges.length - count} more merges</p>` : '';
+  return { 'text/html': `<table class="llm-lab-merges"><tr><th>id</th><th colspan="5">merge</th></tr>${rows}</table>${more}`, 'text/plain': text };
+}
+
+/** Show the first `count` merges of a BPE tokenizer. */
+export function showMerges(bpe: MergeSource, count = 30): void {
+  display(mergesBundle(bpe, count));
+}
+
 /** Show how `text` splits under each tokenizer, e.g. showTokens({ characters: char, BPE: bpe }, text). */
 export function showTokens(tokenizers: Record<string, TokenizerLike>, text: string): void {
   display(tokensBundle(tokenizers, text));
