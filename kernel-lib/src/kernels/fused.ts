@@ -67,7 +67,7 @@ export function installFusedWebgpuKernels(): void {
   webgpuInstalled = true;
 }
 
-/** Load the wasm module into the running wasm backend (kernels/fusedWasm.ts); without it, the slower path runs. */
+/** Load the wasm module into the running wasm backend (kernels/fusedWasm.ts). */
 export function installFusedWasmKernels(): void {
   if (installWasmKernels()) registerGradients();
 }

@@ -46,7 +46,6 @@ interface FusedModule {
 
 let kernels: FusedModule | undefined;
 
-
 const ptr = (backend: WasmBackend, t: TensorInfo) => backend.getMemoryOffset(t.dataId);
 
 /** A view of `length` numbers at byte `offset` of the wasm memory (made fresh: memory can grow). */
@@ -61,8 +60,8 @@ function checkFloat32(kernel: string, inputs: Record<string, TensorInfo>): void 
 }
 
 /**
- * Load dist/kernels/fused.wasm into the running wasm backend and register its kernels.
- * Called once the wasm backend is ready; a missing or broken module only means the slower path.
+ * Load dist/kernels/fused.wasm into the running wasm backend and register its kernels. Called
+ * once the wasm backend is ready; false when that backend is not the one this code knows.
  */
 export function installWasmKernels(): boolean {
   if (kernels) return true;
@@ -74,6 +73,7 @@ export function installWasmKernels(): boolean {
   // threaded wasm build (kernels/wasmThreads.ts) has shared memory, which needs its own build
   const shared = backend.wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
   const file = path.join(__dirname, '..', '..', 'dist', 'kernels', shared ? 'fused-shared.wasm' : 'fused.wasm');
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: build kernel-lib (npm run build -w kernel-lib)`);
   const bytes = fs.readFileSync(file);
   kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as FusedModule;
   for (const config of KERNELS) tf.registerKernel({ ...config, backendName: 'wasm' });
