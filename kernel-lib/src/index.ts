@@ -49,3 +49,5 @@ export { check, checkBundle } from './check';
 export type { CheckResult, CheckCase } from './check';
 export { showTokens, tokensBundle, showMerges, mergesBundle } from './viz/tokens';
 export { showShapes, shapesTable, shapesBundle } from './viz/shapes';
+export { BERT } from './models/bert';
+export type { BERTConfig } from './models/bert';

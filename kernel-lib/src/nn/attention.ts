@@ -70,19 +70,30 @@ export function causalMaskAfter(tPast: number, tNew: number): tf.Tensor2D {
   return tf.tidy(() => causalMask(tPast + tNew).slice([tPast, 0], [tNew, tPast + tNew]) as tf.Tensor2D);
 }
 
-/** Multi-head causal self-attention, as in GPT-2: one projection makes q, k and v for all heads. */
+/**
+ * Multi-head causal self-attention, as in GPT-2: one projection makes q, k and v for all heads.
+ * With `causal: false` every token reads every other one (an encoder, BERT); `mask` then hides
+ * padding (paddingMask).
+ */
 export class CausalSelfAttention {
   readonly cAttn: Linear;
   readonly cProj: Linear;
+  readonly causal: boolean;
 
-  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number) {
+  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean } = {}) {
     this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 3 * dModel);
     this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
+    this.causal = options.causal ?? true;
   }
 
-  forward(x: tf.Tensor): AttentionResult {
+  forward(x: tf.Tensor, mask?: tf.Tensor): AttentionResult {
     const T = x.shape[1]!;
     const qkv = this.cAttn.forward(x); // (B, T, 3C)
+    if (!this.causal) {
+      const [q, k, v] = tf.split(qkv, 3, -1).map(t => splitHeads(t, this.nHead));
+      const { output, weights } = scaledDotProductAttention(q, k, v, mask);
+      return { output: this.cProj.forward(mergeHeads(output)), weights };
+    }
     if (fusedAttentionApplies(this.dModel, this.nHead)) {
       // the same computation as below in one kernel (kernels/fused.ts)
       const { y, weights } = fusedAttention(qkv as tf.Tensor3D, this.nHead);

@@ -1,0 +1,73 @@
+/**
+ * An encoder-only transformer (BERT-style), trained by masked language modelling: the same blocks
+ * as the GPT, but attention reads in both directions, so each position sees the whole text and the
+ * model learns to fill in blanks (data/mlm.ts hides 15% of the tokens) rather than to continue a
+ * text. Token + learned position embeddings, pre-LayerNorm blocks, a final LayerNorm and an output
+ * layer tied to the token embedding (a simplification of BERT's: no extra transform).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Block } from '../nn/block';
+import { Embedding } from '../nn/embedding';
+import { LayerNorm } from '../nn/layerNorm';
+import { crossEntropy } from '../nn/loss';
+import { Params } from '../nn/params';
+import { checkGPTConfig, GPTConfig } from './gpt';
+
+/** The same sizes as a GPT. */
+export type BERTConfig = GPTConfig;
+
+export class BERT {
+  readonly config: BERTConfig;
+  readonly params: Params;
+  readonly wte: Embedding;
+  readonly wpe: Embedding;
+  readonly h: Block[];
+  readonly lnF: LayerNorm;
+
+  constructor(config: BERTConfig) {
+    checkGPTConfig(config);
+    this.config = { ...config };
+    const { vocabSize, blockSize, nLayer, nHead, nEmbd } = config;
+    this.params = new Params(config.seed);
+    const residualStd = 0.02 / Math.sqrt(2 * nLayer);
+    this.wte = new Embedding(this.params, 'encoder.wte', vocabSize, nEmbd);
+    this.wpe = new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd);
+    this.h = Array.from({ length: nLayer }, (_, i) => new Block(this.params, `encoder.h.${i}`, nEmbd, nHead, residualStd, { causal: false }));
+    this.lnF = new LayerNorm(this.params, 'encoder.ln_f', nEmbd);
+  }
+
+  numParams(): number {
+    return this.params.count();
+  }
+
+  /** ids (B, T) -> logits (B, T, V) for every position; `mask` (paddingMask) hides padding keys. */
+  forward(ids: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+    if (ids.rank !== 2) throw new Error(`BERT.forward: ids must have shape (B, T), got shape [${ids.shape}]`);
+    const [B, T] = ids.shape;
+    if (T > this.config.blockSize) throw new Error(`BERT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
+    let x = this.wte.forward(ids).add(this.wpe.forward(tf.range(0, T, 1, 'int32').reshape([1, T])));
+    for (const block of this.h) x = block.forward(x, mask).output;
+    x = this.lnF.forward(x);
+    const C = this.config.nEmbd;
+    return tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
+  }
+
+  /**
+   * Masked-LM loss: cross-entropy at the positions with a label (labels >= 0, see maskTokens),
+   * averaged over those positions only. input and labels: (B, T).
+   */
+  mlmLoss(input: tf.Tensor, labels: Int32Array, mask?: tf.Tensor): tf.Scalar {
+    if (labels.length !== input.size) throw new Error(`BERT.mlmLoss: ${labels.length} labels for ${input.size} input tokens`);
+    const picked: number[] = []; // flat positions that have a label
+    for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) picked.push(i);
+    if (picked.length === 0) throw new Error('BERT.mlmLoss: no position has a label (all are -1)');
+    const V = this.config.vocabSize;
+    const logits = this.forward(input, mask).reshape([-1, V]);
+    const rows = tf.gather(logits, tf.tensor1d(picked, 'int32')) as tf.Tensor2D;
+    return crossEntropy(rows, tf.tensor1d(picked.map(i => labels[i]), 'int32'));
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
