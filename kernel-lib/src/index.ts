@@ -30,7 +30,9 @@ export { AdamW } from './train/adamw';
 export { learningRateAt } from './train/schedule';
 export { clipByGlobalNorm } from './train/clip';
 export { Trainer, trainGPT, defaultTrainConfig, checkTrainConfig } from './train/trainer';
-export type { TrainConfig, TrainData, StepLog, TrainSummary } from './train/trainer';
+export type { TrainConfig, LoopConfig, StepLog, TrainSummary } from './train/trainer';
+export { causalLM } from './train/objective';
+export type { Objective, Evaluation, TrainData, TokenCodec, CausalLMOptions } from './train/objective';
 
 export { generate, generateText, samplingDistribution, sampleFrom, checkSampling } from './generate';
 export type { SamplingOptions, GenerateOptions } from './generate';
@@ -51,3 +53,7 @@ export { showTokens, tokensBundle, showMerges, mergesBundle } from './viz/tokens
 export { showShapes, shapesTable, shapesBundle } from './viz/shapes';
 export { BERT } from './models/bert';
 export type { BERTConfig } from './models/bert';
+export { showPositions, positionsBundle, similarityByDistance, showSimilarityByDistance, distanceBundle } from './viz/positions';
+export { showLines, linesBundle } from './viz/lines';
+export type { LinesOptions } from './viz/lines';
+export { describe } from './viz/describe';

@@ -1,27 +1,30 @@
 /**
- * The training loop for a causal language model, with a live view.
+ * The training loop, with a live view. It trains any Objective (train/objective.ts): a causal LM
+ * (GPT), a masked LM (BERT), a seq2seq model; `new Trainer(gpt, data, config, tokenizer)` is the
+ * causal-LM shortcut.
  *
- * One step: a batch of windows -> loss -> gradients -> clip -> AdamW update with the scheduled
- * learning rate. Every `evalEvery` steps: validation loss on fixed held-out windows and a sample.
+ * One step: a batch -> loss -> gradients -> clip -> AdamW update with the scheduled learning rate.
+ * Every `evalEvery` steps: loss and metrics on fixed held-out batches, and a sample.
  * The loss is read back before the update is applied, so a NaN stops the run with the last good
  * weights; an interrupt (kernel interrupt = SIGINT) also stops it between two steps.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describeAdapter, ensureDevice } from '../backend';
 import { copyVariablesToHost, webgpuLost } from '../deviceLoss';
-import { ClmBatches, evalWindows, windowsAt } from '../data/clm';
-import { generate } from '../generate';
 import { GPT } from '../models/gpt';
 import { LiveDisplay } from '../viz/display';
 import { TrainingSpec, TrainingStatus } from '../viz/spec';
 import { emptySeries, trainingBundle } from '../viz/training';
 import { AdamW } from './adamw';
 import { clipByGlobalNorm } from './clip';
+import { causalLM, checkPositiveInt, Evaluation, Objective, TokenCodec, TrainData } from './objective';
 import { learningRateAt } from './schedule';
 
-export interface TrainConfig {
+export type { TokenCodec, TrainData } from './objective';
+
+/** The loop's settings, whatever the objective. */
+export interface LoopConfig {
   steps: number;
-  batchSize: number;
   /** Peak learning rate, reached after warmup. */
   learningRate: number;
   /** Learning rate at the last step (cosine floor); default learningRate / 10. */
@@ -35,12 +38,6 @@ export interface TrainConfig {
   gradClip: number;
   /** Validation loss every this many steps (and at the end). */
   evalEvery: number;
-  /** Batches of held-out windows per validation. */
-  evalBatches: number;
-  seed: number;
-  /** A sample at each validation, continuing this prompt (needs a tokenizer). */
-  samplePrompt?: string;
-  sampleTokens: number;
   title: string;
   /** Show and update the live training view. */
   live: boolean;
@@ -48,7 +45,24 @@ export interface TrainConfig {
   liveIntervalMs: number;
   /** On WebGPU, copy the weights to the CPU every this many steps (a device loss falls back to them). */
   hostCopyEvery: number;
+  /** Called after every evaluation (e.g. to record attention at checkpoints); awaited. */
+  onEval?: (step: number, evaluation: Evaluation) => void | Promise<void>;
 }
+
+/** The settings of the causal-LM shortcut `new Trainer(gpt, data, config, tokenizer)`. */
+export interface TrainConfig extends LoopConfig {
+  batchSize: number;
+  /** Batches of held-out windows per validation. */
+  evalBatches: number;
+  /** Seed of the batch order (and of the samples). */
+  seed: number;
+  /** A sample at each validation, continuing this prompt (needs a tokenizer). */
+  samplePrompt?: string;
+  sampleTokens: number;
+}
+
+type LoopConfigInput = Partial<LoopConfig> & Pick<LoopConfig, 'steps' | 'learningRate'>;
+type TrainConfigInput = Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>;
 
 export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'learningRate'> = {
   warmupSteps: 0,
@@ -67,16 +81,8 @@ export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'lear
   hostCopyEvery: 50
 };
 
-export function checkTrainConfig(c: TrainConfig): void {
-  const positiveInt = (k: keyof TrainConfig) => {
-    const v = c[k] as number;
-    if (!(Number.isInteger(v) && v >= 1)) throw new Error(`train config: ${k} must be a positive integer, got ${v}`);
-  };
-  positiveInt('steps');
-  positiveInt('batchSize');
-  positiveInt('evalEvery');
-  positiveInt('evalBatches');
-  positiveInt('hostCopyEvery');
+export function checkTrainConfig(c: LoopConfig): void {
+  for (const k of ['steps', 'evalEvery', 'hostCopyEvery'] as const) checkPositiveInt(`train config: ${k}`, c[k]);
   if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw new Error(`train config: learningRate must be a positive number, got ${c.learningRate}`);
   const minLr = c.minLearningRate ?? c.learningRate / 10;
   if (!(minLr >= 0 && minLr <= c.learningRate)) throw new Error(`train config: minLearningRate must be in [0, learningRate = ${c.learningRate}], got ${minLr}`);
@@ -91,16 +97,6 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (!(c.gradClip >= 0)) throw new Error(`train config: gradClip must be >= 0 (0 = off), got ${c.gradClip}`);
 }
 
-export interface TokenCodec {
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-}
-
-export interface TrainData {
-  train: Int32Array;
-  val: Int32Array;
-}
-
 /** What train() returns: the state at the end, small enough to print. */
 export interface TrainSummary {
   status: TrainingStatus;
@@ -108,6 +104,8 @@ export interface TrainSummary {
   totalSteps: number;
   trainLoss: number | null;
   valLoss: number | null;
+  /** The last evaluation's metrics, e.g. { perplexity: 6.1 }. */
+  valMetrics?: Record<string, number>;
   tokensPerSec: number | null;
   elapsedSec: number;
   message?: string;
@@ -121,36 +119,40 @@ export interface StepLog {
 }
 
 /**
- * Trains a GPT on token streams. Keeps its step counter and optimizer state, so calling
+ * Trains a model for an objective. Keeps its step counter and optimizer state, so calling
  * `train()` again after an interrupt continues where it stopped.
  */
-export class Trainer {
-  readonly config: TrainConfig;
+export class Trainer<B = unknown> {
+  readonly config: LoopConfig;
+  readonly objective: Objective<B>;
   /** Optimizer steps done. */
   step = 0;
   status: TrainingStatus = 'running';
   readonly history: TrainingSpec;
+  /** Every evaluation so far: step, loss and metrics. */
+  readonly evaluations: ({ step: number } & Evaluation)[] = [];
   private readonly optimizer: AdamW;
-  private readonly batches: ClmBatches;
-  private readonly evalStarts: number[][];
   private elapsedSec = 0;
   private stopRequested = false;
   /** The step of the last host copy of the weights (WebGPU only: what survives a device loss). */
   private hostCopyStep = -Infinity;
 
-  constructor(readonly model: GPT, readonly data: TrainData, config: Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>, readonly tokenizer?: TokenCodec) {
-    this.config = { ...defaultTrainConfig, ...config };
-    checkTrainConfig(this.config);
-    const { blockSize } = model.config;
-    for (const [name, tokens] of Object.entries(data)) {
-      if (tokens.length < blockSize + 1) throw new Error(`train data: the ${name} split has ${tokens.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}`);
-      const bad = tokens.findIndex((id: number) => id < 0 || id >= model.config.vocabSize);
-      if (bad >= 0) throw new Error(`train data: ${name}[${bad}] = ${tokens[bad]} is outside the model's vocabulary [0, ${model.config.vocabSize})`);
+  /** Train `objective` (causalLM, maskedLM, seq2seq ...). */
+  constructor(objective: Objective<B>, config: LoopConfigInput);
+  /** Causal-LM shortcut: train a GPT on two token streams (train, val); samples need the tokenizer. */
+  constructor(model: GPT, data: TrainData, config: TrainConfigInput, tokenizer?: TokenCodec);
+  constructor(first: Objective<B> | GPT, second: LoopConfigInput | TrainData, third?: TrainConfigInput, tokenizer?: TokenCodec) {
+    if (first instanceof GPT) {
+      const config = { ...defaultTrainConfig, ...third! };
+      checkTrainConfig(config);
+      this.objective = causalLM(first, second as TrainData, { ...config, tokenizer }) as unknown as Objective<B>;
+      this.config = config;
+    } else {
+      this.config = { ...defaultTrainConfig, ...(second as LoopConfigInput) };
+      checkTrainConfig(this.config);
+      this.objective = first;
     }
-    if (this.config.samplePrompt !== undefined && !tokenizer) throw new Error('train config: samplePrompt needs a tokenizer (pass it as the 4th argument)');
-    this.optimizer = new AdamW(model.params.variables, this.config);
-    this.batches = new ClmBatches(data.train, blockSize, this.config.batchSize, this.config.seed);
-    this.evalStarts = evalWindows(data.val, blockSize, this.config.batchSize, this.config.evalBatches);
+    this.optimizer = new AdamW(this.objective.params.variables, this.config);
     this.history = {
       kind: 'training',
       version: 1,
@@ -178,37 +180,34 @@ export class Trainer {
   /** One optimizer step. Returns null (and changes nothing) if the loss or gradients are not finite. */
   async trainStep(): Promise<StepLog | null> {
     const lr = this.learningRate(this.step);
-    const { x, y } = this.batches.next();
-    const { value, grads } = tf.variableGrads(() => this.model.loss(x, y));
+    const batch = this.objective.nextBatch();
+    const { value, grads } = tf.variableGrads(() => this.objective.loss(batch));
     const { grads: clipped, norm } = this.config.gradClip > 0 ? clipByGlobalNorm(grads, this.config.gradClip) : { grads, norm: tf.scalar(0) };
     const check = tf.stack([value, norm]);
     const [loss, gradNorm] = await check.data(); // wait for the device: nothing applied yet
     const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
     if (ok) this.optimizer.step(clipped, lr);
-    tf.dispose([x, y, value, norm, check, grads, clipped]);
+    this.objective.disposeBatch(batch);
+    tf.dispose([value, norm, check, grads, clipped]);
     if (!ok) return null;
     this.step += 1;
     return { step: this.step, loss, learningRate: lr, gradNorm };
   }
 
-  /** Mean loss over the fixed validation windows. */
-  async evaluate(): Promise<number> {
-    let sum = 0;
-    for (const starts of this.evalStarts) {
-      const { x, y } = windowsAt(this.data.val, starts, this.model.config.blockSize);
-      const loss = tf.tidy(() => this.model.loss(x, y));
-      sum += (await loss.data())[0];
-      tf.dispose([x, y, loss]);
-    }
-    return sum / this.evalStarts.length;
+  /** Loss and metrics on the objective's fixed held-out batches. */
+  evaluate(): Promise<Evaluation> {
+    return this.objective.evaluate();
   }
 
-  private async sample(): Promise<void> {
-    const { samplePrompt, sampleTokens, seed } = this.config;
-    if (samplePrompt === undefined || !this.tokenizer) return;
-    const prompt = this.tokenizer.encode(samplePrompt).slice(-this.model.config.blockSize);
-    const ids = await generate(this.model, prompt, { maxNewTokens: sampleTokens, temperature: 0.8, topK: 40, seed: seed + this.step });
-    this.history.samples.push({ step: this.step, text: samplePrompt + this.tokenizer.decode(ids) });
+  /** Evaluate now, record it (history, evaluations, sample) and tell onEval. */
+  private async checkpoint(): Promise<void> {
+    const evaluation = await this.evaluate();
+    this.evaluations.push({ step: this.step, ...evaluation });
+    this.history.valLoss.step.push(this.step);
+    this.history.valLoss.value.push(evaluation.loss);
+    const text = await this.objective.sample?.(this.step);
+    if (text !== undefined) this.history.samples.push({ step: this.step, text });
+    await this.config.onEval?.(this.step, evaluation);
   }
 
   /** Ask a running train() to stop after the current step (what a kernel interrupt does). */
@@ -236,17 +235,14 @@ export class Trainer {
     this.stopRequested = false;
     const onInterrupt = () => this.stop();
     process.on('SIGINT', onInterrupt);
-    const tokensPerStep = this.config.batchSize * this.model.config.blockSize;
+    const tokensPerStep = this.objective.tokensPerBatch;
     const runStarted = performance.now() / 1000;
     const started = runStarted - this.elapsedSec; // elapsed time adds up over resumed runs
     const firstStep = this.step;
     let windowStart = performance.now();
     let windowSteps = 0;
     try {
-      if (this.step === 0 && h.valLoss.step.length === 0) {
-        h.valLoss.step.push(0);
-        h.valLoss.value.push(await this.evaluate());
-      }
+      if (this.step === 0 && h.valLoss.step.length === 0) await this.checkpoint();
       show(true);
       while (this.step < this.config.steps && !this.stopRequested) {
         // Let the event loop run: the kernel's interrupt and the live view's messages need it.
@@ -275,11 +271,7 @@ export class Trainer {
           windowSteps = 0;
         }
         const atEval = this.step % this.config.evalEvery === 0 || this.step === this.config.steps;
-        if (atEval) {
-          h.valLoss.step.push(this.step);
-          h.valLoss.value.push(await this.evaluate());
-          await this.sample();
-        }
+        if (atEval) await this.checkpoint();
         h.step = this.step;
         h.elapsedSec = performance.now() / 1000 - started;
         const secPerStep = (performance.now() / 1000 - runStarted) / (this.step - firstStep);
@@ -327,6 +319,8 @@ export class Trainer {
       }
     }
     h.samples = h.samples.filter(s => s.step <= step);
+    const kept = this.evaluations.filter(e => e.step <= step);
+    this.evaluations.splice(0, this.evaluations.length, ...kept);
     h.step = step;
   }
 
@@ -340,6 +334,7 @@ export class Trainer {
       totalSteps: h.totalSteps,
       trainLoss: round(last(h.trainLoss.value), 4),
       valLoss: round(last(h.valLoss.value), 4),
+      ...(this.evaluations.length ? { valMetrics: roundAll(this.evaluations[this.evaluations.length - 1].metrics) } : {}),
       tokensPerSec: round(h.tokensPerSec, 0),
       elapsedSec: Number(h.elapsedSec.toFixed(1)),
       ...(h.message ? { message: h.message } : {})
@@ -349,6 +344,10 @@ export class Trainer {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+function roundAll(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number(v.toPrecision(4))]));
 }
 
 /** Convenience: build a Trainer and run it. */
