@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Block } from '../nn/block';
 import { Embedding } from '../nn/embedding';
+import { Encoder } from '../nn/encoder';
 import { LayerNorm } from '../nn/layerNorm';
 import { crossEntropy } from '../nn/loss';
 import { Params } from '../nn/params';
@@ -21,6 +22,8 @@ export class BERT {
   readonly params: Params;
   readonly wte: Embedding;
   readonly wpe: Embedding;
+  /** The blocks and final LayerNorm (nn/encoder.ts, shared with the seq2seq model). */
+  readonly encoder: Encoder;
   readonly h: Block[];
   readonly lnF: LayerNorm;
 
@@ -32,8 +35,9 @@ export class BERT {
     const residualStd = 0.02 / Math.sqrt(2 * nLayer);
     this.wte = new Embedding(this.params, 'encoder.wte', vocabSize, nEmbd);
     this.wpe = new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd);
-    this.h = Array.from({ length: nLayer }, (_, i) => new Block(this.params, `encoder.h.${i}`, nEmbd, nHead, residualStd, { causal: false }));
-    this.lnF = new LayerNorm(this.params, 'encoder.ln_f', nEmbd);
+    this.encoder = new Encoder(this.params, 'encoder', nLayer, nEmbd, nHead, residualStd);
+    this.h = this.encoder.h;
+    this.lnF = this.encoder.lnF;
   }
 
   numParams(): number {
@@ -45,9 +49,8 @@ export class BERT {
     if (ids.rank !== 2) throw new Error(`BERT.forward: ids must have shape (B, T), got shape [${ids.shape}]`);
     const [B, T] = ids.shape;
     if (T > this.config.blockSize) throw new Error(`BERT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
-    let x = this.wte.forward(ids).add(this.wpe.forward(tf.range(0, T, 1, 'int32').reshape([1, T])));
-    for (const block of this.h) x = block.forward(x, mask).output;
-    x = this.lnF.forward(x);
+    const x0 = this.wte.forward(ids).add(this.wpe.forward(tf.range(0, T, 1, 'int32').reshape([1, T])));
+    const x = this.encoder.forward(x0, mask).output; // (B, T, C)
     const C = this.config.nEmbd;
     return tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
   }

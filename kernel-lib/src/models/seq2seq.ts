@@ -1,0 +1,223 @@
+/**
+ * An encoder-decoder transformer (seq2seq, as in "Attention is all you need", T5, BART): the
+ * encoder reads the whole source in both directions (the BERT stack, nn/encoder.ts); the decoder
+ * writes the target one token at a time like a GPT, and in every block reads the encoder's output
+ * through cross-attention. One token embedding serves source, target and the output layer (tied).
+ * Shapes: B batch, S source length, T target length, C channels (nEmbd), V vocabulary.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { paddingMask } from '../nn/attention';
+import { DecoderBlock } from '../nn/decoderBlock';
+import { Embedding } from '../nn/embedding';
+import { Encoder } from '../nn/encoder';
+import { LayerNorm } from '../nn/layerNorm';
+import { maskedCrossEntropy } from '../nn/loss';
+import { Params } from '../nn/params';
+
+export interface Seq2SeqConfig {
+  /** One vocabulary for source and target (with the BOS, EOS and PAD ids). */
+  vocabSize: number;
+  /** The longest source, and the longest decoder input. */
+  blockSize: number;
+  /** Layers of the encoder and of the decoder, unless nEncoderLayer / nDecoderLayer say otherwise. */
+  nLayer: number;
+  nEncoderLayer?: number;
+  nDecoderLayer?: number;
+  nHead: number;
+  nEmbd: number;
+  seed: number;
+}
+
+export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
+  for (const k of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`Seq2Seq config: ${k} must be a positive integer, got ${c[k]}`);
+  }
+  for (const k of ['nEncoderLayer', 'nDecoderLayer'] as const) {
+    if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! >= 1)) throw new Error(`Seq2Seq config: ${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) throw new Error(`Seq2Seq config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
+  if (!Number.isInteger(c.seed)) throw new Error(`Seq2Seq config: seed must be an integer, got ${c.seed}`);
+}
+
+export interface Seq2SeqOutput {
+  logits: tf.Tensor; // (B, T, V)
+  /** Only when asked for (`attentions: true`), one tensor per layer: */
+  encoderAttentions?: tf.Tensor[]; // (B, nh, S, S)
+  decoderAttentions?: tf.Tensor[]; // (B, nh, T, T), causal
+  crossAttentions?: tf.Tensor[]; // (B, nh, T, S): row t says which source tokens target token t read
+}
+
+export interface Seq2SeqGenerateOptions {
+  maxNewTokens: number;
+  /** The decoder starts from this token... */
+  bosId: number;
+  /** ...and a sequence stops at this one (not included in the result). */
+  eosId: number;
+}
+
+export class Seq2Seq {
+  readonly config: Seq2SeqConfig;
+  readonly params: Params;
+  readonly wte: Embedding; // shared: source tokens, target tokens, output layer
+  readonly encoderWpe: Embedding;
+  readonly decoderWpe: Embedding;
+  readonly encoder: Encoder;
+  readonly decoder: DecoderBlock[];
+  readonly decoderLnF: LayerNorm;
+
+  constructor(config: Seq2SeqConfig) {
+    checkSeq2SeqConfig(config);
+    this.config = { ...config };
+    const { vocabSize, blockSize, nHead, nEmbd } = config;
+    const nEnc = config.nEncoderLayer ?? config.nLayer;
+    const nDec = config.nDecoderLayer ?? config.nLayer;
+    this.params = new Params(config.seed);
+    this.wte = new Embedding(this.params, 'shared', vocabSize, nEmbd);
+    this.encoderWpe = new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd);
+    this.decoderWpe = new Embedding(this.params, 'decoder.wpe', blockSize, nEmbd);
+    // GPT-2's init scaled by the number of residual branches: 2 per encoder block, 3 per decoder block.
+    this.encoder = new Encoder(this.params, 'encoder', nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc));
+    this.decoder = Array.from({ length: nDec }, (_, i) => new DecoderBlock(this.params, `decoder.h.${i}`, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec)));
+    this.decoderLnF = new LayerNorm(this.params, 'decoder.ln_f', nEmbd);
+  }
+
+  numParams(): number {
+    return this.params.count();
+  }
+
+  /** Token + position embeddings of ids (B, L) -> (B, L, C). */
+  private embed(ids: tf.Tensor, wpe: Embedding): tf.Tensor {
+    const L = ids.shape[1]!;
+    return this.wte.forward(ids).add(wpe.forward(tf.range(0, L, 1, 'int32').reshape([1, L])));
+  }
+
+  /** src (B, S) -> the encoder's output, "memory" (B, S, C), and its attention weights per layer. */
+  encode(src: tf.Tensor, srcMask?: tf.Tensor): { memory: tf.Tensor; attentions: tf.Tensor[] } {
+    this.checkIds('src', src);
+    if (srcMask) this.checkMask(srcMask, src);
+    const { output, attentions } = this.encoder.forward(this.embed(src, this.encoderWpe), srcMask);
+    return { memory: output, attentions };
+  }
+
+  /** tgtIn (B, T) and memory (B, S, C) -> logits (B, T, V), and both attentions per layer. */
+  decode(tgtIn: tf.Tensor, memory: tf.Tensor, srcMask?: tf.Tensor): { logits: tf.Tensor; attentions: tf.Tensor[]; crossAttentions: tf.Tensor[] } {
+    this.checkIds('tgtIn', tgtIn);
+    if (memory.rank !== 3 || memory.shape[0] !== tgtIn.shape[0] || memory.shape[2] !== this.config.nEmbd) {
+      throw new Error(`Seq2Seq.decode: memory must have shape (B ${tgtIn.shape[0]}, S, C ${this.config.nEmbd}), got [${memory.shape}]`);
+    }
+    const [B, T] = tgtIn.shape;
+    let x = this.embed(tgtIn, this.decoderWpe); // (B, T, C)
+    const attentions: tf.Tensor[] = [];
+    const crossAttentions: tf.Tensor[] = [];
+    for (const block of this.decoder) {
+      const r = block.forward(x, memory, srcMask);
+      x = r.output;
+      attentions.push(r.attention);
+      crossAttentions.push(r.crossAttention);
+    }
+    x = this.decoderLnF.forward(x);
+    const C = this.config.nEmbd;
+    // Tied output layer: score every vocabulary entry by its dot product with the final vector.
+    const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
+    return { logits, attentions, crossAttentions };
+  }
+
+  /**
+   * src (B, S) and tgtIn (B, T) int32 -> logits (B, T, V): at target position t, the scores of
+   * the next target token given the whole source and target tokens 0..t. `srcMask` (paddingMask
+   * of the source lengths, (B, 1, 1, S)) hides the source's padding.
+   */
+  forward(src: tf.Tensor, tgtIn: tf.Tensor, options: { srcMask?: tf.Tensor; attentions?: boolean } = {}): Seq2SeqOutput {
+    if (src.rank === 2 && tgtIn.rank === 2 && src.shape[0] !== tgtIn.shape[0]) {
+      throw new Error(`Seq2Seq.forward: src has batch size ${src.shape[0]} but tgtIn has ${tgtIn.shape[0]}`);
+    }
+    return tf.tidy(() => {
+      const enc = this.encode(src, options.srcMask);
+      const dec = this.decode(tgtIn, enc.memory, options.srcMask);
+      if (!options.attentions) return { logits: dec.logits };
+      return { logits: dec.logits, encoderAttentions: enc.attentions, decoderAttentions: dec.attentions, crossAttentions: dec.crossAttentions };
+    });
+  }
+
+  /** Mean cross-entropy of the next target tokens tgtOut (B, T); positions labelled -1 (padding) are left out. */
+  loss(src: tf.Tensor, tgtIn: tf.Tensor, tgtOut: tf.Tensor, srcMask?: tf.Tensor): tf.Scalar {
+    if (tgtOut.rank !== 2 || tgtOut.shape[0] !== tgtIn.shape[0] || tgtOut.shape[1] !== tgtIn.shape[1]) {
+      throw new Error(`Seq2Seq.loss: tgtOut must have the shape of tgtIn [${tgtIn.shape}], got [${tgtOut.shape}]`);
+    }
+    return tf.tidy(() => {
+      const { logits } = this.forward(src, tgtIn, { srcMask });
+      return maskedCrossEntropy(logits.reshape([-1, this.config.vocabSize]) as tf.Tensor2D, tgtOut.reshape([-1]).toInt() as tf.Tensor1D);
+    });
+  }
+
+  /**
+   * Greedy decoding: encode each source once, then from bosId pick the most likely next token
+   * until eosId or maxNewTokens. Sources may differ in length (padded and masked here).
+   * Returns the generated ids, without bosId and eosId.
+   */
+  async generate(src: number[], options: Seq2SeqGenerateOptions): Promise<number[]>;
+  async generate(src: number[][], options: Seq2SeqGenerateOptions): Promise<number[][]>;
+  async generate(src: number[] | number[][], options: Seq2SeqGenerateOptions): Promise<number[] | number[][]> {
+    if (src.length > 0 && typeof src[0] === 'number') return (await this.generate([src as number[]], options))[0];
+    const sources = src as number[][];
+    const { maxNewTokens, bosId, eosId } = options;
+    const V = this.config.vocabSize;
+    if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1 && maxNewTokens <= this.config.blockSize)) {
+      throw new Error(`Seq2Seq.generate: maxNewTokens must be an integer in [1, blockSize ${this.config.blockSize}], got ${maxNewTokens}`);
+    }
+    for (const [k, id] of [['bosId', bosId], ['eosId', eosId]] as const) {
+      if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`Seq2Seq.generate: ${k} ${id} is outside the vocabulary [0, ${V})`);
+    }
+    if (sources.length === 0) throw new Error('Seq2Seq.generate: no source sequence given');
+    const S = Math.max(...sources.map(s => s.length));
+    sources.forEach((s, b) => {
+      if (s.length === 0) throw new Error(`Seq2Seq.generate: source ${b} is empty`);
+      const bad = s.findIndex(id => !(Number.isInteger(id) && id >= 0 && id < V));
+      if (bad >= 0) throw new Error(`Seq2Seq.generate: source ${b} has id ${s[bad]} at position ${bad}, outside the vocabulary [0, ${V})`);
+    });
+    const B = sources.length;
+    const padded = sources.flatMap(s => [...s, ...new Array<number>(S - s.length).fill(0)]); // any id: masked
+    const srcIds = tf.tensor2d(padded, [B, S], 'int32');
+    const srcMask = paddingMask(sources.map(s => s.length), S);
+    const memory = tf.tidy(() => this.encode(srcIds, srcMask).memory); // (B, S, C), once for all steps
+
+    const rows = sources.map(() => [bosId]); // the decoder's input so far
+    const out = sources.map(() => [] as number[]);
+    const done = sources.map(() => false);
+    for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
+      const T = rows[0].length;
+      const next = tf.tidy(() => {
+        const { logits } = this.decode(tf.tensor2d(rows.flat(), [B, T], 'int32'), memory, srcMask);
+        return logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]).argMax(-1); // (B,) the last position's best
+      });
+      const ids = await next.data(); // async: dataSync does not exist on WebGPU
+      next.dispose();
+      ids.forEach((id, b) => {
+        rows[b].push(id);
+        if (done[b]) return;
+        if (id === eosId) done[b] = true;
+        else out[b].push(id);
+      });
+    }
+    tf.dispose([srcIds, srcMask, memory]);
+    return out;
+  }
+
+  private checkIds(what: string, ids: tf.Tensor): void {
+    if (ids.rank !== 2) throw new Error(`Seq2Seq: ${what} must have shape (B, length), got shape [${ids.shape}]`);
+    if (ids.dtype !== 'int32') throw new Error(`Seq2Seq: ${what} must hold int32 token ids, got ${ids.dtype}`);
+    if (ids.shape[1]! > this.config.blockSize) {
+      throw new Error(`Seq2Seq: ${what} has length ${ids.shape[1]}, longer than blockSize ${this.config.blockSize}`);
+    }
+  }
+
+  private checkMask(mask: tf.Tensor, src: tf.Tensor): void {
+    const [B, S] = src.shape;
+    const ok = mask.rank === 4 && mask.shape[0] === B && mask.shape[1] === 1 && mask.shape[2] === 1 && mask.shape[3] === S;
+    if (!ok) throw new Error(`Seq2Seq: srcMask must have shape [${B}, 1, 1, ${S}] (paddingMask(srcLengths, ${S})), got [${mask.shape}]`);
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs';
+import { AttentionResult, mergeHeads, scaledDotProductAttention, splitHeads } from './attention';
+import { Linear } from './linear';
+import { Params } from './params';
+
+/**
+ * Multi-head cross-attention (encoder-decoder attention): the queries come from the decoder's
+ * tokens, the keys and values from the encoder's output, so each target token reads the source.
+ * No causal mask: the whole source is known before decoding starts; `mask` (paddingMask of the
+ * source lengths) hides the source's padding. Names follow Hugging Face GPT-2 with
+ * add_cross_attention: q_attn makes the queries, c_attn the keys and values.
+ */
+export class CrossAttention {
+  readonly qAttn: Linear;
+  readonly cAttn: Linear;
+  readonly cProj: Linear;
+
+  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number) {
+    this.qAttn = new Linear(params, `${name}.q_attn`, dModel, dModel);
+    this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 2 * dModel);
+    this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
+  }
+
+  /** x (B, T_tgt, C), memory (B, T_src, C) -> output (B, T_tgt, C), weights (B, nh, T_tgt, T_src). */
+  forward(x: tf.Tensor, memory: tf.Tensor, mask?: tf.Tensor): AttentionResult {
+    const q = splitHeads(this.qAttn.forward(x), this.nHead); // (B, nh, T_tgt, hs)
+    const [k, v] = tf.split(this.cAttn.forward(memory), 2, -1).map(t => splitHeads(t, this.nHead)); // 2 x (B, nh, T_src, hs)
+    const { output, weights } = scaledDotProductAttention(q, k, v, mask);
+    return { output: this.cProj.forward(mergeHeads(output)), weights };
+  }
+}

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs';
+import { CausalSelfAttention } from './attention';
+import { CrossAttention } from './crossAttention';
+import { LayerNorm } from './layerNorm';
+import { MLP } from './mlp';
+import { Params } from './params';
+
+/**
+ * A decoder block of an encoder-decoder transformer, pre-LayerNorm: the Block of a GPT with a
+ * cross-attention between its two halves.
+ *   x + causal self-attention(ln(x)),  then + cross-attention(ln(x), encoder output),  then + mlp(ln(x))
+ */
+export class DecoderBlock {
+  readonly ln1: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly lnCrossAttn: LayerNorm;
+  readonly crossAttn: CrossAttention;
+  readonly ln2: LayerNorm;
+  readonly mlp: MLP;
+
+  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number) {
+    this.ln1 = new LayerNorm(params, `${name}.ln_1`, dModel);
+    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd);
+    this.lnCrossAttn = new LayerNorm(params, `${name}.ln_cross_attn`, dModel);
+    this.crossAttn = new CrossAttention(params, `${name}.crossattention`, dModel, nHead, residualStd);
+    this.ln2 = new LayerNorm(params, `${name}.ln_2`, dModel);
+    this.mlp = new MLP(params, `${name}.mlp`, dModel, residualStd);
+  }
+
+  /**
+   * x (B, T_tgt, C), memory = the encoder's output (B, T_src, C), srcMask hides source padding.
+   * Returns (B, T_tgt, C) and the weights of both attentions: (B, nh, T_tgt, T_tgt), (B, nh, T_tgt, T_src).
+   */
+  forward(x: tf.Tensor, memory: tf.Tensor, srcMask?: tf.Tensor): { output: tf.Tensor; attention: tf.Tensor; crossAttention: tf.Tensor } {
+    const self = this.attn.forward(this.ln1.forward(x));
+    const h = x.add(self.output);
+    const cross = this.crossAttn.forward(this.lnCrossAttn.forward(h), memory, srcMask);
+    const h2 = h.add(cross.output);
+    return { output: h2.add(this.mlp.forward(this.ln2.forward(h2))), attention: self.weights, crossAttention: cross.weights };
+  }
+}
