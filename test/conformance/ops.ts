@@ -5,8 +5,9 @@
  * sum(f(x) * dy) with respect to every float input, for a fixed random dy.
  */
 import * as tf from '@tensorflow/tfjs';
-import { causalMask, CausalSelfAttention, scaledDotProductAttention } from '../../kernel-lib/src/nn/attention';
+import { causalMask, CausalSelfAttention, paddingMask, scaledDotProductAttention } from '../../kernel-lib/src/nn/attention';
 import { Block } from '../../kernel-lib/src/nn/block';
+import { CrossAttention } from '../../kernel-lib/src/nn/crossAttention';
 import { embeddingLookup } from '../../kernel-lib/src/nn/embedding';
 import { layerNorm } from '../../kernel-lib/src/nn/layerNorm';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
@@ -15,6 +16,7 @@ import { Params } from '../../kernel-lib/src/nn/params';
 import { rope } from '../../kernel-lib/src/nn/positions';
 import { rmsNorm } from '../../kernel-lib/src/nn/rmsNorm';
 import { GPT } from '../../kernel-lib/src/models/gpt';
+import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { seededRandom } from '../../kernel-lib/src/random';
 
@@ -98,6 +100,24 @@ export const CASES: OpCase[] = [
       const params = new Params(5);
       const m = new Block(params, 'h.0', 8, 2, 0.02);
       return { params, f: x => m.forward(x).output };
+    }
+  },
+  {
+    name: 'cross-attention (decoder T 5 reads encoder S 7, second source padded to 4)',
+    inputs: [{ shape: [2, 5, 8] }, { shape: [2, 7, 8] }],
+    model: () => {
+      const params = new Params(6);
+      const m = new CrossAttention(params, 'xattn', 8, 2, 0.02);
+      return { params, f: (x, memory) => tf.tidy(() => m.forward(x.mul(10), memory, paddingMask([7, 4], 7)).output) };
+    }
+  },
+  {
+    name: 'Seq2Seq loss, padded source, targets -1 (padding) ignored',
+    inputs: [{ shape: [2, 6], ids: 11 }, { shape: [2, 5], ids: 11 }, { shape: [2, 5], ids: 11 }],
+    model: () => {
+      const m = new Seq2Seq({ vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, seed: 2 });
+      // tgtOut - 1: the ids drawn as 0 become -1, padding
+      return { params: m.params, f: (src, tgtIn, tgtOut) => tf.tidy(() => m.loss(src, tgtIn, tgtOut.sub(1), paddingMask([6, 4], 6))) };
     }
   },
   {
