@@ -1,0 +1,88 @@
+/**
+ * A static line chart: a few named curves over the same x values, e.g. activation functions, or
+ * the similarity of two positions' encodings against their distance. SVG + one line of text per
+ * curve; no spec kind of its own (nothing in it needs interaction).
+ */
+import { line } from 'd3-shape';
+import { display, MimeBundle } from './display';
+import { axis, scaleLinear, svgDocument, text } from './svg';
+
+export interface LinesOptions {
+  /** x of each point; 0, 1, 2, ... when left out. */
+  x?: number[];
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** y range; from the data when left out. */
+  yDomain?: [number, number];
+}
+
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
+
+function checkSeries(series: Record<string, number[]>, x: number[]): void {
+  const names = Object.keys(series);
+  if (names.length === 0) throw new Error('lines: give at least one curve, e.g. { GELU: values }');
+  for (const name of names) {
+    if (series[name].length !== x.length) throw new Error(`lines: curve ${JSON.stringify(name)} has ${series[name].length} values, but there are ${x.length} x values`);
+  }
+}
+
+/** x values of a chart: options.x, or 0..n-1 for curves of n values. */
+function xValues(series: Record<string, number[]>, options: LinesOptions): number[] {
+  const first = Object.values(series)[0] ?? [];
+  return options.x ?? first.map((_, i) => i);
+}
+
+export function linesSvg(series: Record<string, number[]>, options: LinesOptions = {}): string {
+  const xs = xValues(series, options);
+  checkSeries(series, xs);
+  const W = 560;
+  const H = 300;
+  const m = { left: 52, right: 150, top: options.title ? 30 : 12, bottom: 40 };
+  const finite = Object.values(series).flat().filter(Number.isFinite);
+  const [lo, hi] = options.yDomain ?? [Math.min(...finite), Math.max(...finite)];
+  const x = scaleLinear().domain([Math.min(...xs), Math.max(...xs)]).range([m.left, W - m.right]);
+  const y = scaleLinear().domain(lo === hi ? [lo - 1, hi + 1] : [lo, hi]).nice().range([H - m.bottom, m.top]);
+  const body: string[] = [];
+  if (options.title) body.push(text(m.left, 18, options.title, 'font-size="12" fill="#222"'));
+  body.push(axis(x, 'bottom', H - m.bottom), axis(y, 'left', m.left));
+  const [y0, y1] = y.domain();
+  if (y0 < 0 && y1 > 0) body.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#ccc" stroke-dasharray="3 3"/>`);
+  if (options.xLabel) body.push(text((m.left + W - m.right) / 2, H - 6, options.xLabel, 'text-anchor="middle" fill="#444"'));
+  if (options.yLabel) {
+    const cy = (m.top + H - m.bottom) / 2;
+    body.push(text(14, cy, options.yLabel, `text-anchor="middle" fill="#444" transform="rotate(-90 14 ${cy})"`));
+  }
+  Object.entries(series).forEach(([name, values], k) => {
+    const color = COLORS[k % COLORS.length];
+    const d = line<number>()
+      .defined(i => Number.isFinite(values[i]))
+      .x(i => x(xs[i]))
+      .y(i => y(values[i]))(xs.map((_, i) => i)) ?? '';
+    body.push(
+      `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`,
+      `<rect x="${W - m.right + 12}" y="${m.top + 16 * k + 4}" width="12" height="3" fill="${color}"/>`,
+      text(W - m.right + 28, m.top + 16 * k + 9, name, 'fill="#222"')
+    );
+  });
+  return svgDocument(W, H, body);
+}
+
+/** One line per curve: its name and a few of its values, "x -> y". */
+export function linesText(series: Record<string, number[]>, options: LinesOptions = {}): string {
+  const xs = xValues(series, options);
+  checkSeries(series, xs);
+  const picks = xs.length <= 6 ? xs.map((_, i) => i) : [0, 1, 2, 4, 8, 16, 32, 64].filter(i => i < xs.length);
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
+  const head = options.title ? [options.title] : [];
+  return [...head, ...Object.entries(series).map(([name, values]) => `${name}: ${picks.map(i => `${xs[i]} -> ${fmt(values[i])}`).join(', ')}`)].join('\n');
+}
+
+export function linesBundle(series: Record<string, number[]>, options: LinesOptions = {}): MimeBundle {
+  return { 'image/svg+xml': linesSvg(series, options), 'text/plain': linesText(series, options) };
+}
+
+/** Show named curves over the same x values: showLines({ GELU: g, ReLU: r }, { x, title }). */
+export function showLines(series: Record<string, number[]>, options: LinesOptions = {}): void {
+  display(linesBundle(series, options));
+}
