@@ -35,7 +35,22 @@ const themes = {
   light: join(root, 'node_modules/@jupyterlab/theme-light-extension/style/variables.css'),
   dark: join(root, 'node_modules/@jupyterlab/theme-dark-extension/style/variables.css')
 };
-const sections = ['training', 'training-done', 'attention', 'attention-words', 'error'];
+const sections = [
+  'training',
+  'training-done',
+  'attention',
+  'attention-words',
+  'error',
+  'head-view',
+  'head-view-words',
+  'cross-attention',
+  'model-view',
+  'attention-training',
+  'neuron-view',
+  'head-view-error'
+];
+// Only these sections (comma-separated ids), e.g. SECTIONS=head-view,model-view
+const only = process.env.SECTIONS ? process.env.SECTIONS.split(',') : null;
 
 function page(theme) {
   const body = sections.map(id => `<h4>${id}</h4><section id="${id}"></section>`).join('\n');
@@ -71,13 +86,20 @@ try {
     const state = await tab.evaluate(() => document.body.dataset.harness);
     if (state !== 'ready') throw new Error(`harness: ${state}`);
     for (const id of sections) {
+      if (only && !only.includes(id)) continue;
       const section = tab.locator(`#${id}`);
+      await section.scrollIntoViewIfNeeded();
       if (id === 'attention') {
         // Point at a cell (query 20, key 10 of 52 tokens) so the readout and focus show. Scroll
         // first: Chromium re-targets the pointer when the page scrolls under it.
         await section.scrollIntoViewIfNeeded();
         await section.locator('rect.llm-lab-attention-cell').nth(52 * 20 + 10).hover();
       }
+      // Interaction states worth a look: a focused token, a zoomed head, a hovered product cell.
+      if (id === 'head-view-words') await section.locator('text.llm-lab-hv-query').nth(4).hover();
+      if (id === 'model-view') await section.locator('g.llm-lab-mv-cell').nth(7).click();
+      if (id === 'neuron-view') await section.locator('rect.llm-lab-nv-pcell').nth(3 * 16 + 5).hover();
+      if (id === 'attention-training') await section.locator('rect.llm-lab-attention-cell').nth(22 * 12 + 11).hover();
       const file = join(results, `renderers-${id}-${theme}.png`);
       await section.screenshot({ path: file });
       console.log(`wrote ${file}`);

@@ -6,10 +6,28 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { mimeTypeFor } from '@llm-lab/kernel/dist/viz/spec';
 import { AttentionRenderer } from './renderers/attention';
+import { AttentionTrainingRenderer } from './renderers/attention-training';
+import { HeadViewRenderer } from './renderers/head-view';
+import { ModelViewRenderer } from './renderers/model-view';
+import { NeuronViewRenderer } from './renderers/neuron-view';
+import type { RendererClass } from './renderers/spec-renderer';
 import { TrainingRenderer } from './renderers/training';
 
 export const TRAINING_MIME_TYPE = mimeTypeFor('training');
 export const ATTENTION_MIME_TYPE = mimeTypeFor('attention');
+export const HEAD_VIEW_MIME_TYPE = mimeTypeFor('head-view');
+export const MODEL_VIEW_MIME_TYPE = mimeTypeFor('model-view');
+export const ATTENTION_TRAINING_MIME_TYPE = mimeTypeFor('attention-training');
+export const NEURON_VIEW_MIME_TYPE = mimeTypeFor('neuron-view');
+
+const RENDERERS: Record<string, RendererClass> = {
+  [TRAINING_MIME_TYPE]: TrainingRenderer,
+  [ATTENTION_MIME_TYPE]: AttentionRenderer,
+  [HEAD_VIEW_MIME_TYPE]: HeadViewRenderer,
+  [MODEL_VIEW_MIME_TYPE]: ModelViewRenderer,
+  [ATTENTION_TRAINING_MIME_TYPE]: AttentionTrainingRenderer,
+  [NEURON_VIEW_MIME_TYPE]: NeuronViewRenderer
+};
 
 /** Lower wins; JupyterLab's own renderers start at 50 (HTML), SVG is 80. */
 const RANK = 10;
@@ -17,14 +35,14 @@ const RANK = 10;
 export const rendererFactory: IRenderMime.IRendererFactory = {
   // Safe: every string from the spec is inserted as text, no script or markup is evaluated.
   safe: true,
-  mimeTypes: [TRAINING_MIME_TYPE, ATTENTION_MIME_TYPE],
+  mimeTypes: Object.keys(RENDERERS),
   defaultRank: RANK,
-  createRenderer: options => (options.mimeType === ATTENTION_MIME_TYPE ? new AttentionRenderer(options) : new TrainingRenderer(options))
+  createRenderer: options => new (RENDERERS[options.mimeType] ?? TrainingRenderer)(options)
 };
 
 const extension: IRenderMime.IExtension = {
   id: '@llm-lab/jupyterlab:renderers',
-  description: 'Live training curves and attention heatmaps for LLM Lab outputs.',
+  description: 'Live training curves and attention views (heatmap, head, model, neuron, over training) for LLM Lab outputs.',
   rendererFactory,
   rank: RANK,
   // tslab sends the spec as a JSON string, ipykernel as an object: take it as it comes.

@@ -38,6 +38,14 @@ export { generate, generateText, samplingDistribution, sampleFrom, checkSampling
 export type { SamplingOptions, GenerateOptions } from './generate';
 
 export { showAttention, attentionSpec, attentionBundle, attentionSvg } from './viz/attention';
+export { showHeadView, headViewSpec, headViewBundle, showModelView, modelViewSpec, modelViewBundle, crossAttentionSpec, showCrossAttention } from './viz/headView';
+export type { HeadViewOptions, CrossAttentionInput } from './viz/headView';
+export { AttentionRecorder, attentionTrainingBundle } from './viz/attentionTraining';
+export type { AttentionRecorderOptions } from './viz/attentionTraining';
+export { showNeuronView, neuronViewSpec, neuronViewBundle } from './viz/neuronView';
+export type { NeuronViewOptions } from './viz/neuronView';
+export { neuronRows } from './viz/neuronMath';
+export type { NeuronRow } from './viz/neuronMath';
 export { trainingBundle, trainingSvg, trainingText } from './viz/training';
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
 export type { MimeBundle, DisplaySink } from './viz/display';

@@ -2,7 +2,7 @@
  * Specs as the kernel builds them (deterministic, no tfjs): used by the renderer tests and by
  * the screenshot harness (extension/dev/).
  */
-import type { AttentionSpec, Series, TrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
+import type { AttentionSpec, AttentionTrainingSpec, HeadViewSpec, ModelViewSpec, NeuronViewSpec, Series, TrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
 
 function series(steps: number[], f: (step: number) => number): Series {
   return { step: steps, value: steps.map(f) };
@@ -70,4 +70,92 @@ export function attentionSpec(tokens: string[], nLayers = 2, nHeads = 4, overrid
 /** Characters as the char tokenizer labels them (spaces shown as U+2423). */
 export function charTokens(text: string): string[] {
   return Array.from(text).map(c => (c === ' ' ? '\u2423' : c));
+}
+
+/** The same weights as attentionSpec, as a head view showing every head. */
+export function headViewSpec(tokens: string[], nLayers = 2, nHeads = 4, overrides: Partial<HeadViewSpec> = {}): HeadViewSpec {
+  const { weights, causal } = attentionSpec(tokens, nLayers, nHeads, { causal: overrides.causal ?? true });
+  return {
+    kind: 'head-view',
+    version: 1,
+    title: `Head view: ${nLayers} layers x ${nHeads} heads, ${tokens.length} tokens`,
+    tokens,
+    nLayers,
+    nHeads,
+    weights,
+    causal,
+    layer: nLayers - 1,
+    heads: range(0, nHeads - 1),
+    ...overrides
+  };
+}
+
+export function modelViewSpec(tokens: string[], nLayers = 3, nHeads = 4, overrides: Partial<ModelViewSpec> = {}): ModelViewSpec {
+  const { weights, causal } = attentionSpec(tokens, nLayers, nHeads);
+  return { kind: 'model-view', version: 1, title: `Model view: ${nLayers} layers x ${nHeads} heads`, tokens, nLayers, nHeads, weights, causal, ...overrides };
+}
+
+/** Cross-attention of a translation: target word t mostly reads source word `align[t]`, head 1 spreads out. */
+export function crossAttentionSpec(overrides: Partial<HeadViewSpec> = {}): HeadViewSpec {
+  const source = ['<bos>', 'le', '\u2423chat', '\u2423noir', '\u2423dort', '.'];
+  const target = ['the', '\u2423black', '\u2423cat', '\u2423sleeps', '.', '<eos>'];
+  const align = [1, 3, 2, 4, 5, 5];
+  const row = (t: number, sharp: number) => {
+    const exps = source.map((_, s) => Math.exp(-sharp * Math.abs(s - align[t])));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    return exps.map(e => e / sum);
+  };
+  const weights = [[target.map((_, t) => row(t, 3)), target.map((_, t) => row(t, 0.6))]];
+  return { kind: 'head-view', version: 1, title: 'Cross-attention: English reading French', tokens: target, keyTokens: source, nLayers: 1, nHeads: 2, weights, causal: false, layer: 0, heads: [0, 1], ...overrides };
+}
+
+/** Attention at several checkpoints: uniform over the visible keys at step 0, sharper on the previous token later. */
+export function attentionTrainingSpec(tokens: string[], steps = [0, 100, 200, 400], nLayers = 2, nHeads = 2, overrides: Partial<AttentionTrainingSpec> = {}): AttentionTrainingSpec {
+  const n = tokens.length;
+  const frames = steps.map((step, f) =>
+    range(0, nLayers - 1).map(l =>
+      range(0, nHeads - 1).map(h =>
+        range(0, n - 1).map(q => {
+          const sharp = (f / Math.max(1, steps.length - 1)) * (2 + l + h);
+          const exps = range(0, n - 1).map(k => (k > q ? 0 : Math.exp(-sharp * Math.abs(q - 1 - k))));
+          const sum = exps.reduce((a, b) => a + b, 0);
+          return exps.map(e => e / sum);
+        })
+      )
+    )
+  );
+  return {
+    kind: 'attention-training',
+    version: 1,
+    title: `Attention over training: ${steps.length} checkpoints`,
+    tokens,
+    nLayers,
+    nHeads,
+    causal: true,
+    steps,
+    frames,
+    frame: steps.length - 1,
+    layer: nLayers - 1,
+    head: 0,
+    ...overrides
+  };
+}
+
+/** Query and key vectors of one head, deterministic, of both signs. */
+export function neuronViewSpec(tokens: string[], headSize = 8, overrides: Partial<NeuronViewSpec> = {}): NeuronViewSpec {
+  const vector = (t: number, phase: number) => range(0, headSize - 1).map(d => Number((Math.sin(1.3 * t + 0.7 * d + phase) * (1 + d / headSize)).toFixed(4)));
+  return {
+    kind: 'neuron-view',
+    version: 1,
+    title: 'Neuron view: layer 1, head 0',
+    tokens,
+    layer: 1,
+    head: 0,
+    headSize,
+    causal: true,
+    q: tokens.map((_, t) => vector(t, 0)),
+    k: tokens.map((_, t) => vector(t, 1)),
+    query: tokens.length - 1,
+    ...overrides
+  };
 }

@@ -54,7 +54,7 @@ export function shortLabel(token: string): string {
   return token.length > LABEL_CHARS ? `${token.slice(0, LABEL_CHARS)}\u2026` : token;
 }
 
-export function isMasked(spec: AttentionSpec, d: CellDatum): boolean {
+export function isMasked(spec: Pick<AttentionSpec, 'causal'>, d: CellDatum): boolean {
   return spec.causal && d.k > d.q;
 }
 
@@ -63,6 +63,8 @@ let instances = 0;
 export interface Heatmap {
   /** Recolor the cells with weights[layer][head]. */
   show(layer: number, head: number): void;
+  /** Recolor the cells with a grid of weights [query][key] (e.g. another checkpoint's). */
+  showGrid(weights: number[][]): void;
 }
 
 type SvgSelection = Selection<SVGSVGElement, unknown, null, undefined>;
@@ -71,7 +73,7 @@ type SvgSelection = Selection<SVGSVGElement, unknown, null, undefined>;
  * Draw the heatmap of `spec` into `svg` (emptied first). `onHover` gets the cell under the
  * pointer, or null when the pointer leaves the grid.
  */
-export function drawHeatmap(svgNode: SVGSVGElement, spec: AttentionSpec, onHover: (cell: CellDatum | null) => void): Heatmap {
+export function drawHeatmap(svgNode: SVGSVGElement, spec: Pick<AttentionSpec, 'tokens' | 'causal' | 'weights'>, onHover: (cell: CellDatum | null) => void): Heatmap {
   const n = spec.tokens.length;
   const L = heatmapLayout(spec.tokens);
   const ids = { hatch: `llm-lab-hatch-${++instances}`, gradient: `llm-lab-gradient-${instances}` };
@@ -116,16 +118,14 @@ export function drawHeatmap(svgNode: SVGSVGElement, spec: AttentionSpec, onHover
 
   legend(svg, L, ids.gradient);
 
-  return {
-    show(layer: number, head: number): void {
-      const weights = spec.weights[layer][head];
-      rects.attr('fill', d => {
-        const w = weights[d.q][d.k];
-        if (isMasked(spec, d) || w === null) return `url(#${ids.hatch})`;
-        return attentionColor(w);
-      });
-    }
+  const showGrid = (weights: number[][]) => {
+    rects.attr('fill', d => {
+      const w = weights[d.q][d.k];
+      if (isMasked(spec, d) || w === null) return `url(#${ids.hatch})`;
+      return attentionColor(w);
+    });
   };
+  return { show: (layer, head) => showGrid(spec.weights[layer][head]), showGrid };
 }
 
 /** Diagonal stripes on the background: "no weight here" in any theme (colors from CSS). */

@@ -15,7 +15,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const READOUT_HINT = 'Point at a cell to read its weight.';
 
 /** A labelled <select> of 0..count-1. */
-function indexSelect(label: string, className: string, count: number, selected: number): { label: HTMLLabelElement; select: HTMLSelectElement } {
+export function indexSelect(label: string, className: string, count: number, selected: number): { label: HTMLLabelElement; select: HTMLSelectElement } {
   const select = element('select', className);
   for (let i = 0; i < count; i++) {
     const option = element('option', '', String(i));

@@ -43,6 +43,8 @@ export interface GPTOutput {
   logits: tf.Tensor; // (B, T, V)
   /** Attention weights per layer, each (B, nh, T, T); only when asked for. */
   attentions?: tf.Tensor[];
+  /** Residual stream (B, T, C): the input of every block, then the last block's output (nLayer + 1); only when asked for. */
+  hiddenStates?: tf.Tensor[];
 }
 
 export class GPT {
@@ -72,7 +74,7 @@ export class GPT {
   }
 
   /** ids (B, T) int32 -> logits (B, T, V), and the attention weights of every layer if asked. */
-  forward(ids: tf.Tensor, options: { attentions?: boolean } = {}): GPTOutput {
+  forward(ids: tf.Tensor, options: { attentions?: boolean; hiddenStates?: boolean } = {}): GPTOutput {
     if (ids.rank !== 2) throw new Error(`GPT.forward: ids must have shape (B, T), got shape [${ids.shape}]`);
     const [B, T] = ids.shape;
     if (T > this.config.blockSize) {
@@ -81,16 +83,18 @@ export class GPT {
     const positions = tf.range(0, T, 1, 'int32').reshape([1, T]);
     let x = this.wte.forward(ids).add(this.wpe.forward(positions)); // (B, T, C) + (1, T, C)
     const attentions: tf.Tensor[] = [];
+    const hiddenStates: tf.Tensor[] = [x];
     for (const block of this.h) {
       const { output, attention } = block.forward(x);
       x = output;
       if (options.attentions) attentions.push(attention);
+      hiddenStates.push(x);
     }
     x = this.lnF.forward(x);
     const C = this.config.nEmbd;
     // Tied LM head: score every vocabulary entry by its dot product with the final vector.
     const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
-    return options.attentions ? { logits, attentions } : { logits };
+    return { logits, ...(options.attentions && { attentions }), ...(options.hiddenStates && { hiddenStates }) };
   }
 
   /**

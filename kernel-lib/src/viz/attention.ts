@@ -19,28 +19,48 @@ export function tokenLabel(token: string): string {
   return token.replace(/ /g, '\u2423').replace(/\n/g, '\u21b5').replace(/\t/g, '\u21e5');
 }
 
-/** Run the model on `text` and collect the attention weights of every layer and head. */
-export async function attentionSpec(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<AttentionSpec> {
-  const ids = tokenizer.encode(sentence);
-  const { blockSize, nLayer, nHead } = model.config;
-  if (ids.length === 0) throw new Error('attention view: the text is empty');
-  if (ids.length > blockSize) throw new Error(`attention view: the text has ${ids.length} tokens, longer than the context blockSize ${blockSize}`);
-  const layer = options.layer ?? nLayer - 1;
-  const head = options.head ?? 0;
-  if (!(Number.isInteger(layer) && layer >= 0 && layer < nLayer)) throw new Error(`attention view: layer ${layer} does not exist (the model has layers 0..${nLayer - 1})`);
-  if (!(Number.isInteger(head) && head >= 0 && head < nHead)) throw new Error(`attention view: head ${head} does not exist (the model has heads 0..${nHead - 1})`);
-
+/** The tokens of `sentence` and the model's attention weights[layer][head][query][key] for them. */
+export async function modelAttention(model: GPT, tokenizer: TokenLabeler, sentence: string, view = 'attention view'): Promise<{ tokens: string[]; weights: number[][][][] }> {
+  const ids = encodeForView(model, tokenizer, sentence, view);
   const stacked = tf.tidy(() => {
     const { attentions } = model.forward(tf.tensor2d(ids, [1, ids.length], 'int32'), { attentions: true });
     return tf.concat(attentions!, 0); // (nLayer, nh, T, T): batch of 1 per layer
   });
   const weights = (await stacked.array()) as number[][][][];
   stacked.dispose();
+  return { tokens: tokenizer.tokenStrings(ids).map(tokenLabel), weights };
+}
+
+/** The ids of `sentence`, checked to fit the model's context. */
+export function encodeForView(model: GPT, tokenizer: TokenLabeler, sentence: string, view: string): number[] {
+  const ids = tokenizer.encode(sentence);
+  const { blockSize } = model.config;
+  if (ids.length === 0) throw new Error(`${view}: the text is empty`);
+  if (ids.length > blockSize) throw new Error(`${view}: the text has ${ids.length} tokens, longer than the context blockSize ${blockSize}`);
+  return ids;
+}
+
+/** Throw, naming the valid range, unless `index` is one of 0..count-1. */
+export function checkIndex(view: string, what: 'layer' | 'head' | 'token', index: number, count: number): void {
+  if (!(Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new Error(`${view}: ${what} ${index} does not exist (the model has ${what}s 0..${count - 1})`);
+  }
+}
+
+/** Run the model on `text` and collect the attention weights of every layer and head. */
+export async function attentionSpec(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<AttentionSpec> {
+  const { nLayer, nHead } = model.config;
+  const layer = options.layer ?? nLayer - 1;
+  const head = options.head ?? 0;
+  encodeForView(model, tokenizer, sentence, 'attention view');
+  checkIndex('attention view', 'layer', layer, nLayer);
+  checkIndex('attention view', 'head', head, nHead);
+  const { tokens, weights } = await modelAttention(model, tokenizer, sentence);
   return {
     kind: 'attention',
     version: 1,
-    title: options.title ?? `Self-attention: ${nLayer} layers x ${nHead} heads, ${ids.length} tokens`,
-    tokens: tokenizer.tokenStrings(ids).map(tokenLabel),
+    title: options.title ?? `Self-attention: ${nLayer} layers x ${nHead} heads, ${tokens.length} tokens`,
+    tokens,
     nLayers: nLayer,
     nHeads: nHead,
     weights,
@@ -73,16 +93,22 @@ export function attentionSvg(spec: AttentionSpec): string {
     body.push(text(left - 4, top + q * cell + cell * 0.75, spec.tokens[q], `text-anchor="end" ${label}`));
     const kx = left + q * cell + cell * 0.75;
     body.push(text(kx, top - 4, spec.tokens[q], `text-anchor="start" ${label} transform="rotate(-90 ${kx.toFixed(1)} ${top - 4})"`));
-    for (let k = 0; k < n; k++) {
-      const w = grid[q][k] ?? 0;
-      const masked = spec.causal && k > q;
-      const fill = masked ? '#eeeeee' : `rgb(${Math.round(255 - 222 * w)},${Math.round(255 - 180 * w)},${Math.round(255 - 75 * w)})`;
-      body.push(
-        `<rect x="${left + k * cell}" y="${top + q * cell}" width="${cell - 1}" height="${cell - 1}" fill="${fill}"/>`
-      );
-    }
   }
+  body.push(heatmapRects(grid, spec.causal, left, top, cell));
   return svgDocument(W, H, body);
+}
+
+/** The cells of one weights grid [query][key] for the static SVGs: darker blue = more attention, grey = masked. */
+export function heatmapRects(grid: number[][], causal: boolean, left: number, top: number, cell: number): string {
+  const rects: string[] = [];
+  grid.forEach((row, q) =>
+    row.forEach((weight, k) => {
+      const w = weight ?? 0;
+      const fill = causal && k > q ? '#eeeeee' : `rgb(${Math.round(255 - 222 * w)},${Math.round(255 - 180 * w)},${Math.round(255 - 75 * w)})`;
+      rects.push(`<rect x="${left + k * cell}" y="${top + q * cell}" width="${Math.max(cell - 1, 0.5)}" height="${Math.max(cell - 1, 0.5)}" fill="${fill}"/>`);
+    })
+  );
+  return rects.join('');
 }
 
 export function attentionBundle(spec: AttentionSpec): MimeBundle {

@@ -8,7 +8,7 @@
 
 export const SPEC_VERSION = 1;
 
-export type SpecKind = 'training' | 'attention';
+export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view';
 
 export function mimeTypeFor(kind: SpecKind): string {
   return `application/vnd.llm-lab.${kind}.v${SPEC_VERSION}+json`;
@@ -71,7 +71,81 @@ export interface AttentionSpec {
   head: number;
 }
 
-export type Spec = TrainingSpec | AttentionSpec;
+/**
+ * Attention weights of every layer and head, shared by the head view and the model view.
+ * Self-attention: `tokens` are both the queries and the keys. Cross-attention (a seq2seq
+ * decoder reading the encoder): `tokens` are the queries (target) and `keyTokens` the keys (source).
+ */
+export interface AttentionWeights {
+  title: string;
+  /** Query tokens (untrusted text: always escaped); also the keys unless keyTokens is given. */
+  tokens: string[];
+  /** Key tokens, when they differ from the queries (cross-attention). */
+  keyTokens?: string[];
+  nLayers: number;
+  nHeads: number;
+  /** weights[layer][head][query][key]; every row sums to 1. */
+  weights: number[][][][];
+  /** True when a query may not attend to later keys (decoder self-attention). */
+  causal: boolean;
+}
+
+/** Head view: lines from each query token (left) to the keys it reads (right), one layer, some heads. */
+export interface HeadViewSpec extends AttentionWeights {
+  kind: 'head-view';
+  version: 1;
+  /** Initial selection: the layer, and the heads whose lines are drawn. */
+  layer: number;
+  heads: number[];
+}
+
+/** Model view: a small head view for every layer (rows) and head (columns); click one to zoom. */
+export interface ModelViewSpec extends AttentionWeights {
+  kind: 'model-view';
+  version: 1;
+}
+
+/** Attention of one sentence at saved checkpoints of a training run, one frame per step. */
+export interface AttentionTrainingSpec {
+  kind: 'attention-training';
+  version: 1;
+  title: string;
+  tokens: string[];
+  nLayers: number;
+  nHeads: number;
+  causal: boolean;
+  /** Training step of each frame, increasing. */
+  steps: number[];
+  /** frames[frame][layer][head][query][key]. */
+  frames: number[][][][][];
+  /** Initial selection. */
+  frame: number;
+  layer: number;
+  head: number;
+}
+
+/**
+ * Neuron view: how one head of one layer scores keys. q[t] and k[t] are the head's query and key
+ * vectors of token t (headSize numbers each); the view multiplies q[query] with every k[key]
+ * element by element, sums (the score), scales by 1/sqrt(headSize) and takes the softmax.
+ */
+export interface NeuronViewSpec {
+  kind: 'neuron-view';
+  version: 1;
+  title: string;
+  tokens: string[];
+  layer: number;
+  head: number;
+  headSize: number;
+  causal: boolean;
+  /** q[token][dimension], k[token][dimension]. */
+  q: number[][];
+  k: number[][];
+  /** Initial query token. */
+  query: number;
+}
+
+export type Spec = TrainingSpec | AttentionSpec | HeadViewSpec | ModelViewSpec | AttentionTrainingSpec | NeuronViewSpec;
 
 /** A spec that does not match its type; the message names the offending path and value. */
 export class SpecError extends Error {
@@ -187,6 +261,93 @@ export function validateAttentionSpec(v: unknown): AttentionSpec {
   if (layer >= nLayers) throw new SpecError(`layer (${layer}) must be < nLayers (${nLayers})`);
   if (head >= nHeads) throw new SpecError(`head (${head}) must be < nHeads (${nHeads})`);
   return o as unknown as AttentionSpec;
+}
+
+function tokenList(v: unknown, path: string): string[] {
+  const tokens = arr(v, path);
+  tokens.forEach((t, i) => str(t, `${path}[${i}]`));
+  if (tokens.length === 0) fail(path, 'a non-empty array', v);
+  return tokens as string[];
+}
+
+/** A nested array of numbers (null allowed: NaN sent as JSON) of exactly `shape`. */
+function grid(v: unknown, path: string, shape: number[]): void {
+  if (shape.length === 1) {
+    numbers(v, path, shape[0]);
+    return;
+  }
+  arr(v, path, shape[0]).forEach((inner, i) => grid(inner, `${path}[${i}]`, shape.slice(1)));
+}
+
+function below(o: Record<string, unknown>, key: string, bound: number, boundName: string): number {
+  const n = int(o[key], key);
+  if (n >= bound) throw new SpecError(`${key} (${n}) must be < ${boundName} (${bound})`);
+  return n;
+}
+
+function attentionWeights(o: Record<string, unknown>): { nLayers: number; nHeads: number } {
+  const queries = tokenList(o.tokens, 'tokens');
+  const keys = o.keyTokens === undefined ? queries : tokenList(o.keyTokens, 'keyTokens');
+  const nLayers = int(o.nLayers, 'nLayers', 1);
+  const nHeads = int(o.nHeads, 'nHeads', 1);
+  grid(o.weights, 'weights', [nLayers, nHeads, queries.length, keys.length]);
+  if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
+  if (o.causal && o.keyTokens !== undefined) throw new SpecError('causal must be false when keyTokens is given (cross-attention reads every source token)');
+  return { nLayers, nHeads };
+}
+
+export function validateHeadViewSpec(v: unknown): HeadViewSpec {
+  const o = obj(v, 'spec');
+  header(o, 'head-view');
+  const { nLayers, nHeads } = attentionWeights(o);
+  below(o, 'layer', nLayers, 'nLayers');
+  const heads = arr(o.heads, 'heads');
+  heads.forEach((h, i) => {
+    const n = int(h, `heads[${i}]`);
+    if (n >= nHeads) throw new SpecError(`heads[${i}] (${n}) must be < nHeads (${nHeads})`);
+  });
+  return o as unknown as HeadViewSpec;
+}
+
+export function validateModelViewSpec(v: unknown): ModelViewSpec {
+  const o = obj(v, 'spec');
+  header(o, 'model-view');
+  attentionWeights(o);
+  return o as unknown as ModelViewSpec;
+}
+
+export function validateAttentionTrainingSpec(v: unknown): AttentionTrainingSpec {
+  const o = obj(v, 'spec');
+  header(o, 'attention-training');
+  const n = tokenList(o.tokens, 'tokens').length;
+  const nLayers = int(o.nLayers, 'nLayers', 1);
+  const nHeads = int(o.nHeads, 'nHeads', 1);
+  if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
+  const steps = arr(o.steps, 'steps');
+  if (steps.length === 0) fail('steps', 'a non-empty array', o.steps);
+  steps.forEach((s, i) => {
+    int(s, `steps[${i}]`);
+    if (i > 0 && (s as number) <= (steps[i - 1] as number)) throw new SpecError(`steps must increase, got steps[${i - 1}] = ${steps[i - 1]} then steps[${i}] = ${s}`);
+  });
+  grid(o.frames, 'frames', [steps.length, nLayers, nHeads, n, n]);
+  below(o, 'frame', steps.length, 'the number of steps');
+  below(o, 'layer', nLayers, 'nLayers');
+  below(o, 'head', nHeads, 'nHeads');
+  return o as unknown as AttentionTrainingSpec;
+}
+
+export function validateNeuronViewSpec(v: unknown): NeuronViewSpec {
+  const o = obj(v, 'spec');
+  header(o, 'neuron-view');
+  const n = tokenList(o.tokens, 'tokens').length;
+  int(o.layer, 'layer');
+  int(o.head, 'head');
+  const headSize = int(o.headSize, 'headSize', 1);
+  if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
+  grid(o.q, 'q', [n, headSize]);
+  grid(o.k, 'k', [n, headSize]);
+  below(o, 'query', n, 'the number of tokens');
+  return o as unknown as NeuronViewSpec;
 }
 
 /**
