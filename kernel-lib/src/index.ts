@@ -65,3 +65,14 @@ export { showPositions, positionsBundle, similarityByDistance, showSimilarityByD
 export { showLines, linesBundle } from './viz/lines';
 export type { LinesOptions } from './viz/lines';
 export { describe } from './viz/describe';
+export { CrossAttention } from './nn/crossAttention';
+export { DecoderBlock } from './nn/decoderBlock';
+export { Encoder } from './nn/encoder';
+export { maskedCrossEntropy } from './nn/loss';
+export { Seq2Seq, checkSeq2SeqConfig } from './models/seq2seq';
+export type { Seq2SeqConfig, Seq2SeqOutput, Seq2SeqGenerateOptions } from './models/seq2seq';
+export {
+  PAD_ID, BOS_ID, EOS_ID, MASK_ID, SPECIAL_TOKENS, FIRST_ID, Seq2SeqChars, randomStrings, reversalPairs, wordsOf, sentencesOf,
+  corruptSpans, denoisingPairs, seq2seqBatch, Seq2SeqBatches
+} from './data/seq2seq';
+export type { Seq2SeqPair, Seq2SeqBatch, RandomStringOptions, SpanCorruption } from './data/seq2seq';

@@ -30,7 +30,7 @@ describe('seq2seq data', () => {
     expect(await b.tgtOut.array()).toEqual([[6, 5, 4, EOS_ID], [7, 8, EOS_ID, -1]]);
     expect(b.srcMask.shape).toEqual([2, 1, 1, 3]);
     expect(Array.from(await b.srcMask.data()).map(v => (v < 0 ? 'x' : '.')).join('')).toBe('...' + '.xx');
-    tf.dispose(b as never);
+    tf.dispose(b);
     expect(() => seq2seqBatch([{ src: [4, 5], tgt: [4, 5, 6] }], 3)).toThrow('the longest source (2) and target + 1 (4) must fit in blockSize 3');
   });
 
@@ -39,7 +39,7 @@ describe('seq2seq data', () => {
     const a = new Seq2SeqBatches(pairs, 4, 8, 3).next();
     const b = new Seq2SeqBatches(pairs, 4, 8, 3).next();
     expect(await a.src.array()).toEqual(await b.src.array());
-    tf.dispose([a, b] as never);
+    tf.dispose([a, b]);
   });
 
   it('span corruption hides about `rate` of the tokens, one mask per span, and the target is the original', () => {

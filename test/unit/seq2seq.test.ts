@@ -153,7 +153,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
     const names = [...model.params.variables.keys()];
     expect(names.filter(n => n.endsWith('wte.weight') || n === 'shared.weight')).toEqual(['shared.weight']);
     expect(names).toContain('decoder.h.0.crossattention.q_attn.weight');
-    tf.dispose([src, tgtIn, out as never]);
+    tf.dispose([src, tgtIn, out]);
     model.dispose();
   });
 
@@ -236,7 +236,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
     for (let i = 0; i < 5; i++) last = await step();
     expect(last).toBeLessThan(first);
     const out = model.forward(src, tgtIn, { srcMask: mask, attentions: true });
-    tf.dispose(out as never);
+    tf.dispose(out);
     await model.generate([[4, 5, 6], [7]], { maxNewTokens: 5, bosId: 1, eosId: 2 });
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([src, mask, tgtIn, tgtOut]);
@@ -266,6 +266,19 @@ describe('Seq2Seq (encoder-decoder)', () => {
     const batch = await model.generate([[9, 10], source, [11, 12, 4]], options);
     expect(batch[1]).toEqual(generated);
     expect(batch[0]).toEqual(await model.generate([9, 10], options));
+    model.dispose();
+  });
+
+  it('gives one example\'s cross-attention as arrays [layer][head][target][source]', async () => {
+    const model = new Seq2Seq({ ...config, nDecoderLayer: 3 });
+    perturb(model.params, 7, 0.3);
+    const before = tf.memory().numTensors;
+    const weights = await model.crossAttentionWeights([4, 5, 6, 7, 8], [1, 8, 7]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect([weights.length, weights[0].length, weights[0][0].length, weights[0][0][0].length]).toEqual([3, 2, 3, 5]);
+    const out = model.forward(ids([[4, 5, 6, 7, 8]]), ids([[1, 8, 7]]), { attentions: true });
+    for (let layer = 0; layer < 3; layer++) expect(maxAbsDiff(weights[layer].flat(2), await out.crossAttentions![layer].data())).toBe(0);
+    tf.dispose(out);
     model.dispose();
   });
 

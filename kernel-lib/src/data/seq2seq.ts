@@ -123,14 +123,15 @@ export function denoisingPairs(sequences: number[][], o: SpanCorruption & { seed
   return sequences.map(s => ({ src: corruptSpans(s, o, rng), tgt: [...s] }));
 }
 
-export interface Seq2SeqBatch {
+/** A type (not an interface) so that tf.dispose(batch) accepts it. */
+export type Seq2SeqBatch = {
   src: tf.Tensor2D; // (B, S) int32, padded with PAD_ID
   /** Real tokens of each source; srcMask = paddingMask(srcLengths, S). */
   srcLengths: number[];
   srcMask: tf.Tensor4D; // (B, 1, 1, S)
   tgtIn: tf.Tensor2D; // (B, T) int32: BOS, target, then PAD_ID
   tgtOut: tf.Tensor2D; // (B, T) int32: target, EOS, then -1 (no loss): tgtIn shifted by one
-}
+};
 
 /** Pad pairs into one batch; S and T are the longest source and target + 1 (at most blockSize). */
 export function seq2seqBatch(pairs: Seq2SeqPair[], blockSize: number): Seq2SeqBatch {

@@ -39,13 +39,14 @@ export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
   if (!Number.isInteger(c.seed)) throw new Error(`Seq2Seq config: seed must be an integer, got ${c.seed}`);
 }
 
-export interface Seq2SeqOutput {
+/** A type (not an interface) so that tf.dispose(output) accepts it. */
+export type Seq2SeqOutput = {
   logits: tf.Tensor; // (B, T, V)
   /** Only when asked for (`attentions: true`), one tensor per layer: */
   encoderAttentions?: tf.Tensor[]; // (B, nh, S, S)
   decoderAttentions?: tf.Tensor[]; // (B, nh, T, T), causal
   crossAttentions?: tf.Tensor[]; // (B, nh, T, S): row t says which source tokens target token t read
-}
+};
 
 export interface Seq2SeqGenerateOptions {
   maxNewTokens: number;
@@ -201,6 +202,23 @@ export class Seq2Seq {
     }
     tf.dispose([srcIds, srcMask, memory]);
     return out;
+  }
+
+  /**
+   * The cross-attention of one example as nested arrays [layer][head][target][source], e.g. for
+   * showCrossAttention: src (S ids) and tgtIn (BOS then the target, T ids).
+   */
+  async crossAttentionWeights(src: number[], tgtIn: number[]): Promise<number[][][][]> {
+    const srcIds = tf.tensor2d([src], [1, src.length], 'int32');
+    const tgtIds = tf.tensor2d([tgtIn], [1, tgtIn.length], 'int32');
+    try {
+      const out = this.forward(srcIds, tgtIds, { attentions: true });
+      const weights = await Promise.all(out.crossAttentions!.map(async w => ((await w.array()) as number[][][][])[0])); // per layer (nh, T, S)
+      tf.dispose(out);
+      return weights;
+    } finally {
+      tf.dispose([srcIds, tgtIds]);
+    }
   }
 
   private checkIds(what: string, ids: tf.Tensor): void {
