@@ -36,9 +36,11 @@ function xValues(series: Record<string, number[]>, options: LinesOptions): numbe
 export function linesSvg(series: Record<string, number[]>, options: LinesOptions = {}): string {
   const xs = xValues(series, options);
   checkSeries(series, xs);
-  const W = 560;
+  // the legend sits right of the plot: as wide as the longest name (about 6.5 px a character)
+  const legend = Math.round(40 + 6.5 * Math.max(...Object.keys(series).map(n => n.length)));
+  const W = 410 + legend;
   const H = 300;
-  const m = { left: 52, right: 150, top: options.title ? 30 : 12, bottom: 40 };
+  const m = { left: 52, right: legend, top: options.title ? 30 : 12, bottom: 40 };
   const finite = Object.values(series).flat().filter(Number.isFinite);
   const [lo, hi] = options.yDomain ?? [Math.min(...finite), Math.max(...finite)];
   const x = scaleLinear().domain([Math.min(...xs), Math.max(...xs)]).range([m.left, W - m.right]);
@@ -72,7 +74,9 @@ export function linesSvg(series: Record<string, number[]>, options: LinesOptions
 export function linesText(series: Record<string, number[]>, options: LinesOptions = {}): string {
   const xs = xValues(series, options);
   checkSeries(series, xs);
-  const picks = xs.length <= 6 ? xs.map((_, i) => i) : [0, 1, 2, 4, 8, 16, 32, 64].filter(i => i < xs.length);
+  // x = 0, 1, 2, ... (distances): 0, 1, 2, 4, 8, ...; other x: 7 points evenly spread
+  const n = xs.length;
+  const picks = n <= 7 ? xs.map((_, i) => i) : options.x ? Array.from({ length: 7 }, (_, k) => Math.round((k * (n - 1)) / 6)) : [0, 1, 2, 4, 8, 16, 32, 64, 128].filter(i => i < n);
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : String(v));
   const head = options.title ? [options.title] : [];
   return [...head, ...Object.entries(series).map(([name, values]) => `${name}: ${picks.map(i => `${xs[i]} -> ${fmt(values[i])}`).join(', ')}`)].join('\n');
