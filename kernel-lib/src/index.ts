@@ -76,3 +76,10 @@ export {
   corruptSpans, denoisingPairs, seq2seqBatch, Seq2SeqBatches
 } from './data/seq2seq';
 export type { Seq2SeqPair, Seq2SeqBatch, RandomStringOptions, SpanCorruption } from './data/seq2seq';
+export { InductionBatches, SymbolTokenizer, repeatedText, repeatPositions } from './data/induction';
+export type { InductionDataConfig, InductionBatch, RepeatLayout } from './data/induction';
+export { headScores, scoresFromWeights, copyMeans, strongestHead, InductionRecorder } from './analysis/induction';
+export type { HeadScores, InductionScores, InductionHistory, PerHead, BestHead } from './analysis/induction';
+export { trainInduction } from './analysis/trainInduction';
+export type { InductionTrainConfig, InductionRun } from './analysis/trainInduction';
+export { showInduction, inductionBundle, inductionSvg, inductionText } from './viz/induction';

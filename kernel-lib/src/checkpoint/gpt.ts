@@ -36,6 +36,9 @@ function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
 
 /** Write `folder/model.safetensors` and `folder/config.json`. */
 export async function saveGPT(model: GPT, folder: string, extras: CheckpointExtras = {}): Promise<void> {
+  if (model.config.mlp === false) {
+    throw new Error('saveGPT: this GPT is attention-only (mlp: false), which the GPT-2 checkpoint format cannot describe (every GPT-2 block has an MLP); it is not saved');
+  }
   const tensors = new Map<string, NamedArray>();
   for (const [name, v] of model.params.variables) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   fs.mkdirSync(folder, { recursive: true });

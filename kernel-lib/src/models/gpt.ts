@@ -21,6 +21,8 @@ export interface GPTConfig {
   nEmbd: number;
   /** Seed of the initial weights. */
   seed: number;
+  /** Blocks with an MLP (default true); false makes an attention-only transformer (induction heads). */
+  mlp?: boolean;
 }
 
 export function checkGPTConfig(c: GPTConfig): void {
@@ -31,6 +33,7 @@ export function checkGPTConfig(c: GPTConfig): void {
     throw new Error(`GPT config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead}); ${c.nEmbd} / ${c.nHead} = ${(c.nEmbd / c.nHead).toFixed(2)}`);
   }
   if (!Number.isInteger(c.seed)) throw new Error(`GPT config: seed must be an integer, got ${c.seed}`);
+  if (c.mlp !== undefined && typeof c.mlp !== 'boolean') throw new Error(`GPT config: mlp must be true or false, got ${JSON.stringify(c.mlp)}`);
 }
 
 /** What forwardCached keeps between calls: keys and values of every layer, for `length` tokens. */
@@ -64,7 +67,7 @@ export class GPT {
     const residualStd = 0.02 / Math.sqrt(2 * nLayer);
     this.wte = new Embedding(this.params, 'transformer.wte', vocabSize, nEmbd);
     this.wpe = new Embedding(this.params, 'transformer.wpe', blockSize, nEmbd);
-    this.h = Array.from({ length: nLayer }, (_, i) => new Block(this.params, `transformer.h.${i}`, nEmbd, nHead, residualStd));
+    this.h = Array.from({ length: nLayer }, (_, i) => new Block(this.params, `transformer.h.${i}`, nEmbd, nHead, residualStd, { mlp: config.mlp ?? true }));
     this.lnF = new LayerNorm(this.params, 'transformer.ln_f', nEmbd);
   }
 

@@ -39,7 +39,10 @@ export function shapesTable(model: GPT, batch: number, time: number): ShapeRow[]
       { step: `block ${i}: split into heads`, shape: [B, nh, T, hs], dims: '3 x (B, nh, T, hs)', params: 0 },
       { step: `block ${i}: attention weights softmax(q k^T / sqrt(hs))`, shape: [B, nh, T, T], dims: '(B, nh, T, T)', params: 0 },
       { step: `block ${i}: weights x v, heads merged`, shape: [B, T, C], dims: '(B, T, C)', params: 0 },
-      { step: `block ${i}: output projection (c_proj), + residual`, shape: [B, T, C], dims: '(B, T, C)', params: lin('attn.c_proj') },
+      { step: `block ${i}: output projection (c_proj), + residual`, shape: [B, T, C], dims: '(B, T, C)', params: lin('attn.c_proj') }
+    );
+    if (model.config.mlp === false) continue; // attention-only blocks
+    rows.push(
       { step: `block ${i}: LayerNorm 2`, shape: [B, T, C], dims: '(B, T, C)', params: lin('ln_2') },
       { step: `block ${i}: MLP up (c_fc), GELU`, shape: [B, T, 4 * C], dims: '(B, T, 4C)', params: lin('mlp.c_fc') },
       { step: `block ${i}: MLP down (c_proj), + residual`, shape: [B, T, C], dims: '(B, T, C)', params: lin('mlp.c_proj') }

@@ -1,0 +1,158 @@
+/**
+ * Repeated random sequences, the task on which induction heads form: a random prefix, a random
+ * sequence A of L tokens, then A again, then random filler up to a fixed length. Nothing in the
+ * first copy of A can be predicted (every token is uniform over the vocabulary); every token of
+ * the second copy after its first can be copied from the first one, by a model that finds where
+ * the current token occurred before and reads the token that followed it (in-context learning).
+ *
+ * The lengths may vary per sequence (give [min, max]): with one fixed L, a single head could
+ * learn "look back L - 1 positions" from the position embeddings instead of an induction head.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { randomInt, seededRandom, Rng } from '../random';
+
+export interface InductionDataConfig {
+  vocabSize: number;
+  /** Length L of the repeated sequence: a number, or [min, max] drawn per sequence. */
+  seqLen: number | [number, number];
+  /** Random tokens before the first copy: a number, or [min, max] drawn per sequence (default 0). */
+  prefixLen?: number | [number, number];
+  batchSize: number;
+  seed: number;
+}
+
+/** Where the copies lie in one row: A occupies [start, start + length) and [start + length, start + 2 * length). */
+export interface RepeatLayout {
+  start: number;
+  length: number;
+}
+
+export interface InductionBatch {
+  x: tf.Tensor2D; // (B, T) int32 inputs
+  y: tf.Tensor2D; // (B, T) int32 targets: x shifted by one
+  layouts: RepeatLayout[];
+}
+
+function range(v: number | [number, number], name: string, min: number): [number, number] {
+  const [lo, hi] = typeof v === 'number' ? [v, v] : v;
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= min && hi >= lo)) {
+    throw new Error(`induction data: ${name} must be an integer >= ${min} or [min, max] with min <= max, got ${JSON.stringify(v)}`);
+  }
+  return [lo, hi];
+}
+
+/**
+ * The positions of row `layout`, as indices into x (B, T): `firstCopy` predict the tokens of the
+ * first copy (unpredictable); `secondCopy` predict a token of the second copy whose previous token
+ * occurred before (copyable). Query i of secondCopy sees token x[i] = x[i - L]; the token to copy,
+ * y[i], sits at x[i - L + 1]: where an induction head looks.
+ */
+export function repeatPositions(layout: RepeatLayout, T: number): { firstCopy: number[]; secondCopy: number[] } {
+  const { start: P, length: L } = layout;
+  const firstCopy: number[] = [];
+  const secondCopy: number[] = [];
+  for (let i = Math.max(0, P - 1); i < P + L - 1 && i < T; i++) firstCopy.push(i);
+  for (let i = P + L; i < P + 2 * L - 1 && i < T; i++) secondCopy.push(i);
+  return { firstCopy, secondCopy };
+}
+
+/** Batches of repeated random sequences, reproducible from a seed. */
+export class InductionBatches {
+  readonly vocabSize: number;
+  readonly batchSize: number;
+  readonly seqLen: [number, number];
+  readonly prefixLen: [number, number];
+  /** Tokens per row of x: the longest prefix + two copies of the longest sequence. */
+  readonly blockSize: number;
+  private readonly rng: Rng;
+
+  constructor(config: InductionDataConfig) {
+    const { vocabSize, batchSize, seed } = config;
+    if (!(Number.isInteger(vocabSize) && vocabSize >= 2)) throw new Error(`induction data: vocabSize must be an integer >= 2, got ${vocabSize}`);
+    if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`induction data: batchSize must be a positive integer, got ${batchSize}`);
+    this.vocabSize = vocabSize;
+    this.batchSize = batchSize;
+    this.seqLen = range(config.seqLen, 'seqLen', 2);
+    this.prefixLen = range(config.prefixLen ?? 0, 'prefixLen', 0);
+    this.blockSize = this.prefixLen[1] + 2 * this.seqLen[1];
+    this.rng = seededRandom(seed);
+  }
+
+  /** One row of blockSize + 1 tokens and where its copies lie. */
+  private row(): { tokens: number[]; layout: RepeatLayout } {
+    const pick = ([lo, hi]: [number, number]) => lo + randomInt(this.rng, hi - lo + 1);
+    const P = pick(this.prefixLen);
+    const L = pick(this.seqLen);
+    const token = () => randomInt(this.rng, this.vocabSize);
+    const a = Array.from({ length: L }, token);
+    const prefix = Array.from({ length: P }, token);
+    const filler = Array.from({ length: this.blockSize + 1 - P - 2 * L }, token);
+    return { tokens: [...prefix, ...a, ...a, ...filler], layout: { start: P, length: L } };
+  }
+
+  /** The next batch as plain arrays: x and y hold B rows of blockSize ids each. */
+  nextIds(): { x: Int32Array; y: Int32Array; layouts: RepeatLayout[] } {
+    const T = this.blockSize;
+    const x = new Int32Array(this.batchSize * T);
+    const y = new Int32Array(this.batchSize * T);
+    const layouts: RepeatLayout[] = [];
+    for (let b = 0; b < this.batchSize; b++) {
+      const { tokens, layout } = this.row();
+      x.set(tokens.slice(0, T), b * T);
+      y.set(tokens.slice(1), b * T);
+      layouts.push(layout);
+    }
+    return { x, y, layouts };
+  }
+
+  /** The next batch: x and y (B, blockSize) int32, and each row's layout. */
+  next(): InductionBatch {
+    const { x, y, layouts } = this.nextIds();
+    const shape: [number, number] = [this.batchSize, this.blockSize];
+    return { x: tf.tensor2d(x, shape, 'int32'), y: tf.tensor2d(y, shape, 'int32'), layouts };
+  }
+}
+
+/** Names for the random tokens: single characters, so an attention view labels them readably. */
+const SYMBOLS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/**
+ * A tokenizer for the random tokens: token i is the i-th of a-z, A-Z, 0-9 (at most 62), so a
+ * repeated sequence reads as text ("qhxbk...qhxbk...") and works with showAttention.
+ */
+export class SymbolTokenizer {
+  readonly vocab: string[];
+
+  constructor(readonly vocabSize: number) {
+    if (!(Number.isInteger(vocabSize) && vocabSize >= 2 && vocabSize <= SYMBOLS.length)) {
+      throw new Error(`SymbolTokenizer: vocabSize must be an integer in [2, ${SYMBOLS.length}], got ${vocabSize}`);
+    }
+    this.vocab = SYMBOLS.slice(0, vocabSize).split('');
+  }
+
+  encode(text: string): number[] {
+    return [...text].map((ch, i) => {
+      const id = this.vocab.indexOf(ch);
+      if (id < 0) throw new Error(`SymbolTokenizer: ${JSON.stringify(ch)} at position ${i} is not a token (the tokens are ${this.vocab.join('')})`);
+      return id;
+    });
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    return this.tokenStrings(ids).join('');
+  }
+
+  tokenStrings(ids: ArrayLike<number>): string[] {
+    return Array.from(ids, id => {
+      const s = this.vocab[id];
+      if (s === undefined) throw new Error(`SymbolTokenizer: id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
+      return s;
+    });
+  }
+}
+
+/** One repeated random sequence as text (prefix + A + A), e.g. for showAttention. */
+export function repeatedText(tokenizer: SymbolTokenizer, seqLen: number, options: { prefixLen?: number; seed?: number } = {}): string {
+  const data = new InductionBatches({ vocabSize: tokenizer.vocabSize, seqLen, prefixLen: options.prefixLen ?? 0, batchSize: 1, seed: options.seed ?? 0 });
+  return tokenizer.decode(data.nextIds().x);
+}
