@@ -15,6 +15,7 @@ import { gelu, SwiGLU } from '../../kernel-lib/src/nn/mlp';
 import { Params } from '../../kernel-lib/src/nn/params';
 import { rope } from '../../kernel-lib/src/nn/positions';
 import { rmsNorm } from '../../kernel-lib/src/nn/rmsNorm';
+import { BERT } from '../../kernel-lib/src/models/bert';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
@@ -118,6 +119,15 @@ export const CASES: OpCase[] = [
       const m = new Seq2Seq({ vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, seed: 2 });
       // tgtOut - 1: the ids drawn as 0 become -1, padding
       return { params: m.params, f: (src, tgtIn, tgtOut) => tf.tidy(() => m.loss(src, tgtIn, tgtOut.sub(1), paddingMask([6, 4], 6))) };
+    }
+  },
+  {
+    name: 'BERT (RoPE) masked-LM loss, second sequence padded to 4',
+    inputs: [{ shape: [2, 6], ids: 11 }],
+    model: () => {
+      const m = new BERT({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 2 });
+      const labels = Int32Array.from([3, -1, 5, -1, -1, 7, -1, 2, -1, 9, -1, -1]);
+      return { params: m.params, f: ids => tf.tidy(() => m.mlmLoss(ids, labels, paddingMask([6, 4], 6))) };
     }
   },
   {

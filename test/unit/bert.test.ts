@@ -36,3 +36,36 @@ describe('BERT (encoder, masked LM)', () => {
     bert.dispose();
   });
 });
+
+describe('positions in the encoder', () => {
+  // Without position information attention treats its input as a set: permuting the tokens
+  // permutes the outputs. RoPE (the default) and learned positions both break that symmetry.
+  const permuted = async (positions: 'rope' | 'learned' | 'none') => {
+    const bert = new BERT({ ...config, positions: positions === 'none' ? 'rope' : positions });
+    if (positions === 'none') for (const block of bert.h) (block.attn as { rope: boolean }).rope = false;
+    const ids = [4, 9, 1, 7, 12];
+    const order = [3, 0, 4, 1, 2];
+    const out = (await bert.forward(tf.tensor2d([ids], [1, 5], 'int32')).array()) as number[][][];
+    const outPermuted = (await bert.forward(tf.tensor2d([order.map(i => ids[i])], [1, 5], 'int32')).array()) as number[][][];
+    bert.dispose();
+    return maxAbsDiff(order.flatMap(i => out[0][i]), outPermuted[0].flat());
+  };
+
+  it('without positions, permuting the tokens only permutes the outputs; RoPE and learned positions see the order', async () => {
+    await useDevice('cpu', { quiet: true });
+    expect(await permuted('none')).toBeLessThan(2e-6);
+    // at initialization q and k are small, so RoPE's turn changes the scores only a little (~1e-4)
+    expect(await permuted('rope')).toBeGreaterThan(2e-5);
+    expect(await permuted('learned')).toBeGreaterThan(1e-3);
+  });
+
+  it('RoPE needs no position embedding; learned positions add encoder.wpe; a bad choice is named', () => {
+    const rope = new BERT(config);
+    const learned = new BERT({ ...config, positions: 'learned' });
+    expect(rope.params.variables.has('encoder.wpe.weight')).toBe(false);
+    expect(learned.numParams() - rope.numParams()).toBe(config.blockSize * config.nEmbd);
+    expect(() => new BERT({ ...config, positions: 'sinus' as 'rope' })).toThrow('positions must be "rope" or "learned", got "sinus"');
+    rope.dispose();
+    learned.dispose();
+  });
+});

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedAttention, fusedAttentionApplies } from '../kernels/fused';
 import { Linear } from './linear';
 import { Params } from './params';
+import { rope } from './positions';
 
 /** A large negative number: exp() of it underflows to 0, with no inf - inf = NaN risks. */
 const MASKED = -1e9;
@@ -73,34 +74,38 @@ export function causalMaskAfter(tPast: number, tNew: number): tf.Tensor2D {
 /**
  * Multi-head causal self-attention, as in GPT-2: one projection makes q, k and v for all heads.
  * With `causal: false` every token reads every other one (an encoder, BERT); `mask` then hides
- * padding (paddingMask).
+ * padding (paddingMask). With `rope: true` q and k are rotated by their position (nn/positions.ts)
+ * so the scores know how far apart two tokens are (the model then needs no position embedding).
  */
 export class CausalSelfAttention {
   readonly cAttn: Linear;
   readonly cProj: Linear;
   readonly causal: boolean;
+  readonly rope: boolean;
 
-  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean } = {}) {
+  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean; rope?: boolean } = {}) {
     this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 3 * dModel);
     this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
     this.causal = options.causal ?? true;
+    this.rope = options.rope ?? false;
+  }
+
+  /** q, k, v (B, nh, T, hs) from x (B, T, C); with RoPE, q and k turned by their position (from `offset`). */
+  private headsOf(x: tf.Tensor, offset = 0): tf.Tensor[] {
+    const [q, k, v] = tf.split(this.cAttn.forward(x), 3, -1).map(t => splitHeads(t, this.nHead));
+    return this.rope ? [rope(q, { offset }), rope(k, { offset }), v] : [q, k, v];
   }
 
   forward(x: tf.Tensor, mask?: tf.Tensor): AttentionResult {
     const T = x.shape[1]!;
-    const qkv = this.cAttn.forward(x); // (B, T, 3C)
-    if (!this.causal) {
-      const [q, k, v] = tf.split(qkv, 3, -1).map(t => splitHeads(t, this.nHead));
-      const { output, weights } = scaledDotProductAttention(q, k, v, mask);
-      return { output: this.cProj.forward(mergeHeads(output)), weights };
-    }
-    if (fusedAttentionApplies(this.dModel, this.nHead)) {
+    if (this.causal && !this.rope && fusedAttentionApplies(this.dModel, this.nHead)) {
       // the same computation as below in one kernel (kernels/fused.ts)
-      const { y, weights } = fusedAttention(qkv as tf.Tensor3D, this.nHead);
+      const { y, weights } = fusedAttention(this.cAttn.forward(x) as tf.Tensor3D, this.nHead);
       return { output: this.cProj.forward(y), weights };
     }
-    const [q, k, v] = tf.split(qkv, 3, -1).map(t => splitHeads(t, this.nHead)); // 3 x (B, nh, T, hs)
-    const { output, weights } = scaledDotProductAttention(q, k, v, causalMask(T));
+    const [q, k, v] = this.headsOf(x); // 3 x (B, nh, T, hs)
+    const causal = this.causal ? causalMask(T) : undefined;
+    const { output, weights } = scaledDotProductAttention(q, k, v, causal && mask ? causal.add(mask) : causal ?? mask);
     return { output: this.cProj.forward(mergeHeads(output)), weights }; // (B, T, C), (B, nh, T, T)
   }
 
@@ -110,10 +115,10 @@ export class CausalSelfAttention {
    */
   forwardCached(x: tf.Tensor, cache: LayerCache | null): { output: tf.Tensor; cache: LayerCache } {
     const T = x.shape[1]!;
-    const [q, kNew, vNew] = tf.split(this.cAttn.forward(x), 3, -1).map(t => splitHeads(t, this.nHead));
+    const tPast = cache ? cache.k.shape[2]! : 0;
+    const [q, kNew, vNew] = this.headsOf(x, tPast);
     const k = cache ? tf.concat([cache.k, kNew], 2) : kNew; // (B, nh, T_past + T, hs)
     const v = cache ? tf.concat([cache.v, vNew], 2) : vNew;
-    const tPast = cache ? cache.k.shape[2]! : 0;
     const { output } = scaledDotProductAttention(q, k, v, causalMaskAfter(tPast, T));
     return { output: this.cProj.forward(mergeHeads(output)), cache: { k, v } };
   }

@@ -14,9 +14,9 @@ export class Block {
   readonly ln2: LayerNorm | null;
   readonly mlp: MLP | null;
 
-  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number, options: { causal?: boolean; mlp?: boolean } = {}) {
+  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number, options: { causal?: boolean; mlp?: boolean; rope?: boolean } = {}) {
     this.ln1 = new LayerNorm(params, `${name}.ln_1`, dModel);
-    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd, { causal: options.causal });
+    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd, { causal: options.causal, rope: options.rope });
     const withMlp = options.mlp ?? true;
     this.ln2 = withMlp ? new LayerNorm(params, `${name}.ln_2`, dModel) : null;
     this.mlp = withMlp ? new MLP(params, `${name}.mlp`, dModel, residualStd) : null;

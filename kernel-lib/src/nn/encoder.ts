@@ -12,8 +12,8 @@ export class Encoder {
   readonly h: Block[];
   readonly lnF: LayerNorm;
 
-  constructor(params: Params, name: string, nLayer: number, dModel: number, nHead: number, residualStd: number) {
-    this.h = Array.from({ length: nLayer }, (_, i) => new Block(params, `${name}.h.${i}`, dModel, nHead, residualStd, { causal: false }));
+  constructor(params: Params, name: string, nLayer: number, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
+    this.h = Array.from({ length: nLayer }, (_, i) => new Block(params, `${name}.h.${i}`, dModel, nHead, residualStd, { causal: false, rope: options.rope }));
     this.lnF = new LayerNorm(params, `${name}.ln_f`, dModel);
   }
 
