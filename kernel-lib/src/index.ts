@@ -8,7 +8,7 @@ export { profile, byProfile } from './profile';
 export type { Profile } from './profile';
 export { seededRandom, gaussian } from './random';
 
-export { mobyDickChapters } from './data/corpus';
+export { mobyDickChapters, stateOfTheUnionAddresses } from './data/corpus';
 export type { Document } from './data/corpus';
 export { splitDocuments, ClmBatches, windowsAt, evalWindows } from './data/clm';
 export type { TextSplit, ClmBatch } from './data/clm';
@@ -76,6 +76,8 @@ export {
   corruptSpans, denoisingPairs, seq2seqBatch, Seq2SeqBatches
 } from './data/seq2seq';
 export type { Seq2SeqPair, Seq2SeqBatch, RandomStringOptions, SpanCorruption } from './data/seq2seq';
+export { loadBaseModel, BASE_MODEL_DIR } from './checkpoint/base';
+export type { BaseRecipe } from './checkpoint/base';
 export { InductionBatches, SymbolTokenizer, repeatedText, repeatPositions } from './data/induction';
 export type { InductionDataConfig, InductionBatch, RepeatLayout } from './data/induction';
 export { headScores, scoresFromWeights, copyMeans, strongestHead, InductionRecorder } from './analysis/induction';
@@ -83,3 +85,5 @@ export type { HeadScores, InductionScores, InductionHistory, PerHead, BestHead }
 export { trainInduction } from './analysis/trainInduction';
 export type { InductionTrainConfig, InductionRun } from './analysis/trainInduction';
 export { showInduction, inductionBundle, inductionSvg, inductionText } from './viz/induction';
+export { maskedLM, fillInBlanks } from './train/mlmObjective';
+export type { MaskedLMOptions, MaskedLMBatch } from './train/mlmObjective';

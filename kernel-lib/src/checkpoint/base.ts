@@ -1,0 +1,45 @@
+/**
+ * The course's base model: a small GPT with a byte-level BPE tokenizer, pretrained once by
+ * `npm run pretrain:base` (scripts/pretrain-base.mjs) on Moby Dick and the State of the Union
+ * addresses. It is committed with the library, so the fine-tuning and alignment notebooks start
+ * from it without waiting; its recipe (seed, steps, time, tokens/s, validation perplexity) sits
+ * next to it in recipe.json.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { GPT } from '../models/gpt';
+import { BpeTokenizer } from '../tokenizers/bpe';
+import { loadGPT } from './gpt';
+
+/** kernel-lib/checkpoints/base (from dist/checkpoint/ or src/checkpoint/). */
+export const BASE_MODEL_DIR = path.resolve(__dirname, '../../checkpoints/base');
+
+/** What recipe.json records about the base model's pretraining. */
+export interface BaseRecipe {
+  [key: string]: unknown;
+  seed: number;
+  steps: number;
+  trainSeconds: number;
+  tokensPerSec: number;
+  valLoss: number;
+  valPerplexity: number;
+}
+
+export function loadBaseModel(folder: string = BASE_MODEL_DIR): { model: GPT; tokenizer: BpeTokenizer; recipe: BaseRecipe } {
+  if (!fs.existsSync(path.join(folder, 'config.json'))) {
+    throw new Error(`loadBaseModel: no base model in ${folder}; train it with \`npm run pretrain:base\``);
+  }
+  const { model, extras } = loadGPT(folder);
+  const saved = extras.tokenizer as { type?: string; merges?: [number, number][] } | undefined;
+  if (saved?.type !== 'bpe' || !Array.isArray(saved.merges)) {
+    model.dispose();
+    throw new Error(`loadBaseModel: ${folder}/config.json has no BPE tokenizer under llm_lab.tokenizer`);
+  }
+  const tokenizer = new BpeTokenizer(saved.merges);
+  if (tokenizer.vocabSize > model.config.vocabSize) {
+    model.dispose();
+    throw new Error(`loadBaseModel: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}`);
+  }
+  const recipe = JSON.parse(fs.readFileSync(path.join(folder, 'recipe.json'), 'utf8')) as BaseRecipe;
+  return { model, tokenizer, recipe };
+}
