@@ -56,6 +56,17 @@ describe('repeated random sequences', () => {
     expect(repeatPositions({ start: 0, length: 3 }, 6)).toEqual({ firstCopy: [0, 1], secondCopy: [3, 4] });
   });
 
+  it('can draw the prefix and the sequence without repeated tokens', () => {
+    const data = new InductionBatches({ vocabSize: 12, seqLen: [4, 8], prefixLen: [0, 4], batchSize: 20, seed: 2, distinct: true });
+    const { x, layouts } = data.nextIds();
+    const T = data.blockSize;
+    layouts.forEach(({ start: P, length: L }, b) => {
+      const head = Array.from(x.subarray(b * T, b * T + P + L));
+      expect(new Set(head).size).toBe(P + L);
+    });
+    expect(() => new InductionBatches({ vocabSize: 10, seqLen: 8, prefixLen: 4, batchSize: 1, seed: 0, distinct: true })).toThrow(/vocabSize \(10\) >= longest prefix \+ longest sequence \(4 \+ 8\)/);
+  });
+
   it('rejects bad settings with the values', () => {
     expect(() => new InductionBatches({ vocabSize: 1, seqLen: 4, batchSize: 2, seed: 0 })).toThrow(/vocabSize must be an integer >= 2, got 1/);
     expect(() => new InductionBatches({ vocabSize: 8, seqLen: [6, 4], batchSize: 2, seed: 0 })).toThrow(/seqLen .*\[6,4\]/);
@@ -199,6 +210,18 @@ describe('scores of a model and the training loop', () => {
     expect(shown.length).toBeGreaterThanOrEqual(3);
     expect(shown.at(-1)).toMatch(/\[done\] step 6: loss on the first copy/);
     setDisplaySink(null);
+    model.dispose();
+  });
+
+  it('can train on the copyable positions only', async () => {
+    const model = new GPT(tiny);
+    const data = new InductionBatches({ vocabSize: 12, seqLen: [3, 7], prefixLen: [0, 2], batchSize: 4, seed: 1 });
+    const seen: number[] = [];
+    const before = tf.memory().numTensors;
+    const run = await trainInduction(model, data, { steps: 3, learningRate: 1e-3, recordEvery: 3, evalBatchSize: 4, live: false, lossOn: 'secondCopy', onRecord: step => seen.push(step) });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(seen).toEqual([0, 3]);
+    expect(run.history.trainLoss.value.every(Number.isFinite)).toBe(true);
     model.dispose();
   });
 

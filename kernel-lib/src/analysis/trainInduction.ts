@@ -5,14 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureDevice } from '../backend';
-import { InductionBatches } from '../data/induction';
+import { InductionBatch, InductionBatches, repeatPositions } from '../data/induction';
 import { GPT } from '../models/gpt';
 import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/clip';
 import { learningRateAt } from '../train/schedule';
 import { LiveDisplay } from '../viz/display';
 import { inductionBundle } from '../viz/induction';
-import { InductionHistory, InductionRecorder } from './induction';
+import { InductionHistory, InductionRecorder, InductionScores } from './induction';
 
 export interface InductionTrainConfig {
   steps: number;
@@ -29,9 +29,31 @@ export interface InductionTrainConfig {
   recordEvery?: number;
   /** Rows of the fixed batch the scores are measured on. Default 64. */
   evalBatchSize?: number;
+  /**
+   * Which next-token losses train the model: 'all' positions (default: plain language modelling)
+   * or only the copyable 'secondCopy' ones.
+   */
+  lossOn?: 'all' | 'secondCopy';
   title?: string;
+  /** Called after each record, e.g. to print the scores. */
+  onRecord?: (step: number, scores: InductionScores) => void;
   /** Show the view and update it at every record. Default true. */
   live?: boolean;
+}
+
+/** (B, T) float: 1 at each row's copyable positions, 0 elsewhere. */
+function secondCopyMask(batch: InductionBatch): tf.Tensor2D {
+  const [B, T] = batch.x.shape;
+  const m = new Float32Array(B * T);
+  batch.layouts.forEach((layout, b) => repeatPositions(layout, T).secondCopy.forEach(i => (m[b * T + i] = 1)));
+  return tf.tensor2d(m, [B, T]);
+}
+
+/** Mean next-token cross-entropy over the positions where mask is 1. */
+function maskedLoss(model: GPT, batch: InductionBatch, mask: tf.Tensor2D): tf.Scalar {
+  const { logits } = model.forward(batch.x);
+  const nll = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits, -1), tf.oneHot(batch.y, model.config.vocabSize)), -1)); // (B, T)
+  return tf.div(tf.sum(tf.mul(nll, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
 }
 
 export interface InductionRun {
@@ -62,19 +84,25 @@ export async function trainInduction(model: GPT, data: InductionBatches, config:
   const started = performance.now();
   let step = 0;
   try {
-    await recorder.record(0);
-    show();
+    const record = async () => {
+      const scores = await recorder.record(step);
+      c.onRecord?.(step, scores);
+      show();
+    };
+    await record();
     while (step < c.steps && !stop) {
       await new Promise(resolve => setImmediate(resolve)); // let an interrupt in
       const lr = learningRateAt(step, { learningRate: c.learningRate, minLearningRate: c.minLearningRate, warmupSteps: c.warmupSteps, totalSteps: c.steps });
       const batch = data.next();
-      const { value, grads } = tf.variableGrads(() => model.loss(batch.x, batch.y));
+      const mask = c.lossOn === 'secondCopy' ? secondCopyMask(batch) : null;
+      const { value, grads } = tf.variableGrads(() => (mask ? maskedLoss(model, batch, mask) : model.loss(batch.x, batch.y)));
       const { grads: clipped, norm } = c.gradClip > 0 ? clipByGlobalNorm(grads, c.gradClip) : { grads, norm: tf.scalar(0) };
       const check = tf.stack([value, norm]);
       const [loss, gradNorm] = await check.data();
       const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
       if (ok) optimizer.step(clipped, lr);
       tf.dispose([batch.x, batch.y, value, norm, check, grads, clipped]);
+      mask?.dispose();
       if (!ok) {
         h.status = 'error';
         h.message = `stopped at step ${step + 1}: the loss or the gradients are not finite; the weights are those after step ${step}. Try a lower learningRate (now ${c.learningRate}).`;
@@ -83,14 +111,11 @@ export async function trainInduction(model: GPT, data: InductionBatches, config:
       step += 1;
       h.trainLoss.step.push(step);
       h.trainLoss.value.push(loss);
-      if (step % c.recordEvery === 0 || step === c.steps) {
-        await recorder.record(step);
-        show();
-      }
+      if (step % c.recordEvery === 0 || step === c.steps) await record();
     }
     if (h.status === 'running') h.status = step >= c.steps ? 'done' : 'interrupted';
     if (h.status === 'interrupted') {
-      if (h.steps.at(-1) !== step) await recorder.record(step);
+      if (h.steps.at(-1) !== step) await record();
       h.message = `interrupted after step ${step} of ${c.steps}`;
     }
   } catch (e) {

@@ -19,6 +19,12 @@ export interface InductionDataConfig {
   prefixLen?: number | [number, number];
   batchSize: number;
   seed: number;
+  /**
+   * Draw the prefix and the sequence without repeats (default false), so that every token of the
+   * second copy occurred exactly once before: what to copy is never ambiguous. Needs
+   * vocabSize >= longest prefix + longest sequence.
+   */
+  distinct?: boolean;
 }
 
 /** Where the copies lie in one row: A occupies [start, start + length) and [start + length, start + 2 * length). */
@@ -64,6 +70,7 @@ export class InductionBatches {
   readonly prefixLen: [number, number];
   /** Tokens per row of x: the longest prefix + two copies of the longest sequence. */
   readonly blockSize: number;
+  readonly distinct: boolean;
   private readonly rng: Rng;
 
   constructor(config: InductionDataConfig) {
@@ -75,6 +82,10 @@ export class InductionBatches {
     this.seqLen = range(config.seqLen, 'seqLen', 2);
     this.prefixLen = range(config.prefixLen ?? 0, 'prefixLen', 0);
     this.blockSize = this.prefixLen[1] + 2 * this.seqLen[1];
+    this.distinct = config.distinct ?? false;
+    if (this.distinct && vocabSize < this.prefixLen[1] + this.seqLen[1]) {
+      throw new Error(`induction data: distinct tokens need vocabSize (${vocabSize}) >= longest prefix + longest sequence (${this.prefixLen[1]} + ${this.seqLen[1]})`);
+    }
     this.rng = seededRandom(seed);
   }
 
@@ -84,10 +95,21 @@ export class InductionBatches {
     const P = pick(this.prefixLen);
     const L = pick(this.seqLen);
     const token = () => randomInt(this.rng, this.vocabSize);
-    const a = Array.from({ length: L }, token);
-    const prefix = Array.from({ length: P }, token);
+    const prefixAndA = this.distinct ? this.distinctTokens(P + L) : Array.from({ length: P + L }, token);
+    const prefix = prefixAndA.slice(0, P);
+    const a = prefixAndA.slice(P);
     const filler = Array.from({ length: this.blockSize + 1 - P - 2 * L }, token);
     return { tokens: [...prefix, ...a, ...a, ...filler], layout: { start: P, length: L } };
+  }
+
+  /** n different tokens in random order (a partial Fisher-Yates shuffle of the vocabulary). */
+  private distinctTokens(n: number): number[] {
+    const ids = Array.from({ length: this.vocabSize }, (_, i) => i);
+    for (let i = 0; i < n; i++) {
+      const j = i + randomInt(this.rng, this.vocabSize - i);
+      [ids[i], ids[j]] = [ids[j], ids[i]];
+    }
+    return ids.slice(0, n);
   }
 
   /** The next batch as plain arrays: x and y hold B rows of blockSize ids each. */
@@ -152,7 +174,7 @@ export class SymbolTokenizer {
 }
 
 /** One repeated random sequence as text (prefix + A + A), e.g. for showAttention. */
-export function repeatedText(tokenizer: SymbolTokenizer, seqLen: number, options: { prefixLen?: number; seed?: number } = {}): string {
-  const data = new InductionBatches({ vocabSize: tokenizer.vocabSize, seqLen, prefixLen: options.prefixLen ?? 0, batchSize: 1, seed: options.seed ?? 0 });
+export function repeatedText(tokenizer: SymbolTokenizer, seqLen: number, options: { prefixLen?: number; seed?: number; distinct?: boolean } = {}): string {
+  const data = new InductionBatches({ vocabSize: tokenizer.vocabSize, seqLen, prefixLen: options.prefixLen ?? 0, batchSize: 1, seed: options.seed ?? 0, distinct: options.distinct });
   return tokenizer.decode(data.nextIds().x);
 }
