@@ -49,14 +49,14 @@ describe('malformed attention view specs', () => {
     it(`${kind}, ${what}: an error box naming the problem`, async () => {
       const renderer = await render(mime, data);
       const text = errorText(renderer.node);
-      expect(text).toContain(`LLM Lab could not draw this ${kind} view:`);
+      expect(text).toContain(`LLM Lab could not draw this ${kind.replace('-view', '').replace('-', ' ')} view:`);
       expect(text).toContain(message);
     });
   }
 
   it('the error text stays text', async () => {
     const renderer = await render(NEURON_VIEW_MIME_TYPE, { ...neuron, tokens: ['<img src=x onerror=alert(1)>', 2, 'l', 'l', 'o'] });
-    expect(errorText(renderer.node)).toContain('tokens[1] must be a string, got 2');
+    expect(errorText(renderer.node)).toContain('LLM Lab could not draw this neuron view:tokens[1] must be a string, got 2');
     expect(document.querySelector('img')).toBeNull();
   });
 

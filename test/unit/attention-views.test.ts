@@ -117,7 +117,12 @@ describe('AttentionRecorder', () => {
     expect(() => recorder.spec()).toThrow('no frame yet');
     await recorder.capture(model, 0);
     await recorder.capture(later, 50);
-    await expect(recorder.capture(model, 50)).rejects.toThrow('steps must increase, got step 50 after step 50');
+    await expect(recorder.capture(model, 49)).rejects.toThrow('steps must increase, got step 49 after step 50');
+    // the same step again replaces that frame (a trainer evaluates at step 0 after a capture by hand)
+    await recorder.capture(model, 50);
+    expect(recorder.capturedSteps).toEqual([0, 50]);
+    expect(recorder.spec().frames[1]).toEqual(recorder.spec().frames[0]);
+    await recorder.capture(later, 50);
     const spec = validateAttentionTrainingSpec(JSON.parse(recorder.bundle()['application/vnd.llm-lab.attention-training.v1+json']));
     expect(spec.steps).toEqual([0, 50]);
     expect([spec.frame, spec.layer, spec.head]).toEqual([1, 1, 2]);

@@ -15,7 +15,9 @@ export function errorMessage(error: unknown): string {
 export function errorBox(kind: SpecKind, error: unknown): HTMLElement {
   const box = element('div', 'llm-lab-error');
   box.setAttribute('role', 'alert');
-  const title = element('div', 'llm-lab-error-title', `LLM Lab could not draw this ${kind} view:`);
+  // 'head-view' reads "this head view", 'attention-training' "this attention training view"
+  const name = kind.replace(/-view$/, '').replace(/-/g, ' ');
+  const title = element('div', 'llm-lab-error-title', `LLM Lab could not draw this ${name} view:`);
   const detail = element('pre', 'llm-lab-error-detail', errorMessage(error));
 
   box.append(title, detail);

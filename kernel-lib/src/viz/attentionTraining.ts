@@ -3,9 +3,9 @@
  * of every layer's and head's weights per step, shown with a slider over the steps.
  *
  *   const recorder = new AttentionRecorder(tokenizer, 'the cat sat on the mat');
- *   await recorder.capture(model, 0);                       // before training
- *   trainGPT(..., { onEval: step => recorder.capture(model, step) });
- *   recorder.show();
+ *   // the trainer evaluates at step 0 (before training), every evalEvery steps and at the end
+ *   await trainGPT(model, data, { ..., onEval: step => recorder.capture(model, step) });
+ *   recorder.show();  // or show() first: the view then follows every capture
  */
 import { GPT } from '../models/gpt';
 import { heatmapRects, modelAttention, TokenLabeler } from './attention';
@@ -45,7 +45,7 @@ export class AttentionRecorder {
   async capture(model: GPT, step: number): Promise<void> {
     if (!Number.isInteger(step) || step < 0) throw new Error(`AttentionRecorder.capture: step must be an integer >= 0, got ${step}`);
     const last = this.steps.at(-1);
-    if (last !== undefined && step <= last) throw new Error(`AttentionRecorder.capture: steps must increase, got step ${step} after step ${last}`);
+    if (last !== undefined && step < last) throw new Error(`AttentionRecorder.capture: steps must increase, got step ${step} after step ${last}`);
     const { nLayer, nHead } = model.config;
     if (this.shape && (this.shape.nLayers !== nLayer || this.shape.nHeads !== nHead)) {
       throw new Error(`AttentionRecorder.capture: the model has ${nLayer} layers x ${nHead} heads, the frames so far ${this.shape.nLayers} x ${this.shape.nHeads}`);
@@ -53,8 +53,13 @@ export class AttentionRecorder {
     const { tokens, weights } = await modelAttention(model, this.tokenizer, this.sentence, 'AttentionRecorder');
     this.shape = { nLayers: nLayer, nHeads: nHead };
     this.tokens = tokens;
-    this.steps.push(step);
-    this.frames.push(weights);
+    if (step === last) {
+      // the same step again (e.g. captured by hand, then by the trainer's first evaluation): keep the newer
+      this.frames[this.frames.length - 1] = weights;
+    } else {
+      this.steps.push(step);
+      this.frames.push(weights);
+    }
     this.live?.show(this.bundle()); // a view already shown follows the new frames
   }
 
@@ -113,7 +118,7 @@ export function attentionTrainingSvg(spec: AttentionTrainingSpec): string {
     body.push(text(x, top - 4, `step ${spec.steps[f]}`, 'font-size="11" fill="#222"'));
     body.push(heatmapRects(spec.frames[f][spec.layer][spec.head], spec.causal, x, top, cell));
   });
-  return svgDocument(Math.max(W, 420), top + size + 10, body);
+  return svgDocument(Math.max(W, 480), top + size + 10, body);
 }
 
 export function attentionTrainingText(spec: AttentionTrainingSpec): string {

@@ -129,7 +129,8 @@ export function headViewSvg(spec: HeadViewSpec): string {
   const top = 58;
   const x0 = 12 + label;
   const x1 = x0 + 180;
-  const W = x1 + label + 24;
+  // wide enough for the title, the explanation and the head legend
+  const W = Math.max(x1 + label + 24, 560, 16 + spec.heads.length * 62);
   const H = top + rows * ROW + 12;
   const font = 'font-family="monospace" font-size="12" fill="#222"';
   const body = [
@@ -160,7 +161,7 @@ export function modelViewSvg(spec: ModelViewSpec): string {
   const gap = 14;
   const left = 56;
   const top = 70;
-  const W = left + spec.nHeads * (size + gap) + 8;
+  const W = Math.max(left + spec.nHeads * (size + gap) + 8, 580);
   const H = top + spec.nLayers * (size + gap) + 8;
   const body = [
     text(8, 16, spec.title, 'font-size="12" fill="#222"'),

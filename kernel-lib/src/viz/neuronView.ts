@@ -76,7 +76,7 @@ export function neuronViewSvg(spec: NeuronViewSpec): string {
     body.push(text(150, y, r.score.toFixed(3), `text-anchor="end" ${mono}`), text(220, y, r.scaled.toFixed(3), `text-anchor="end" ${mono}`));
     body.push(r.masked ? text(236, y, 'masked', 'font-size="11" fill="#888"') : `<rect x="236" y="${y - 9}" width="${(r.weight * 100).toFixed(1)}" height="10" fill="#4e79a7"/>` + text(342, y, r.weight.toFixed(3), mono));
   });
-  return svgDocument(400, top + rows.length * row + 10, body);
+  return svgDocument(560, top + rows.length * row + 10, body);
 }
 
 export function neuronViewText(spec: NeuronViewSpec): string {
