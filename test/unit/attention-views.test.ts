@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT } from '../../kernel-lib/src/models/gpt';
+import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 import { attentionSpec } from '../../kernel-lib/src/viz/attention';
 import { AttentionRecorder, spreadFrames } from '../../kernel-lib/src/viz/attentionTraining';
@@ -100,6 +101,22 @@ describe('cross-attention spec from arrays', () => {
     expect([spec.nLayers, spec.nHeads, spec.causal, spec.layer, spec.heads]).toEqual([1, 2, false, 0, [0, 1]]);
     expect(headViewBundle(spec)['image/svg+xml']).not.toContain('<img');
     expect(headViewBundle(spec)['image/svg+xml']).toContain('&lt;img');
+  });
+
+  it("fits a Seq2Seq model's cross-attention output, (layers, heads, target, source)", async () => {
+    const s2s = new Seq2Seq({ vocabSize: 12, blockSize: 8, nLayer: 1, nDecoderLayer: 2, nHead: 2, nEmbd: 8, seed: 4 });
+    const src = [3, 4, 5, 6, 7];
+    const tgt = [1, 8, 9];
+    const stacked = tf.tidy(() => {
+      const { crossAttentions } = s2s.forward(tf.tensor2d([src], undefined, 'int32'), tf.tensor2d([tgt], undefined, 'int32'), { attentions: true });
+      return tf.concat(crossAttentions!, 0);
+    });
+    const weights = (await stacked.array()) as number[][][][];
+    stacked.dispose();
+    const spec = crossAttentionSpec({ sourceTokens: src.map(String), targetTokens: ['<bos>', '8', '9'], weights });
+    expect([spec.nLayers, spec.nHeads, spec.tokens.length, spec.keyTokens!.length]).toEqual([2, 2, 3, 5]);
+    expectRowsSumToOne(spec.weights);
+    s2s.dispose();
   });
 
   it('names a mis-shaped weights array', () => {

@@ -59,6 +59,12 @@ export async function modelViewSpec(model: GPT, tokenizer: TokenLabeler, sentenc
   };
 }
 
+/**
+ * From a Seq2Seq model (a batch of one source and one target):
+ *   const { crossAttentions } = model.forward(src, tgtIn, { attentions: true }); // per layer (1, nh, T, S)
+ *   const weights = (await tf.concat(crossAttentions!, 0).array()) as number[][][][]; // (layers, nh, T, S)
+ *   showCrossAttention({ sourceTokens, targetTokens, weights });
+ */
 export interface CrossAttentionInput {
   /** Encoder tokens (the keys), as labels. */
   sourceTokens: string[];
