@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { copyMeans, headScores, InductionHistory, InductionRecorder, scoresFromWeights, strongestHead } from '../../kernel-lib/src/analysis/induction';
 import { trainInduction } from '../../kernel-lib/src/analysis/trainInduction';
 import { saveGPT } from '../../kernel-lib/src/checkpoint/gpt';
-import { InductionBatches, RepeatLayout, repeatedText, repeatPositions, SymbolTokenizer } from '../../kernel-lib/src/data/induction';
+import { InductionBatches, RepeatLayout, repeatedText, repeatPositions, rowPositions, SymbolTokenizer } from '../../kernel-lib/src/data/induction';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { attentionSpec } from '../../kernel-lib/src/viz/attention';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
@@ -26,7 +26,7 @@ describe('repeated random sequences', () => {
     const xs = (await x.array()) as number[][];
     const ys = (await y.array()) as number[][];
     const seen = new Set<string>();
-    layouts.forEach(({ start: P, length: L }, b) => {
+    layouts.forEach(([{ start: P, length: L }], b) => {
       expect(P).toBeGreaterThanOrEqual(0);
       expect(P).toBeLessThanOrEqual(4);
       expect(L).toBeGreaterThanOrEqual(3);
@@ -48,6 +48,27 @@ describe('repeated random sequences', () => {
     expect(Array.from(a.x)).not.toEqual(Array.from(c.x));
   });
 
+  it('can pack several repeated sequences into each row', async () => {
+    const data = new InductionBatches({ vocabSize: 50, seqLen: [3, 6], prefixLen: [0, 2], batchSize: 8, seed: 4, blockSize: 40 });
+    expect(data.blockSize).toBe(40);
+    const { x, y, layouts } = data.nextIds();
+    for (let b = 0; b < 8; b++) {
+      const row = x.subarray(b * 40, (b + 1) * 40);
+      expect(layouts[b].length).toBeGreaterThan(2);
+      let end = 0;
+      for (const { start: P, length: L } of layouts[b]) {
+        expect(P).toBeGreaterThanOrEqual(end); // in order, not overlapping
+        for (let i = 0; i < L && P + L + i < 40; i++) expect(row[P + L + i]).toBe(row[P + i]);
+        end = P + 2 * L;
+      }
+      expect(end).toBeGreaterThanOrEqual(40); // the row is full
+      for (let i = 0; i < 39; i++) expect(y[b * 40 + i]).toBe(row[i + 1]);
+    }
+    const { secondCopy } = rowPositions(layouts[0], 40);
+    expect(secondCopy.length).toBeGreaterThan(8);
+    expect(() => new InductionBatches({ vocabSize: 9, seqLen: 5, batchSize: 1, seed: 0, blockSize: 6 })).toThrow(/blockSize must be an integer >= shortest prefix \+ 2 x shortest sequence \(10\), got 6/);
+  });
+
   it('marks which targets are unpredictable and which are copyable', () => {
     // prefix 2, L = 4, T = 2 + 8: x = p p a b c d a b c d
     const { firstCopy, secondCopy } = repeatPositions({ start: 2, length: 4 }, 10);
@@ -60,7 +81,7 @@ describe('repeated random sequences', () => {
     const data = new InductionBatches({ vocabSize: 12, seqLen: [4, 8], prefixLen: [0, 4], batchSize: 20, seed: 2, distinct: true });
     const { x, layouts } = data.nextIds();
     const T = data.blockSize;
-    layouts.forEach(({ start: P, length: L }, b) => {
+    layouts.forEach(([{ start: P, length: L }], b) => {
       const head = Array.from(x.subarray(b * T, b * T + P + L));
       expect(new Set(head).size).toBe(P + L);
     });
@@ -91,16 +112,13 @@ function pattern(B: number, nh: number, T: number, pick: (b: number, h: number, 
 }
 
 describe('head scores', () => {
-  const layouts: RepeatLayout[] = [
-    { start: 1, length: 4 },
-    { start: 0, length: 5 }
-  ];
+  const layouts: RepeatLayout[][] = [[{ start: 1, length: 4 }], [{ start: 0, length: 5 }]];
   const T = 10;
 
   it('give a perfect previous-token head 1 and a perfect induction head 1', () => {
     const prev = (_b: number, _h: number, q: number) => Math.max(0, q - 1);
     // induction: in the second copy read i - L + 1; elsewhere attend to the first token
-    const induction = (b: number, _h: number, q: number) => (repeatPositions(layouts[b], T).secondCopy.includes(q) ? q - layouts[b].length + 1 : 0);
+    const induction = (b: number, _h: number, q: number) => (repeatPositions(layouts[b][0], T).secondCopy.includes(q) ? q - layouts[b][0].length + 1 : 0);
     const self = (_b: number, _h: number, q: number) => q;
     const w = pattern(2, 3, T, (b, h, q) => [prev, induction, self][h](b, h, q));
     const s = scoresFromWeights(w, [2, 3, T, T], layouts);
@@ -118,7 +136,7 @@ describe('head scores', () => {
     const s = scoresFromWeights(w, [B, 1, T, T], [layouts[0]]);
     const expectedPrev = Array.from({ length: T - 1 }, (_, i) => 1 / (i + 2)).reduce((a, b) => a + b) / (T - 1);
     expect(s.prevToken[0]).toBeCloseTo(expectedPrev, 6);
-    const second = repeatPositions(layouts[0], T).secondCopy;
+    const second = repeatPositions(layouts[0][0], T).secondCopy;
     expect(s.induction[0]).toBeCloseTo(second.reduce((a, q) => a + 1 / (q + 1), 0) / second.length, 6);
   });
 

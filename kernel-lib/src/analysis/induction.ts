@@ -10,7 +10,7 @@
  * copy (the "phase change"); the first copy's loss stays at chance, ln(vocabSize).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InductionBatch, InductionBatches, RepeatLayout, repeatPositions } from '../data/induction';
+import { InductionBatch, InductionBatches, RepeatLayout, repeatPositions, rowPositions } from '../data/induction';
 import { GPT } from '../models/gpt';
 
 /** Per layer x head: [layer][head]. */
@@ -38,7 +38,7 @@ export interface InductionScores extends HeadScores {
  * Scores of every head of one layer from its attention weights (B, nh, T, T), row-major, as
  * `await weights.data()` gives them; `layouts` says where each row's copies lie.
  */
-export function scoresFromWeights(weights: ArrayLike<number>, shape: number[], layouts: RepeatLayout[]): { prevToken: number[]; induction: number[] } {
+export function scoresFromWeights(weights: ArrayLike<number>, shape: number[], layouts: RepeatLayout[][]): { prevToken: number[]; induction: number[] } {
   const [B, nh, T, T2] = shape;
   if (shape.length !== 4 || T !== T2 || weights.length !== B * nh * T * T) throw new Error(`scoresFromWeights: weights must be (B, nh, T, T) with ${B * nh * T * T} values, got shape [${shape}] and ${weights.length} values`);
   if (layouts.length !== B) throw new Error(`scoresFromWeights: ${layouts.length} layouts for a batch of ${B}`);
@@ -52,10 +52,11 @@ export function scoresFromWeights(weights: ArrayLike<number>, shape: number[], l
     let nInd = 0;
     for (let b = 0; b < B; b++) {
       for (let q = 1; q < T; q++) prev += at(b, h, q, q - 1);
-      const L = layouts[b].length;
-      for (const q of repeatPositions(layouts[b], T).secondCopy) {
-        ind += at(b, h, q, q - L + 1);
-        nInd++;
+      for (const segment of layouts[b]) {
+        for (const q of repeatPositions(segment, T).secondCopy) {
+          ind += at(b, h, q, q - segment.length + 1);
+          nInd++;
+        }
       }
     }
     prevToken.push(prev / (B * (T - 1)));
@@ -65,13 +66,13 @@ export function scoresFromWeights(weights: ArrayLike<number>, shape: number[], l
 }
 
 /** Mean of `values` (B x T, row-major) at each row's first-copy and second-copy positions. */
-export function copyMeans(values: ArrayLike<number>, T: number, layouts: RepeatLayout[]): { firstCopy: number; secondCopy: number } {
+export function copyMeans(values: ArrayLike<number>, T: number, layouts: RepeatLayout[][]): { firstCopy: number; secondCopy: number } {
   let first = 0;
   let nFirst = 0;
   let second = 0;
   let nSecond = 0;
   layouts.forEach((layout, b) => {
-    const { firstCopy, secondCopy } = repeatPositions(layout, T);
+    const { firstCopy, secondCopy } = rowPositions(layout, T);
     for (const i of firstCopy) first += values[b * T + i];
     for (const i of secondCopy) second += values[b * T + i];
     nFirst += firstCopy.length;
@@ -148,10 +149,10 @@ export class InductionRecorder {
   private readonly batch: InductionBatch;
 
   constructor(readonly model: GPT, data: InductionBatches, options: { batchSize?: number; seed?: number; title?: string } = {}) {
-    const { vocabSize, seqLen, prefixLen, distinct } = data;
+    const { vocabSize, seqLen, prefixLen, distinct, packed, blockSize } = data;
     if (data.blockSize > model.config.blockSize) throw new Error(`InductionRecorder: the data's rows have ${data.blockSize} tokens, more than the model's blockSize ${model.config.blockSize}`);
     if (vocabSize > model.config.vocabSize) throw new Error(`InductionRecorder: the data's vocabSize ${vocabSize} is larger than the model's ${model.config.vocabSize}`);
-    const evalData = new InductionBatches({ vocabSize, seqLen, prefixLen, distinct, batchSize: options.batchSize ?? 64, seed: options.seed ?? 987654 });
+    const evalData = new InductionBatches({ vocabSize, seqLen, prefixLen, distinct, blockSize: packed ? blockSize : undefined, batchSize: options.batchSize ?? 64, seed: options.seed ?? 987654 });
     this.batch = evalData.next();
     const { nLayer, nHead } = model.config;
     this.history = { title: options.title ?? 'Induction heads forming', vocabSize, nLayer, nHead, steps: [], records: [], trainLoss: { step: [], value: [] }, status: 'running' };

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureDevice } from '../backend';
-import { InductionBatch, InductionBatches, repeatPositions } from '../data/induction';
+import { InductionBatch, InductionBatches, rowPositions } from '../data/induction';
 import { GPT } from '../models/gpt';
 import { AdamW } from '../train/adamw';
 import { clipByGlobalNorm } from '../train/clip';
@@ -45,7 +45,7 @@ export interface InductionTrainConfig {
 function secondCopyMask(batch: InductionBatch): tf.Tensor2D {
   const [B, T] = batch.x.shape;
   const m = new Float32Array(B * T);
-  batch.layouts.forEach((layout, b) => repeatPositions(layout, T).secondCopy.forEach(i => (m[b * T + i] = 1)));
+  batch.layouts.forEach((segments, b) => rowPositions(segments, T).secondCopy.forEach(i => (m[b * T + i] = 1)));
   return tf.tensor2d(m, [B, T]);
 }
 

@@ -20,6 +20,13 @@ export interface InductionDataConfig {
   batchSize: number;
   seed: number;
   /**
+   * Pack each row with repeated sequences back to back (each with its own prefix and length) up to
+   * this many tokens. Without it a row holds one: blockSize = longest prefix + 2 x longest sequence.
+   * Packed rows leave no room for a shortcut: what to copy is somewhere in a context full of other
+   * tokens, found only by matching the current token.
+   */
+  blockSize?: number;
+  /**
    * Draw the prefix and the sequence without repeats (default false), so that every token of the
    * second copy occurred exactly once before: what to copy is never ambiguous. Needs
    * vocabSize >= longest prefix + longest sequence.
@@ -36,7 +43,8 @@ export interface RepeatLayout {
 export interface InductionBatch {
   x: tf.Tensor2D; // (B, T) int32 inputs
   y: tf.Tensor2D; // (B, T) int32 targets: x shifted by one
-  layouts: RepeatLayout[];
+  /** Per row, where its repeated sequences lie (one, or several when packed). */
+  layouts: RepeatLayout[][];
 }
 
 function range(v: number | [number, number], name: string, min: number): [number, number] {
@@ -62,6 +70,12 @@ export function repeatPositions(layout: RepeatLayout, T: number): { firstCopy: n
   return { firstCopy, secondCopy };
 }
 
+/** repeatPositions of every sequence of a row, together. */
+export function rowPositions(segments: RepeatLayout[], T: number): { firstCopy: number[]; secondCopy: number[] } {
+  const all = segments.map(s => repeatPositions(s, T));
+  return { firstCopy: all.flatMap(p => p.firstCopy), secondCopy: all.flatMap(p => p.secondCopy) };
+}
+
 /** Batches of repeated random sequences, reproducible from a seed. */
 export class InductionBatches {
   readonly vocabSize: number;
@@ -71,6 +85,8 @@ export class InductionBatches {
   /** Tokens per row of x: the longest prefix + two copies of the longest sequence. */
   readonly blockSize: number;
   readonly distinct: boolean;
+  /** Several repeated sequences per row. */
+  readonly packed: boolean;
   private readonly rng: Rng;
 
   constructor(config: InductionDataConfig) {
@@ -81,7 +97,11 @@ export class InductionBatches {
     this.batchSize = batchSize;
     this.seqLen = range(config.seqLen, 'seqLen', 2);
     this.prefixLen = range(config.prefixLen ?? 0, 'prefixLen', 0);
-    this.blockSize = this.prefixLen[1] + 2 * this.seqLen[1];
+    this.packed = config.blockSize !== undefined;
+    this.blockSize = config.blockSize ?? this.prefixLen[1] + 2 * this.seqLen[1];
+    if (this.packed && !(Number.isInteger(this.blockSize) && this.blockSize >= 2 * this.seqLen[0] + this.prefixLen[0])) {
+      throw new Error(`induction data: blockSize must be an integer >= shortest prefix + 2 x shortest sequence (${this.prefixLen[0] + 2 * this.seqLen[0]}), got ${config.blockSize}`);
+    }
     this.distinct = config.distinct ?? false;
     if (this.distinct && vocabSize < this.prefixLen[1] + this.seqLen[1]) {
       throw new Error(`induction data: distinct tokens need vocabSize (${vocabSize}) >= longest prefix + longest sequence (${this.prefixLen[1]} + ${this.seqLen[1]})`);
@@ -89,17 +109,27 @@ export class InductionBatches {
     this.rng = seededRandom(seed);
   }
 
-  /** One row of blockSize + 1 tokens and where its copies lie. */
-  private row(): { tokens: number[]; layout: RepeatLayout } {
+  /** One prefix + sequence + sequence, placed at `offset` in its row. */
+  private segment(offset: number): { tokens: number[]; layout: RepeatLayout } {
     const pick = ([lo, hi]: [number, number]) => lo + randomInt(this.rng, hi - lo + 1);
     const P = pick(this.prefixLen);
     const L = pick(this.seqLen);
-    const token = () => randomInt(this.rng, this.vocabSize);
-    const prefixAndA = this.distinct ? this.distinctTokens(P + L) : Array.from({ length: P + L }, token);
-    const prefix = prefixAndA.slice(0, P);
+    const prefixAndA = this.distinct ? this.distinctTokens(P + L) : Array.from({ length: P + L }, () => randomInt(this.rng, this.vocabSize));
     const a = prefixAndA.slice(P);
-    const filler = Array.from({ length: this.blockSize + 1 - P - 2 * L }, token);
-    return { tokens: [...prefix, ...a, ...a, ...filler], layout: { start: P, length: L } };
+    return { tokens: [...prefixAndA, ...a], layout: { start: offset + P, length: L } };
+  }
+
+  /** One row of blockSize + 1 tokens and where its copies lie. */
+  private row(): { tokens: number[]; layouts: RepeatLayout[] } {
+    const tokens: number[] = [];
+    const layouts: RepeatLayout[] = [];
+    do {
+      const s = this.segment(tokens.length);
+      tokens.push(...s.tokens);
+      layouts.push(s.layout);
+    } while (this.packed && tokens.length < this.blockSize + 1);
+    while (tokens.length < this.blockSize + 1) tokens.push(randomInt(this.rng, this.vocabSize)); // filler
+    return { tokens: tokens.slice(0, this.blockSize + 1), layouts };
   }
 
   /** n different tokens in random order (a partial Fisher-Yates shuffle of the vocabulary). */
@@ -113,16 +143,16 @@ export class InductionBatches {
   }
 
   /** The next batch as plain arrays: x and y hold B rows of blockSize ids each. */
-  nextIds(): { x: Int32Array; y: Int32Array; layouts: RepeatLayout[] } {
+  nextIds(): { x: Int32Array; y: Int32Array; layouts: RepeatLayout[][] } {
     const T = this.blockSize;
     const x = new Int32Array(this.batchSize * T);
     const y = new Int32Array(this.batchSize * T);
-    const layouts: RepeatLayout[] = [];
+    const layouts: RepeatLayout[][] = [];
     for (let b = 0; b < this.batchSize; b++) {
-      const { tokens, layout } = this.row();
-      x.set(tokens.slice(0, T), b * T);
-      y.set(tokens.slice(1), b * T);
-      layouts.push(layout);
+      const row = this.row();
+      x.set(row.tokens.slice(0, T), b * T);
+      y.set(row.tokens.slice(1), b * T);
+      layouts.push(row.layouts);
     }
     return { x, y, layouts };
   }
