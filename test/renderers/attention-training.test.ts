@@ -1,8 +1,9 @@
 import './setup';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttentionTrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
 import { ATTENTION_TRAINING_MIME_TYPE } from '../../extension/src/mime';
 import { attentionColor } from '../../extension/src/renderers/attention-heatmap';
+import { PLAY_INTERVAL_MS } from '../../extension/src/renderers/attention-training';
 import { attentionTrainingSpec, charTokens } from './fixtures';
 import { render } from './render';
 
@@ -65,6 +66,36 @@ describe('attention over training', () => {
     const n = TOKENS.length;
     cellNodes[5 * n + 4].dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
     expect(renderer.node.querySelector('.llm-lab-attention-readout')!.textContent).toBe(`a -> c at step 200: ${spec.frames[2][1][1][5][4].toFixed(3)}`);
+  });
+
+  it('Play steps through the checkpoints from the first, then stops at the last; the slider takes over', async () => {
+    vi.useFakeTimers();
+    try {
+      const spec = attentionTrainingSpec(TOKENS, [0, 100, 200, 400], 1, 1);
+      const renderer = await render(ATTENTION_TRAINING_MIME_TYPE, spec);
+      const play = renderer.node.querySelector<HTMLButtonElement>('button.llm-lab-step-play')!;
+      const label = () => renderer.node.querySelector('.llm-lab-step-label')!.textContent;
+      play.click(); // at the last frame: starts over
+      expect(label()).toBe('step 0 (1 of 4)');
+      expect(play.getAttribute('aria-pressed')).toBe('true');
+      vi.advanceTimersByTime(PLAY_INTERVAL_MS);
+      expect(label()).toBe('step 100 (2 of 4)');
+      expect(fills(renderer.node)).toEqual(expected(spec, 1, 0, 0));
+      vi.advanceTimersByTime(5 * PLAY_INTERVAL_MS);
+      expect(label()).toBe('step 400 (4 of 4)');
+      expect(play.getAttribute('aria-pressed')).toBe('false');
+
+      play.click();
+      vi.advanceTimersByTime(PLAY_INTERVAL_MS);
+      expect(label()).toBe('step 100 (2 of 4)');
+      slide(renderer.node, 3); // by hand: playing stops
+      expect(play.getAttribute('aria-pressed')).toBe('false');
+      vi.advanceTimersByTime(3 * PLAY_INTERVAL_MS);
+      expect(label()).toBe('step 400 (4 of 4)');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('inserts token text as text', async () => {

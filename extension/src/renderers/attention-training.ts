@@ -1,7 +1,8 @@
 /**
  * Attention over training: the same sentence's attention at saved checkpoints. A slider walks
- * through the steps (every frame is in the spec: no kernel round trip), selectors pick the layer
- * and head, and the heatmap recolors in place, so the learner sees structure appear.
+ * through the steps (every frame is in the spec: no kernel round trip), Play steps through them on
+ * its own, selectors pick the layer and head, and the heatmap recolors in place, so the learner
+ * sees structure appear.
  */
 import { AttentionTrainingSpec, validateAttentionTrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
 import { indexSelect } from './attention';
@@ -12,6 +13,8 @@ import { specRenderer } from './spec-renderer';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const HINT = 'Point at a cell to read its weight.';
+/** Milliseconds per checkpoint when playing. */
+export const PLAY_INTERVAL_MS = 700;
 
 export function describeFrameCell(spec: AttentionTrainingSpec, frame: number, layer: number, head: number, cell: CellDatum): string {
   const pair = `${spec.tokens[cell.q]} -> ${spec.tokens[cell.k]}`;
@@ -36,8 +39,11 @@ export function attentionTrainingView(spec: AttentionTrainingSpec): HTMLElement 
   sliderLabel.append(slider, stepLabel);
   const layer = indexSelect('Layer', 'llm-lab-layer-select', spec.nLayers, spec.layer);
   const head = indexSelect('Head', 'llm-lab-head-select', spec.nHeads, spec.head);
+  const play = element('button', 'llm-lab-step-play', '\u25b6 Play');
+  play.type = 'button';
+  play.setAttribute('aria-pressed', 'false');
   const controls = element('div', 'llm-lab-attention-controls');
-  controls.append(sliderLabel, layer.label, head.label);
+  controls.append(play, sliderLabel, layer.label, head.label);
   const readout = element('div', 'llm-lab-attention-readout', HINT);
   readout.setAttribute('aria-live', 'polite');
 
@@ -57,8 +63,34 @@ export function attentionTrainingView(spec: AttentionTrainingSpec): HTMLElement 
     stepLabel.textContent = `step ${spec.steps[s.frame]} (${s.frame + 1} of ${spec.steps.length})`;
     heatmap.showGrid(spec.frames[s.frame][s.layer][s.head]);
   };
-  slider.addEventListener('input', show);
-  slider.addEventListener('change', show);
+  // Play: step through the checkpoints from the start (or from here), then stop at the last.
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const stop = () => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    play.textContent = '\u25b6 Play';
+    play.setAttribute('aria-pressed', 'false');
+  };
+  play.addEventListener('click', () => {
+    if (timer !== null) return stop();
+    if (Number(slider.value) >= spec.steps.length - 1) slider.value = '0';
+    show();
+    play.textContent = '\u23f8 Pause';
+    play.setAttribute('aria-pressed', 'true');
+    timer = setInterval(() => {
+      const next = Number(slider.value) + 1;
+      // the output may be gone (cleared, re-rendered): then stop too
+      if (next >= spec.steps.length || !root.isConnected) return stop();
+      slider.value = String(next);
+      show();
+    }, PLAY_INTERVAL_MS);
+  });
+  const byHand = () => {
+    stop();
+    show();
+  };
+  slider.addEventListener('input', byHand);
+  slider.addEventListener('change', byHand);
   layer.select.addEventListener('change', show);
   head.select.addEventListener('change', show);
   show();

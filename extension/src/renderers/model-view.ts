@@ -72,6 +72,7 @@ export function modelView(spec: ModelViewSpec): HTMLElement {
     .attr('aria-label', d => `layer ${d.layer}, head ${d.head}: zoom`)
     .attr('data-layer', d => d.layer)
     .attr('data-head', d => d.head);
+  cell.append('title').text(d => `layer ${d.layer}, head ${d.head}: click to zoom`);
   cell.append('rect').attr('class', 'llm-lab-mv-cell-bg').attr('width', THUMB_W).attr('height', thumbH);
   cell.each(function (d) {
     select(this)
