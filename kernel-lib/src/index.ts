@@ -24,7 +24,7 @@ export { MLP, SwiGLU, gelu } from './nn/mlp';
 export { Block } from './nn/block';
 export { crossEntropy } from './nn/loss';
 export { GPT, checkGPTConfig } from './models/gpt';
-export type { GPTConfig, GPTOutput } from './models/gpt';
+export type { GPTConfig, GPTOutput, KVCache } from './models/gpt';
 
 export { AdamW } from './train/adamw';
 export { learningRateAt } from './train/schedule';
@@ -87,3 +87,7 @@ export type { InductionTrainConfig, InductionRun } from './analysis/trainInducti
 export { showInduction, inductionBundle, inductionSvg, inductionText } from './viz/induction';
 export { maskedLM, fillInBlanks } from './train/mlmObjective';
 export type { MaskedLMOptions, MaskedLMBatch } from './train/mlmObjective';
+export { seq2seqObjective } from './train/seq2seqObjective';
+export type { Seq2SeqObjectiveOptions } from './train/seq2seqObjective';
+export { showSampling, compareSampling, samplingBundle, samplingSvg } from './viz/sampling';
+export type { Strategy, StrategyResult, SamplingComparison } from './viz/sampling';

@@ -26,6 +26,11 @@ export interface Seq2SeqConfig {
   nHead: number;
   nEmbd: number;
   seed: number;
+  /**
+   * How positions are told to the model: 'learned' position embeddings (default, as in BART), or
+   * 'rope': q and k of every attention turned by their position (no position embeddings).
+   */
+  positions?: 'learned' | 'rope';
 }
 
 export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
@@ -37,6 +42,7 @@ export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
   }
   if (c.nEmbd % c.nHead !== 0) throw new Error(`Seq2Seq config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
   if (!Number.isInteger(c.seed)) throw new Error(`Seq2Seq config: seed must be an integer, got ${c.seed}`);
+  if (c.positions !== undefined && c.positions !== 'learned' && c.positions !== 'rope') throw new Error(`Seq2Seq config: positions must be "learned" or "rope", got ${JSON.stringify(c.positions)}`);
 }
 
 /** A type (not an interface) so that tf.dispose(output) accepts it. */
@@ -60,8 +66,9 @@ export class Seq2Seq {
   readonly config: Seq2SeqConfig;
   readonly params: Params;
   readonly wte: Embedding; // shared: source tokens, target tokens, output layer
-  readonly encoderWpe: Embedding;
-  readonly decoderWpe: Embedding;
+  /** Learned position embeddings; null with RoPE. */
+  readonly encoderWpe: Embedding | null;
+  readonly decoderWpe: Embedding | null;
   readonly encoder: Encoder;
   readonly decoder: DecoderBlock[];
   readonly decoderLnF: LayerNorm;
@@ -74,11 +81,12 @@ export class Seq2Seq {
     const nDec = config.nDecoderLayer ?? config.nLayer;
     this.params = new Params(config.seed);
     this.wte = new Embedding(this.params, 'shared', vocabSize, nEmbd);
-    this.encoderWpe = new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd);
-    this.decoderWpe = new Embedding(this.params, 'decoder.wpe', blockSize, nEmbd);
+    const rope = config.positions === 'rope';
+    this.encoderWpe = rope ? null : new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd);
+    this.decoderWpe = rope ? null : new Embedding(this.params, 'decoder.wpe', blockSize, nEmbd);
     // GPT-2's init scaled by the number of residual branches: 2 per encoder block, 3 per decoder block.
-    this.encoder = new Encoder(this.params, 'encoder', nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc));
-    this.decoder = Array.from({ length: nDec }, (_, i) => new DecoderBlock(this.params, `decoder.h.${i}`, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec)));
+    this.encoder = new Encoder(this.params, 'encoder', nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc), { rope });
+    this.decoder = Array.from({ length: nDec }, (_, i) => new DecoderBlock(this.params, `decoder.h.${i}`, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec), { rope }));
     this.decoderLnF = new LayerNorm(this.params, 'decoder.ln_f', nEmbd);
   }
 
@@ -87,9 +95,10 @@ export class Seq2Seq {
   }
 
   /** Token + position embeddings of ids (B, L) -> (B, L, C). */
-  private embed(ids: tf.Tensor, wpe: Embedding): tf.Tensor {
+  private embed(ids: tf.Tensor, wpe: Embedding | null): tf.Tensor {
     const L = ids.shape[1]!;
-    return this.wte.forward(ids).add(wpe.forward(tf.range(0, L, 1, 'int32').reshape([1, L])));
+    const tokens = this.wte.forward(ids);
+    return wpe ? tokens.add(wpe.forward(tf.range(0, L, 1, 'int32').reshape([1, L]))) : tokens;
   }
 
   /** src (B, S) -> the encoder's output, "memory" (B, S, C), and its attention weights per layer. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AttentionResult, mergeHeads, scaledDotProductAttention, splitHeads } from './attention';
 import { Linear } from './linear';
 import { Params } from './params';
+import { rope } from './positions';
 
 /**
  * Multi-head cross-attention (encoder-decoder attention): the queries come from the decoder's
@@ -9,13 +10,17 @@ import { Params } from './params';
  * No causal mask: the whole source is known before decoding starts; `mask` (paddingMask of the
  * source lengths) hides the source's padding. Names follow Hugging Face GPT-2 with
  * add_cross_attention: q_attn makes the queries, c_attn the keys and values.
+ * With `rope: true` a query is turned by its target position and a key by its source position, so
+ * the scores know where a target token stands relative to a source token (copying aligns easily).
  */
 export class CrossAttention {
   readonly qAttn: Linear;
   readonly cAttn: Linear;
   readonly cProj: Linear;
+  readonly rope: boolean;
 
-  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number) {
+  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
+    this.rope = options.rope ?? false;
     this.qAttn = new Linear(params, `${name}.q_attn`, dModel, dModel);
     this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 2 * dModel);
     this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
@@ -25,7 +30,7 @@ export class CrossAttention {
   forward(x: tf.Tensor, memory: tf.Tensor, mask?: tf.Tensor): AttentionResult {
     const q = splitHeads(this.qAttn.forward(x), this.nHead); // (B, nh, T_tgt, hs)
     const [k, v] = tf.split(this.cAttn.forward(memory), 2, -1).map(t => splitHeads(t, this.nHead)); // 2 x (B, nh, T_src, hs)
-    const { output, weights } = scaledDotProductAttention(q, k, v, mask);
+    const { output, weights } = this.rope ? scaledDotProductAttention(rope(q), rope(k), v, mask) : scaledDotProductAttention(q, k, v, mask);
     return { output: this.cProj.forward(mergeHeads(output)), weights };
   }
 }

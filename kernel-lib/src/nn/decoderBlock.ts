@@ -18,11 +18,11 @@ export class DecoderBlock {
   readonly ln2: LayerNorm;
   readonly mlp: MLP;
 
-  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number) {
+  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
     this.ln1 = new LayerNorm(params, `${name}.ln_1`, dModel);
-    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd);
+    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd, options);
     this.lnCrossAttn = new LayerNorm(params, `${name}.ln_cross_attn`, dModel);
-    this.crossAttn = new CrossAttention(params, `${name}.crossattention`, dModel, nHead, residualStd);
+    this.crossAttn = new CrossAttention(params, `${name}.crossattention`, dModel, nHead, residualStd, options);
     this.ln2 = new LayerNorm(params, `${name}.ln_2`, dModel);
     this.mlp = new MLP(params, `${name}.mlp`, dModel, residualStd);
   }
