@@ -119,7 +119,8 @@ export class CausalSelfAttention {
     const [q, kNew, vNew] = this.headsOf(x, tPast);
     const k = cache ? tf.concat([cache.k, kNew], 2) : kNew; // (B, nh, T_past + T, hs)
     const v = cache ? tf.concat([cache.v, vNew], 2) : vNew;
-    const { output } = scaledDotProductAttention(q, k, v, causalMaskAfter(tPast, T));
+    // one new token may read every cached one: no mask needed (the common case while generating)
+    const { output } = scaledDotProductAttention(q, k, v, T > 1 ? causalMaskAfter(tPast, T) : undefined);
     return { output: this.cProj.forward(mergeHeads(output)), cache: { k, v } };
   }
 }
