@@ -91,3 +91,5 @@ export { seq2seqObjective } from './train/seq2seqObjective';
 export type { Seq2SeqObjectiveOptions } from './train/seq2seqObjective';
 export { showSampling, compareSampling, samplingBundle, samplingSvg } from './viz/sampling';
 export type { Strategy, StrategyResult, SamplingComparison } from './viz/sampling';
+export { saveModel, loadModel } from './checkpoint/model';
+export type { CourseModel } from './checkpoint/model';

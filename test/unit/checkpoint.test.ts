@@ -82,3 +82,42 @@ describe('GPT checkpoints (safetensors + config.json)', () => {
     expect(() => loadGPT(dir)).toThrow(`loadGPT: no config.json in ${dir}`);
   });
 });
+
+describe('checkpoints of every course model (saveModel / loadModel)', () => {
+  it('round-trips a BERT and a Seq2Seq (architecture, config, weights, extras); a GPT goes through the GPT-2 format', async () => {
+    const { saveModel, loadModel } = await import('../../kernel-lib/src/checkpoint/model');
+    const { BERT } = await import('../../kernel-lib/src/models/bert');
+    const { Seq2Seq } = await import('../../kernel-lib/src/models/seq2seq');
+    const x = ids();
+    const bert = new BERT({ ...config, seed: 4 });
+    const s2s = new Seq2Seq({ ...config, positions: 'rope', seed: 5 });
+    const gpt = new GPT(config);
+    for (const [model, out] of [
+      [bert, (m: typeof bert) => m.forward(x)],
+      [s2s, (m: typeof s2s) => m.forward(x, x.slice([0, 0], [1, 5])).logits],
+      [gpt, (m: GPT) => m.forward(x).logits]
+    ] as const) {
+      const dir = tmp();
+      await saveModel(model, dir, { note: 'hi' });
+      const { model: loaded, extras } = loadModel(dir);
+      expect(loaded.constructor).toBe(model.constructor);
+      expect(loaded.config).toEqual(model.config);
+      expect(extras.note).toBe('hi');
+      const run = out as (m: unknown) => tf.Tensor;
+      expect(maxAbsDiff(await run(loaded).data(), await run(model).data())).toBe(0);
+      loaded.dispose();
+    }
+    // a BERT checkpoint does not load into a BERT of another size, and says why
+    const dir = tmp();
+    await saveModel(bert, dir);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    cfg.llm_lab.config.nEmbd = 12;
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    expect(() => loadModel(dir)).toThrow(/does not match the model.*of another shape: encoder.wte.weight: checkpoint \[13,8\], model \[13,12\]/);
+    cfg.llm_lab.architecture = 'rnn';
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    expect(() => loadModel(dir)).toThrow('names the architecture "rnn"; known: "gpt", "bert", "seq2seq"');
+    tf.dispose(x);
+    [bert, s2s, gpt].forEach(m => m.dispose());
+  });
+});

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { GPT, GPTConfig } from '../models/gpt';
+import { Params } from '../nn/params';
 import { decodeSafetensors, encodeSafetensors, NamedArray } from './safetensors';
 
 export interface CheckpointExtras {
@@ -67,7 +68,7 @@ export function loadGPT(folder: string): { model: GPT; extras: CheckpointExtras 
  * Put the weights of `folder/model.safetensors` into an existing model. Every name and shape must
  * match; otherwise nothing changes and the error lists what differs.
  */
-export function loadWeights(model: GPT, folder: string): void {
+export function loadWeights(model: { params: Params }, folder: string): void {
   const file = path.join(folder, 'model.safetensors');
   const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(file)), file);
   const missing: string[] = [];
