@@ -88,6 +88,18 @@ describe('repeated random sequences', () => {
     expect(() => new InductionBatches({ vocabSize: 10, seqLen: 8, prefixLen: 4, batchSize: 1, seed: 0, distinct: true })).toThrow(/vocabSize \(10\) >= longest prefix \+ longest sequence \(4 \+ 8\)/);
   });
 
+  it('can take its sequences from a token stream (text)', () => {
+    const source = Int32Array.from({ length: 100 }, (_, i) => i % 10);
+    const data = new InductionBatches({ vocabSize: 10, seqLen: 5, batchSize: 3, seed: 1, source });
+    const { x } = data.nextIds();
+    for (let b = 0; b < 3; b++) {
+      const row = Array.from(x.subarray(b * 10, b * 10 + 10));
+      for (let i = 1; i < 5; i++) expect(row[i]).toBe((row[i - 1] + 1) % 10); // consecutive slice of the stream
+      expect(row.slice(5)).toEqual(row.slice(0, 5));
+    }
+    expect(() => new InductionBatches({ vocabSize: 5, seqLen: 5, batchSize: 1, seed: 1, source })).toThrow(/source\[5\] = 5 is outside the vocabulary \[0, 5\)/);
+  });
+
   it('rejects bad settings with the values', () => {
     expect(() => new InductionBatches({ vocabSize: 1, seqLen: 4, batchSize: 2, seed: 0 })).toThrow(/vocabSize must be an integer >= 2, got 1/);
     expect(() => new InductionBatches({ vocabSize: 8, seqLen: [6, 4], batchSize: 2, seed: 0 })).toThrow(/seqLen .*\[6,4\]/);
@@ -239,6 +251,11 @@ describe('scores of a model and the training loop', () => {
     const run = await trainInduction(model, data, { steps: 3, learningRate: 1e-3, recordEvery: 3, evalBatchSize: 4, live: false, lossOn: 'secondCopy', onRecord: step => seen.push(step) });
     expect(tf.memory().numTensors).toBe(before);
     expect(seen).toEqual([0, 3]);
+    // frozen parameters stay as they were
+    const wte = Array.from(await model.params.get('transformer.wte.weight').data());
+    await trainInduction(model, data, { steps: 2, learningRate: 1e-2, recordEvery: 2, evalBatchSize: 4, live: false, frozen: ['transformer.wte.weight'] });
+    expect(Array.from(await model.params.get('transformer.wte.weight').data())).toEqual(wte);
+    await expect(trainInduction(model, data, { steps: 1, learningRate: 1e-2, live: false, frozen: ['nope'] })).rejects.toThrow(/no parameter named nope/);
     expect(run.history.trainLoss.value.every(Number.isFinite)).toBe(true);
     model.dispose();
   });

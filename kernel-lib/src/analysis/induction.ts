@@ -149,10 +149,10 @@ export class InductionRecorder {
   private readonly batch: InductionBatch;
 
   constructor(readonly model: GPT, data: InductionBatches, options: { batchSize?: number; seed?: number; title?: string } = {}) {
-    const { vocabSize, seqLen, prefixLen, distinct, packed, blockSize } = data;
+    const { vocabSize, seqLen, prefixLen, distinct, packed, blockSize, source } = data;
     if (data.blockSize > model.config.blockSize) throw new Error(`InductionRecorder: the data's rows have ${data.blockSize} tokens, more than the model's blockSize ${model.config.blockSize}`);
     if (vocabSize > model.config.vocabSize) throw new Error(`InductionRecorder: the data's vocabSize ${vocabSize} is larger than the model's ${model.config.vocabSize}`);
-    const evalData = new InductionBatches({ vocabSize, seqLen, prefixLen, distinct, blockSize: packed ? blockSize : undefined, batchSize: options.batchSize ?? 64, seed: options.seed ?? 987654 });
+    const evalData = new InductionBatches({ vocabSize, seqLen, prefixLen, distinct, source, blockSize: packed ? blockSize : undefined, batchSize: options.batchSize ?? 64, seed: options.seed ?? 987654 });
     this.batch = evalData.next();
     const { nLayer, nHead } = model.config;
     this.history = { title: options.title ?? 'Induction heads forming', vocabSize, nLayer, nHead, steps: [], records: [], trainLoss: { step: [], value: [] }, status: 'running' };

@@ -34,6 +34,8 @@ export interface InductionTrainConfig {
    * or only the copyable 'secondCopy' ones.
    */
   lossOn?: 'all' | 'secondCopy';
+  /** Parameters kept as they are (e.g. ['transformer.wte.weight', 'transformer.wpe.weight']). */
+  frozen?: string[];
   title?: string;
   /** Called after each record, e.g. to print the scores. */
   onRecord?: (step: number, scores: InductionScores) => void;
@@ -75,6 +77,9 @@ export async function trainInduction(model: GPT, data: InductionBatches, config:
   await ensureDevice();
   const recorder = new InductionRecorder(model, data, { batchSize: c.evalBatchSize, title: c.title });
   const optimizer = new AdamW(model.params.variables, { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: c.weightDecay });
+  const frozen = new Set(c.frozen ?? []);
+  for (const name of frozen) model.params.get(name); // says which name does not exist
+  const trainable = [...model.params.variables].filter(([name]) => !frozen.has(name)).map(([, v]) => v);
   const h = recorder.history;
   const view = c.live ? new LiveDisplay() : null;
   const show = () => view?.show(inductionBundle(h));
@@ -95,7 +100,7 @@ export async function trainInduction(model: GPT, data: InductionBatches, config:
       const lr = learningRateAt(step, { learningRate: c.learningRate, minLearningRate: c.minLearningRate, warmupSteps: c.warmupSteps, totalSteps: c.steps });
       const batch = data.next();
       const mask = c.lossOn === 'secondCopy' ? secondCopyMask(batch) : null;
-      const { value, grads } = tf.variableGrads(() => (mask ? maskedLoss(model, batch, mask) : model.loss(batch.x, batch.y)));
+      const { value, grads } = tf.variableGrads(() => (mask ? maskedLoss(model, batch, mask) : model.loss(batch.x, batch.y)), trainable);
       const { grads: clipped, norm } = c.gradClip > 0 ? clipByGlobalNorm(grads, c.gradClip) : { grads, norm: tf.scalar(0) };
       const check = tf.stack([value, norm]);
       const [loss, gradNorm] = await check.data();

@@ -1,9 +1,10 @@
 /**
- * Repeated random sequences, the task on which induction heads form: a random prefix, a random
- * sequence A of L tokens, then A again, then random filler up to a fixed length. Nothing in the
- * first copy of A can be predicted (every token is uniform over the vocabulary); every token of
- * the second copy after its first can be copied from the first one, by a model that finds where
+ * Repeated sequences, the task on which induction heads form: a prefix, a sequence A of L tokens,
+ * then A again (then filler up to a fixed length, or, packed, the next prefix + A + A). Every token
+ * of the second copy after its first can be copied from the first one, by a model that finds where
  * the current token occurred before and reads the token that followed it (in-context learning).
+ * With uniform random tokens nothing in the first copy can be predicted; with a `source` (encoded
+ * text) the first copy has the text's local statistics, and only the second copy is copyable.
  *
  * The lengths may vary per sequence (give [min, max]): with one fixed L, a single head could
  * learn "look back L - 1 positions" from the position embeddings instead of an induction head.
@@ -26,6 +27,12 @@ export interface InductionDataConfig {
    * tokens, found only by matching the current token.
    */
   blockSize?: number;
+  /**
+   * Take each prefix + sequence from a random place of this token stream (e.g. encoded text)
+   * instead of uniform random tokens: the first copy then has the stream's local statistics,
+   * as in real text, where previous-token heads pay off on their own.
+   */
+  source?: ArrayLike<number>;
   /**
    * Draw the prefix and the sequence without repeats (default false), so that every token of the
    * second copy occurred exactly once before: what to copy is never ambiguous. Needs
@@ -85,6 +92,7 @@ export class InductionBatches {
   /** Tokens per row of x: the longest prefix + two copies of the longest sequence. */
   readonly blockSize: number;
   readonly distinct: boolean;
+  readonly source: ArrayLike<number> | undefined;
   /** Several repeated sequences per row. */
   readonly packed: boolean;
   private readonly rng: Rng;
@@ -103,6 +111,12 @@ export class InductionBatches {
       throw new Error(`induction data: blockSize must be an integer >= shortest prefix + 2 x shortest sequence (${this.prefixLen[0] + 2 * this.seqLen[0]}), got ${config.blockSize}`);
     }
     this.distinct = config.distinct ?? false;
+    this.source = config.source;
+    if (this.source) {
+      if (this.source.length < this.prefixLen[1] + this.seqLen[1]) throw new Error(`induction data: the source has ${this.source.length} tokens, fewer than the longest prefix + sequence (${this.prefixLen[1] + this.seqLen[1]})`);
+      const bad = Array.prototype.findIndex.call(this.source, (t: number) => !(Number.isInteger(t) && t >= 0 && t < vocabSize));
+      if (bad >= 0) throw new Error(`induction data: source[${bad}] = ${this.source[bad]} is outside the vocabulary [0, ${vocabSize})`);
+    }
     if (this.distinct && vocabSize < this.prefixLen[1] + this.seqLen[1]) {
       throw new Error(`induction data: distinct tokens need vocabSize (${vocabSize}) >= longest prefix + longest sequence (${this.prefixLen[1]} + ${this.seqLen[1]})`);
     }
@@ -114,7 +128,7 @@ export class InductionBatches {
     const pick = ([lo, hi]: [number, number]) => lo + randomInt(this.rng, hi - lo + 1);
     const P = pick(this.prefixLen);
     const L = pick(this.seqLen);
-    const prefixAndA = this.distinct ? this.distinctTokens(P + L) : Array.from({ length: P + L }, () => randomInt(this.rng, this.vocabSize));
+    const prefixAndA = this.source ? this.sourceSlice(P + L) : this.distinct ? this.distinctTokens(P + L) : Array.from({ length: P + L }, () => randomInt(this.rng, this.vocabSize));
     const a = prefixAndA.slice(P);
     return { tokens: [...prefixAndA, ...a], layout: { start: offset + P, length: L } };
   }
@@ -130,6 +144,13 @@ export class InductionBatches {
     } while (this.packed && tokens.length < this.blockSize + 1);
     while (tokens.length < this.blockSize + 1) tokens.push(randomInt(this.rng, this.vocabSize)); // filler
     return { tokens: tokens.slice(0, this.blockSize + 1), layouts };
+  }
+
+  /** n consecutive tokens from a random place of the source stream. */
+  private sourceSlice(n: number): number[] {
+    const src = this.source!;
+    const start = randomInt(this.rng, src.length - n + 1);
+    return Array.from({ length: n }, (_, i) => src[start + i]);
   }
 
   /** n different tokens in random order (a partial Fisher-Yates shuffle of the vocabulary). */
