@@ -78,7 +78,7 @@ export {
 export type { Seq2SeqPair, Seq2SeqBatch, RandomStringOptions, SpanCorruption } from './data/seq2seq';
 export { loadBaseModel, BASE_MODEL_DIR } from './checkpoint/base';
 export type { BaseRecipe } from './checkpoint/base';
-export { InductionBatches, SymbolTokenizer, repeatedText, repeatPositions } from './data/induction';
+export { InductionBatches, SymbolTokenizer, repeatedText, repeatPositions, rowPositions } from './data/induction';
 export type { InductionDataConfig, InductionBatch, RepeatLayout } from './data/induction';
 export { headScores, scoresFromWeights, copyMeans, strongestHead, InductionRecorder } from './analysis/induction';
 export type { HeadScores, InductionScores, InductionHistory, PerHead, BestHead } from './analysis/induction';
