@@ -304,7 +304,7 @@ describe('induction view', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('Heads &lt;forming&gt; &amp; &quot;copying&quot;');
     expect(svg).not.toContain('<forming>');
-    expect(svg).toContain('layer 1: induction score');
+    expect(svg).toContain("layer 1: induction score");
     expect((svg.match(/<polyline/g) ?? []).length).toBe(2 * 2 * 2 + 2); // layers x kinds x heads + 2 losses
     expect(b['text/plain']).toBe(inductionText(history));
     expect(inductionText(history)).toMatch(/second copy 0\.400 .*strongest previous-token head: layer 0 head 0 \(0\.90\); strongest induction head: layer 1 head 0 \(0\.85\)/);

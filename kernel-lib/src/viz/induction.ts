@@ -38,7 +38,7 @@ export function inductionSvg(h: InductionHistory): string {
   const panelH = 110;
   const left = 50;
   const gap = 60;
-  const top = 56;
+  const top = 66;
   const rowH = panelH + 42;
   const lossH = 150;
   const W = left + 2 * panelW + gap + 20;
@@ -47,15 +47,16 @@ export function inductionSvg(h: InductionHistory): string {
   const maxStep = Math.max(1, h.steps.at(-1) ?? 1, h.trainLoss.step.at(-1) ?? 1);
   const body: string[] = [
     text(8, 18, h.title, 'font-size="13" font-weight="bold" fill="#222"'),
-    text(8, 36, 'score of each head over training steps (1 = always attends there); colour = head', 'fill="#555"')
+    text(8, 36, 'score of each head over training steps; colour = head', 'fill="#555"'),
+    text(8, 50, 'previous-token: attention from i to i - 1; induction: to the token after the earlier occurrence of the current one (1 = always)', 'fill="#555" font-size="10"')
   ];
   for (let hd = 0; hd < h.nHead; hd++) {
     const lx = W - 20 - (h.nHead - hd) * 62;
     body.push(`<line x1="${lx}" x2="${lx + 16}" y1="32" y2="32" stroke="${HEAD_COLORS[hd % HEAD_COLORS.length]}" stroke-width="2"/>`, text(lx + 20, 36, `head ${hd}`, 'fill="#444"'));
   }
   const kinds = [
-    { key: 'prevToken' as const, label: 'previous-token score (i reads i - 1)' },
-    { key: 'induction' as const, label: 'induction score (reads the token after the earlier occurrence)' }
+    { key: 'prevToken' as const, label: 'previous-token score' },
+    { key: 'induction' as const, label: 'induction score' }
   ];
   for (let layer = 0; layer < h.nLayer; layer++) {
     const y0 = top + layer * rowH + 16;
@@ -77,7 +78,7 @@ export function inductionSvg(h: InductionHistory): string {
   const x = scaleLinear().domain([0, maxStep]).range([left, left + 2 * panelW + gap]);
   const y = scaleLinear().domain([0, yMax]).range([lossTop + lossH, lossTop + 16]);
   body.push(
-    text(left, lossTop + 8, 'next-token loss (nats) on the first copy (unpredictable) and the second copy (copyable)', 'fill="#222"'),
+    text(left, lossTop + 8, 'next-token loss (nats) on the first copy (not copyable) and on the second copy (copyable)', 'fill="#222"'),
     axis(y, 'left', left, 4),
     axis(x, 'bottom', lossTop + lossH, 6),
     text(left + 2 * panelW + gap, lossTop + lossH + 34, 'training step', 'text-anchor="end" fill="#444"'),
