@@ -22,7 +22,7 @@ import { Params } from '../nn/params';
 import { checkGPTConfig, GPTConfig } from './gpt';
 
 /** The same sizes as a GPT, and how positions are told to the model (default 'rope'). */
-export interface BERTConfig extends GPTConfig {
+export interface BERTConfig extends Omit<GPTConfig, 'mlp'> {
   positions?: 'rope' | 'learned';
 }
 

@@ -61,11 +61,19 @@ export async function compareSampling(model: GPT, tokenizer: Codec, prompt: stri
   return { prompt, strategies: results };
 }
 
-/** Wrap text into lines of at most `width` characters. */
+/** Wrap text at spaces into lines of at most `width` characters (longer words are cut). */
 function wrap(s: string, width: number, maxLines: number): string[] {
   const lines: string[] = [];
   for (const paragraph of s.split('\n')) {
-    for (let i = 0; i < paragraph.length || i === 0; i += width) lines.push(paragraph.slice(i, i + width));
+    let line = '';
+    for (const word of paragraph.split(/(?<= )/)) {
+      if (line && (line + word).trimEnd().length > width) {
+        lines.push(line.trimEnd());
+        line = '';
+      }
+      for (line += word; line.length > width; line = line.slice(width)) lines.push(line.slice(0, width));
+    }
+    lines.push(line.trimEnd());
   }
   return lines.length > maxLines ? [...lines.slice(0, maxLines - 1), lines[maxLines - 1].slice(0, width - 1) + '\u2026'] : lines;
 }
@@ -75,7 +83,7 @@ export function samplingSvg(c: SamplingComparison): string {
   const barH = 14;
   const n = c.strategies[0].next.length;
   const labelW = 70;
-  const textLines = 9;
+  const textLines = 10;
   const panelH = 36 + n * barH + 16 + textLines * 13;
   const W = 16 + c.strategies.length * (panelW + 14);
   const body = [text(8, 16, `Next token after ${JSON.stringify(c.prompt.slice(-40))}, and what each strategy writes`, 'font-size="12" fill="#222"')];
