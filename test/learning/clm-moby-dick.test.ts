@@ -9,6 +9,7 @@
  * here: 2.36 after 300 steps (about 300k training characters, ~2 minutes on wasm).
  */
 import { describe, expect, it } from 'vitest';
+import { unigramEntropy } from './text';
 import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
 import { mobyDickChapters } from '../../kernel-lib/src/data/corpus';
 import { splitDocuments } from '../../kernel-lib/src/data/clm';
@@ -17,15 +18,6 @@ import { GPT } from '../../kernel-lib/src/models/gpt';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
-
-function unigramEntropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  const n = [...text].length;
-  let h = 0;
-  for (const c of counts.values()) h -= (c / n) * Math.log(c / n);
-  return h;
-}
 
 describe('causal LM on Moby Dick', () => {
   it('lowers validation loss well below the no-context bound', async () => {

@@ -10,6 +10,7 @@
  * the same run with learned positions stays at 2.95 nats and 20% (see models/bert.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { unigramEntropy } from './text';
 import { useDevice } from '../../kernel-lib/src/backend';
 import { splitDocuments } from '../../kernel-lib/src/data/clm';
 import { mobyDickChapters } from '../../kernel-lib/src/data/corpus';
@@ -17,15 +18,6 @@ import { BERT } from '../../kernel-lib/src/models/bert';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 import { maskedLM } from '../../kernel-lib/src/train/mlmObjective';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
-
-function unigramEntropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  const n = [...text].length;
-  let h = 0;
-  for (const c of counts.values()) h -= (c / n) * Math.log(c / n);
-  return h;
-}
 
 describe('masked LM on Moby Dick', () => {
   it('fills in hidden characters of held-out text from their context', async () => {

@@ -54,14 +54,18 @@ export function loadGPT(folder: string): { model: GPT; extras: CheckpointExtras 
   const { llm_lab: lab } = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { llm_lab?: { config: GPTConfig } & CheckpointExtras };
   if (!lab?.config) throw new Error(`loadGPT: ${configFile} has no "llm_lab.config" (not written by saveGPT)`);
   const { config, ...extras } = lab;
-  const model = new GPT(config);
+  return { model: withWeights(new GPT(config), folder), extras };
+}
+
+/** `model` with the weights of `folder`; a model that does not match is disposed, and the error says why. */
+export function withWeights<M extends { params: Params; dispose(): void }>(model: M, folder: string): M {
   try {
     loadWeights(model, folder);
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { model, extras };
+  return model;
 }
 
 /**

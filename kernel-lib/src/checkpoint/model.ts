@@ -9,7 +9,7 @@ import { BERT, BERTConfig } from '../models/bert';
 import { GPT } from '../models/gpt';
 import { Seq2Seq, Seq2SeqConfig } from '../models/seq2seq';
 import { NamedArray, encodeSafetensors } from './safetensors';
-import { CheckpointExtras, loadGPT, loadWeights, saveGPT } from './gpt';
+import { CheckpointExtras, loadGPT, saveGPT, withWeights } from './gpt';
 
 export type CourseModel = GPT | BERT | Seq2Seq;
 type Architecture = 'gpt' | 'bert' | 'seq2seq';
@@ -40,11 +40,5 @@ export function loadModel(folder: string): { model: CourseModel; extras: Checkpo
   if (architecture === 'gpt') return loadGPT(folder);
   if (architecture !== 'bert' && architecture !== 'seq2seq') throw new Error(`loadModel: ${configFile} names the architecture ${JSON.stringify(architecture)}; known: "gpt", "bert", "seq2seq"`);
   const model = architecture === 'bert' ? new BERT(config as BERTConfig) : new Seq2Seq(config as Seq2SeqConfig);
-  try {
-    loadWeights(model, folder);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { model, extras };
+  return { model: withWeights(model, folder), extras };
 }
