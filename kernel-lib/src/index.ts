@@ -89,6 +89,8 @@ export { maskedLM, fillInBlanks } from './train/mlmObjective';
 export type { MaskedLMOptions, MaskedLMBatch } from './train/mlmObjective';
 export { seq2seqObjective } from './train/seq2seqObjective';
 export type { Seq2SeqObjectiveOptions } from './train/seq2seqObjective';
+export { inductionObjective } from './train/inductionObjective';
+export type { InductionObjectiveOptions } from './train/inductionObjective';
 export { showSampling, compareSampling, samplingBundle, samplingSvg } from './viz/sampling';
 export type { Strategy, StrategyResult, SamplingComparison } from './viz/sampling';
 export { saveModel, loadModel } from './checkpoint/model';

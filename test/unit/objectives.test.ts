@@ -1,13 +1,16 @@
 /**
- * The three pretraining objectives behind one Trainer: what they evaluate, that evaluation is
+ * The pretraining objectives (and the induction task's) behind one Trainer: what they evaluate, that evaluation is
  * repeatable (the same held-out batches every time), and that a step leaks no tensors.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { headScores, HELD_OUT_SEED } from '../../kernel-lib/src/analysis/induction';
+import { InductionBatches } from '../../kernel-lib/src/data/induction';
 import { BOS_ID, denoisingPairs, Seq2SeqChars } from '../../kernel-lib/src/data/seq2seq';
 import { BERT } from '../../kernel-lib/src/models/bert';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
+import { inductionObjective } from '../../kernel-lib/src/train/inductionObjective';
 import { maskedLM } from '../../kernel-lib/src/train/mlmObjective';
 import { causalLM } from '../../kernel-lib/src/train/objective';
 import { seq2seqObjective } from '../../kernel-lib/src/train/seq2seqObjective';
@@ -82,6 +85,36 @@ describe('objectives', () => {
     const tooLong = { train: [{ src: [5, 6], tgt: Array(8).fill(5) }], val: pairs.val };
     expect(() => seq2seqObjective(model, tooLong, { batchSize: 2 })).toThrow('a pair with source 2 and target 8 tokens does not fit blockSize 8 (target + 1)');
     expect(BOS_ID).toBe(1);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('induction: the copy losses and accuracies of analysis/induction.ts as metrics; lossOn picks the trained positions', async () => {
+    await onCpu();
+    const model = new GPT({ vocabSize: 12, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, seed: 1, mlp: false });
+    const data = new InductionBatches({ vocabSize: 12, seqLen: [3, 7], prefixLen: [0, 2], batchSize: 4, seed: 1 });
+    const all = inductionObjective(model, data, { evalBatchSize: 8 });
+    const a = await all.evaluate();
+    expect(await all.evaluate()).toEqual(a);
+    const heldOut = data.withBatch(8, HELD_OUT_SEED).next();
+    const s = await headScores(model, heldOut);
+    tf.dispose([heldOut.x, heldOut.y]);
+    expect(a.metrics).toEqual({ firstCopyLoss: s.firstCopyLoss, secondCopyLoss: s.secondCopyLoss, firstCopyAccuracy: s.firstCopyAccuracy, secondCopyAccuracy: s.secondCopyAccuracy });
+    expect(a.loss).toBeCloseTo(s.lossByPosition.reduce((x, y) => x + y) / s.lossByPosition.length, 5);
+    expect(all.tokensPerBatch).toBe(4 * 16); // rows of longest prefix + 2 x longest sequence
+    // lossOn 'secondCopy': the loss of a batch is the mean over its copyable positions only
+    const copy = inductionObjective(model, data, { evalBatchSize: 8, lossOn: 'secondCopy' });
+    const batch = copy.nextBatch();
+    const loss = tf.tidy(() => copy.loss(batch));
+    expect((await loss.data())[0]).toBeCloseTo((await headScores(model, batch)).secondCopyLoss, 5);
+    loss.dispose();
+    copy.disposeBatch(batch);
+    expect((await copy.evaluate()).loss).toBe(a.metrics.secondCopyLoss);
+    const trainer = new Trainer(copy, { steps: 20, learningRate: 1e-2, live: false });
+    await stepsLeakNothing(trainer);
+    expect(() => inductionObjective(model, data, { lossOn: 'first' as 'all' })).toThrow(`lossOn must be 'all' or 'secondCopy', got "first"`);
+    const long = new InductionBatches({ vocabSize: 12, seqLen: 10, batchSize: 2, seed: 1 });
+    expect(() => inductionObjective(model, long)).toThrow("inductionObjective: the data's rows have 20 tokens, more than the model's blockSize 16");
     trainer.dispose();
     model.dispose();
   });

@@ -143,19 +143,25 @@ export interface InductionHistory {
   message?: string;
 }
 
+/** The seed of the held-out rows the scores are measured on (not the training data's). */
+export const HELD_OUT_SEED = 987654;
+
+/** Check that rows of `data` fit the model (context and vocabulary); `who` starts the message. */
+export function checkInductionData(model: GPT, data: InductionBatches, who: string): void {
+  if (data.blockSize > model.config.blockSize) throw new Error(`${who}: the data's rows have ${data.blockSize} tokens, more than the model's blockSize ${model.config.blockSize}`);
+  if (data.vocabSize > model.config.vocabSize) throw new Error(`${who}: the data's vocabSize ${data.vocabSize} is larger than the model's ${model.config.vocabSize}`);
+}
+
 /** Measures the scores on one fixed batch (held out: its own seed) at the steps it is asked to. */
 export class InductionRecorder {
   readonly history: InductionHistory;
   private readonly batch: InductionBatch;
 
   constructor(readonly model: GPT, data: InductionBatches, options: { batchSize?: number; seed?: number; title?: string } = {}) {
-    const { vocabSize, seqLen, prefixLen, distinct, packed, blockSize, source } = data;
-    if (data.blockSize > model.config.blockSize) throw new Error(`InductionRecorder: the data's rows have ${data.blockSize} tokens, more than the model's blockSize ${model.config.blockSize}`);
-    if (vocabSize > model.config.vocabSize) throw new Error(`InductionRecorder: the data's vocabSize ${vocabSize} is larger than the model's ${model.config.vocabSize}`);
-    const evalData = new InductionBatches({ vocabSize, seqLen, prefixLen, distinct, source, blockSize: packed ? blockSize : undefined, batchSize: options.batchSize ?? 64, seed: options.seed ?? 987654 });
-    this.batch = evalData.next();
+    checkInductionData(model, data, 'InductionRecorder');
+    this.batch = data.withBatch(options.batchSize ?? 64, options.seed ?? HELD_OUT_SEED).next();
     const { nLayer, nHead } = model.config;
-    this.history = { title: options.title ?? 'Induction heads forming', vocabSize, nLayer, nHead, steps: [], records: [], trainLoss: { step: [], value: [] }, status: 'running' };
+    this.history = { title: options.title ?? 'Induction heads forming', vocabSize: data.vocabSize, nLayer, nHead, steps: [], records: [], trainLoss: { step: [], value: [] }, status: 'running' };
   }
 
   async record(step: number): Promise<InductionScores> {

@@ -163,6 +163,12 @@ export class InductionBatches {
     return ids.slice(0, n);
   }
 
+  /** Rows of the same kind (lengths, source, packing) from another seed, e.g. held-out rows. */
+  withBatch(batchSize: number, seed: number): InductionBatches {
+    const { vocabSize, seqLen, prefixLen, distinct, source } = this;
+    return new InductionBatches({ vocabSize, seqLen, prefixLen, distinct, source, blockSize: this.packed ? this.blockSize : undefined, batchSize, seed });
+  }
+
   /** The next batch as plain arrays: x and y hold B rows of blockSize ids each. */
   nextIds(): { x: Int32Array; y: Int32Array; layouts: RepeatLayout[][] } {
     const T = this.blockSize;
