@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { GPT } from '../models/gpt';
 import { bundleOf, display, MimeBundle } from './display';
+import { roundWeights } from './format';
 import { AttentionSpec } from './spec';
-import { svgDocument, text } from './svg';
+import { num, svgDocument, text } from './svg';
 
 /** Anything that turns text into ids and ids back into labels. */
 export interface TokenLabeler {
@@ -19,7 +20,7 @@ export function tokenLabel(token: string): string {
   return token.replace(/ /g, '\u2423').replace(/\n/g, '\u21b5').replace(/\t/g, '\u21e5');
 }
 
-/** The tokens of `sentence` and the model's attention weights[layer][head][query][key] for them. */
+/** The tokens of `sentence` and the model's attention weights[layer][head][query][key] for them, rounded by roundWeights. */
 export async function modelAttention(model: GPT, tokenizer: TokenLabeler, sentence: string, view = 'attention view'): Promise<{ tokens: string[]; weights: number[][][][] }> {
   const ids = encodeForView(model, tokenizer, sentence, view);
   const stacked = tf.tidy(() => {
@@ -28,7 +29,7 @@ export async function modelAttention(model: GPT, tokenizer: TokenLabeler, senten
   });
   const weights = (await stacked.array()) as number[][][][];
   stacked.dispose();
-  return { tokens: tokenizer.tokenStrings(ids).map(tokenLabel), weights };
+  return { tokens: tokenizer.tokenStrings(ids).map(tokenLabel), weights: roundWeights(weights) };
 }
 
 /** The ids of `sentence`, checked to fit the model's context. */
@@ -92,23 +93,43 @@ export function attentionSvg(spec: AttentionSpec): string {
   for (let q = 0; q < n; q++) {
     body.push(text(left - 4, top + q * cell + cell * 0.75, spec.tokens[q], `text-anchor="end" ${label}`));
     const kx = left + q * cell + cell * 0.75;
-    body.push(text(kx, top - 4, spec.tokens[q], `text-anchor="start" ${label} transform="rotate(-90 ${kx.toFixed(1)} ${top - 4})"`));
+    body.push(text(kx, top - 4, spec.tokens[q], `text-anchor="start" ${label} transform="rotate(-90 ${num(kx)} ${num(top - 4)})"`));
   }
-  body.push(heatmapRects(grid, spec.causal, left, top, cell));
+  body.push(heatmapCells(grid, spec.causal, left, top, cell));
   return svgDocument(W, H, body);
 }
 
-/** The cells of one weights grid [query][key] for the static SVGs: darker blue = more attention, grey = masked. */
-export function heatmapRects(grid: number[][], causal: boolean, left: number, top: number, cell: number): string {
-  const rects: string[] = [];
-  grid.forEach((row, q) =>
+/** Blue as dark as the weight: white at 0, rgb(33,75,180) at 1. */
+function heatColor(w: number): string {
+  return '#' + [222, 180, 75].map(c => Math.round(255 - c * w).toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The cells of one weights grid [query][key] for the static SVGs: darker blue = more attention,
+ * grey = masked. One <path> per colour; cells that would be white (or weigh under `minWeight`)
+ * are left out, the document's white background shows through. Masked cells are one dashed
+ * stroke per row, the dashes being the cells.
+ */
+export function heatmapCells(grid: number[][], causal: boolean, left: number, top: number, cell: number, minWeight = 0): string {
+  const side = Math.max(cell - 1, 0.5);
+  const s = num(side);
+  const byColor = new Map<string, string[]>();
+  const masked: string[] = [];
+  grid.forEach((row, q) => {
+    const y = top + q * cell;
+    if (causal && q + 1 < row.length) masked.push(`M${num(left + (q + 1) * cell)} ${num(y + side / 2)}H${num(left + row.length * cell)}`);
     row.forEach((weight, k) => {
       const w = weight ?? 0;
-      const fill = causal && k > q ? '#eeeeee' : `rgb(${Math.round(255 - 222 * w)},${Math.round(255 - 180 * w)},${Math.round(255 - 75 * w)})`;
-      rects.push(`<rect x="${left + k * cell}" y="${top + q * cell}" width="${Math.max(cell - 1, 0.5)}" height="${Math.max(cell - 1, 0.5)}" fill="${fill}"/>`);
-    })
-  );
-  return rects.join('');
+      if ((causal && k > q) || w < minWeight) return;
+      const color = heatColor(w);
+      if (color === '#ffffff') return;
+      if (!byColor.has(color)) byColor.set(color, []);
+      byColor.get(color)!.push(`M${num(left + k * cell)} ${num(y)}h${s}v${s}h-${s}z`);
+    });
+  });
+  const cells = [...byColor].map(([color, d]) => `<path fill="${color}" d="${d.join('')}"/>`);
+  if (masked.length) cells.push(`<path fill="none" stroke="#eeeeee" stroke-width="${s}" stroke-dasharray="${s} ${num(cell - side)}" d="${masked.join('')}"/>`);
+  return cells.join('');
 }
 
 export function attentionBundle(spec: AttentionSpec): MimeBundle {

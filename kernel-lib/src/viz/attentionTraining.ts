@@ -8,7 +8,7 @@
  *   recorder.show();  // or show() first: the view then follows every capture
  */
 import { GPT } from '../models/gpt';
-import { heatmapRects, modelAttention, TokenLabeler } from './attention';
+import { heatmapCells, modelAttention, TokenLabeler } from './attention';
 import { bundleOf, LiveDisplay, MimeBundle } from './display';
 import { AttentionTrainingSpec } from './spec';
 import { svgDocument, text } from './svg';
@@ -116,7 +116,7 @@ export function attentionTrainingSvg(spec: AttentionTrainingSpec): string {
   shown.forEach((f, i) => {
     const x = 8 + i * (size + gap);
     body.push(text(x, top - 4, `step ${spec.steps[f]}`, 'font-size="11" fill="#222"'));
-    body.push(heatmapRects(spec.frames[f][spec.layer][spec.head], spec.causal, x, top, cell));
+    body.push(heatmapCells(spec.frames[f][spec.layer][spec.head], spec.causal, x, top, cell));
   });
   return svgDocument(Math.max(W, 480), top + size + 10, body);
 }

@@ -7,11 +7,12 @@
  * Model view: the same picture in miniature for every layer (rows) and head (columns).
  */
 import { GPT } from '../models/gpt';
-import { checkIndex, heatmapRects, modelAttention, TokenLabeler, tokenLabel } from './attention';
+import { checkIndex, heatmapCells, modelAttention, TokenLabeler, tokenLabel } from './attention';
 import { bundleOf, display, MimeBundle } from './display';
+import { roundWeights } from './format';
 import { headColor } from './palette';
 import { HeadViewSpec, ModelViewSpec, validateHeadViewSpec } from './spec';
-import { svgDocument, text } from './svg';
+import { num, opacity, svgDocument, text } from './svg';
 
 export interface HeadViewOptions {
   /** The layer shown first (default: the last). */
@@ -95,7 +96,8 @@ export function crossAttentionSpec(input: CrossAttentionInput): HeadViewSpec {
     heads: input.heads ?? Array.from({ length: nHeads }, (_, h) => h)
   };
   try {
-    return validateHeadViewSpec(spec);
+    const valid = validateHeadViewSpec(spec);
+    return { ...valid, weights: roundWeights(valid.weights) };
   } catch (e) {
     throw new Error(`crossAttentionSpec: ${(e as Error).message} (weights must be [layer][head][target][source])`);
   }
@@ -103,25 +105,30 @@ export function crossAttentionSpec(input: CrossAttentionInput): HeadViewSpec {
 
 const ROW = 18;
 const LABEL_CHARS = 14;
+/** The model view's SVG leaves out cells under this weight, as the interactive view's thumbnails do (THUMBNAIL_MIN_WEIGHT). */
+const MODEL_VIEW_MIN_WEIGHT = 0.02;
 const short = (t: string) => (t.length > LABEL_CHARS ? `${t.slice(0, LABEL_CHARS)}\u2026` : t);
 
 /**
  * Lines from query rows (x0) to key rows (x1), one color per head, opacity = weight;
- * weights under 1% are left out (invisible anyway, and they would bloat the SVG).
+ * weights under 1% are left out (invisible anyway, and they would bloat the SVG). One <g> per
+ * head carries the colour and width its lines share.
  */
 export function attentionLinesSvg(weights: number[][][], heads: number[], x0: number, x1: number, top: number, row: number, width = 2): string {
-  const lines: string[] = [];
+  const groups: string[] = [];
   for (const h of heads) {
+    const lines: string[] = [];
     weights[h].forEach((keys, q) =>
       keys.forEach((w, k) => {
         if (w === null || w < 0.01) return;
         const y0 = top + q * row + row / 2;
         const y1 = top + k * row + row / 2;
-        lines.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y1}" stroke="${headColor(h)}" stroke-width="${width}" stroke-opacity="${w.toFixed(3)}"/>`);
+        lines.push(`<path d="M${num(x0)} ${num(y0)}L${num(x1)} ${num(y1)}" stroke-opacity="${opacity(w)}"/>`);
       })
     );
+    if (lines.length) groups.push(`<g stroke="${headColor(h)}" stroke-width="${num(width)}">${lines.join('')}</g>`);
   }
-  return lines.join('');
+  return groups.join('');
 }
 
 function keyTokensOf(spec: HeadViewSpec | ModelViewSpec): string[] {
@@ -178,7 +185,7 @@ export function modelViewSvg(spec: ModelViewSpec): string {
   for (let l = 0; l < spec.nLayers; l++) {
     const y = top + l * (size + gap);
     body.push(text(8, y + 12, `layer ${l}`, 'font-size="11" fill="#555"'));
-    for (let h = 0; h < spec.nHeads; h++) body.push(heatmapRects(spec.weights[l][h], spec.causal, left + h * (size + gap), y, cell));
+    for (let h = 0; h < spec.nHeads; h++) body.push(heatmapCells(spec.weights[l][h], spec.causal, left + h * (size + gap), y, cell, MODEL_VIEW_MIN_WEIGHT));
   }
   return svgDocument(W, H, body);
 }

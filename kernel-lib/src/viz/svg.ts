@@ -8,8 +8,18 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/** A coordinate with at most one decimal and no trailing zeros (120, 70.5): SVGs of many marks stay small. */
+export function num(x: number): string {
+  return String(Math.round(x * 10) / 10);
+}
+
+/** An opacity in [0, 1] with three decimals and no leading zero (.123). */
+export function opacity(w: number): string {
+  return String(Math.round(Math.min(1, Math.max(0, w)) * 1000) / 1000).replace(/^0\./, '.');
+}
+
 export function text(x: number, y: number, content: string, attrs = ''): string {
-  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${escapeXml(content)}</text>`;
+  return `<text x="${num(x)}" y="${num(y)}" ${attrs}>${escapeXml(content)}</text>`;
 }
 
 export function svgDocument(width: number, height: number, body: string[]): string {
