@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { command, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
+import { closeLab, command, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
 
 const cells = [
   `import * as lab from '@llm-lab/kernel';
@@ -58,11 +58,7 @@ beforeAll(async () => {
   ({ browser, page, problems } = await openBrowser());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await lab?.stop();
-  if (lab?.root) for (const dir of [lab.root, `${lab.root}-lab`]) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeLab(browser, lab));
 
 const shot = async (selector: string, name: string) => {
   const view = page.locator(selector).first();

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { command, copyNotebooks, Lab, openBrowser, openNotebook, results, startLab } from './lab';
+import { closeLab, command, copyNotebooks, Lab, openBrowser, openNotebook, results, startLab } from './lab';
 
 let lab: Lab;
 let browser: Browser;
@@ -20,11 +20,7 @@ beforeAll(async () => {
   ({ browser, page, problems } = await openBrowser());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await lab?.stop();
-  if (lab?.root) for (const dir of [lab.root, `${lab.root}-lab`]) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeLab(browser, lab));
 
 const shot = (name: string) => page.screenshot({ path: path.join(results, name) });
 

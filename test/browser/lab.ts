@@ -96,6 +96,13 @@ export async function openBrowser(): Promise<{ browser: Browser; page: Page; pro
   return { browser, page, problems };
 }
 
+/** Close the browser, stop the lab and remove its folders: the afterAll of every browser suite. */
+export async function closeLab(browser: Browser | undefined, lab: Lab | undefined): Promise<void> {
+  await browser?.close();
+  await lab?.stop();
+  if (lab?.root) for (const dir of [lab.root, `${lab.root}-lab`]) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** Open a notebook in the lab and wait until its kernel is ready. */
 export async function openNotebook(page: Page, lab: Lab, name: string): Promise<void> {
   await page.goto(lab.url(`/lab/tree/${name}`), { waitUntil: 'load' });

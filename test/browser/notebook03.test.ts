@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyNotebooks, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
+import { closeLab, copyNotebooks, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
 
 const NAME = '03-self-attention.ipynb';
 
@@ -43,11 +43,7 @@ beforeAll(async () => {
   await page.setViewportSize({ width: 1400, height: 1600 }); // the tallest views fit: screenshots without the lab's bars
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await lab?.stop();
-  if (lab?.root) for (const dir of [lab.root, `${lab.root}-lab`]) fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => closeLab(browser, lab));
 
 const shot = async (selector: string, name: string) => {
   const view = page.locator(selector);
