@@ -85,11 +85,13 @@ export function samplingSvg(c: SamplingComparison): string {
   const labelW = 70;
   const textLines = 10;
   const panelH = 36 + n * barH + 16 + textLines * 13;
-  const W = 16 + c.strategies.length * (panelW + 14);
+  const perRow = Math.min(3, c.strategies.length); // rows of at most 3 panels: fits a notebook's width
+  const rows = Math.ceil(c.strategies.length / perRow);
+  const W = 16 + perRow * (panelW + 14);
   const body = [text(8, 16, `Next token after ${JSON.stringify(c.prompt.slice(-40))}, and what each strategy writes`, 'font-size="12" fill="#222"')];
   c.strategies.forEach((s, i) => {
-    const x0 = 10 + i * (panelW + 14);
-    const y0 = 30;
+    const x0 = 10 + (i % perRow) * (panelW + 14);
+    const y0 = 30 + Math.floor(i / perRow) * (panelH + 8);
     body.push(text(x0, y0 + 12, s.name, 'font-weight="bold" fill="#222"'), text(x0 + panelW, y0 + 12, `${s.candidates} candidate${s.candidates === 1 ? '' : 's'}`, 'text-anchor="end" fill="#666"'));
     s.next.forEach((t, r) => {
       const y = y0 + 22 + r * barH;
@@ -103,7 +105,7 @@ export function samplingSvg(c: SamplingComparison): string {
     const ty = y0 + 22 + n * barH + 16;
     wrap(s.text, 34, textLines).forEach((line, l) => body.push(text(x0, ty + l * 13, line, 'font-family="monospace" font-size="10" fill="#333"')));
   });
-  return svgDocument(W, panelH + 40, body);
+  return svgDocument(W, 30 + rows * (panelH + 8), body);
 }
 
 export function samplingText(c: SamplingComparison): string {
