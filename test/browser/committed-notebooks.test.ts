@@ -8,20 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLab, command, copyNotebooks, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
-
-interface Output {
-  data?: Record<string, unknown>;
-}
+import { closeLab, command, copyNotebooks, isPictureOnly, isView, Lab, openBrowser, openNotebook, repo, results, savedOutputs, startLab } from './lab';
 
 const notebooks = fs.readdirSync(path.join(repo, 'notebooks')).filter(f => f.endsWith('.ipynb')).sort();
-
-function savedOutputs(name: string): { specs: number; svgOnly: number } {
-  const nb = JSON.parse(fs.readFileSync(path.join(repo, 'notebooks', name), 'utf8'));
-  const outputs: Output[] = nb.cells.flatMap((c: { outputs?: Output[] }) => c.outputs ?? []);
-  const isSpec = (o: Output) => Object.keys(o.data ?? {}).some(m => m.startsWith('application/vnd.llm-lab.'));
-  return { specs: outputs.filter(isSpec).length, svgOnly: outputs.filter(o => o.data?.['image/svg+xml'] !== undefined && !isSpec(o)).length };
-}
 
 let lab: Lab;
 let browser: Browser;
@@ -47,7 +36,8 @@ async function trust(): Promise<void> {
 describe('committed notebooks in JupyterLab', () => {
   for (const name of notebooks) {
     it(`${name}: every saved view renders`, async () => {
-      const saved = savedOutputs(name);
+      const outputs = savedOutputs(name);
+      const saved = { specs: outputs.filter(isView).length, svgOnly: outputs.filter(isPictureOnly).length };
       if (name === notebooks[0]) await openNotebook(page, lab, name);
       else await command(page, 'docmanager:open', { path: name });
       await page.waitForFunction(n => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .llm-lab-output').length >= n, saved.specs, { timeout: 60_000 });

@@ -96,6 +96,23 @@ export async function openBrowser(): Promise<{ browser: Browser; page: Page; pro
   return { browser, page, problems };
 }
 
+/** One output of a committed notebook: its MIME bundle. */
+export interface SavedOutput {
+  data?: Record<string, unknown>;
+}
+
+/** Every output of notebooks/<name>, in order. */
+export function savedOutputs(name: string): SavedOutput[] {
+  const nb = JSON.parse(fs.readFileSync(path.join(repo, 'notebooks', name), 'utf8'));
+  return nb.cells.flatMap((c: { outputs?: SavedOutput[] }) => c.outputs ?? []);
+}
+
+/** An output drawn by the extension (it carries an LLM Lab view spec). */
+export const isView = (o: SavedOutput): boolean => Object.keys(o.data ?? {}).some(m => m.startsWith('application/vnd.llm-lab.'));
+
+/** An output that is only a static picture (SVG + text). */
+export const isPictureOnly = (o: SavedOutput): boolean => o.data?.['image/svg+xml'] !== undefined && !isView(o);
+
 /** Close the browser, stop the lab and remove its folders: the afterAll of every browser suite. */
 export async function closeLab(browser: Browser | undefined, lab: Lab | undefined): Promise<void> {
   await browser?.close();

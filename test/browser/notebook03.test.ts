@@ -8,28 +8,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLab, copyNotebooks, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
+import { closeLab, copyNotebooks, isPictureOnly, Lab, openBrowser, openNotebook, results, savedOutputs, startLab } from './lab';
 
 const NAME = '03-self-attention.ipynb';
 
-interface Output {
-  data?: Record<string, unknown>;
-}
-
 /** The saved specs of one MIME kind, in output order. */
 function savedSpecs<T>(kind: string): T[] {
-  const nb = JSON.parse(fs.readFileSync(path.join(repo, 'notebooks', NAME), 'utf8'));
-  const outputs: Output[] = nb.cells.flatMap((c: { outputs?: Output[] }) => c.outputs ?? []);
-  const saved = outputs.map(o => o.data?.[`application/vnd.llm-lab.${kind}.v1+json`]).filter(s => s !== undefined);
+  const saved = savedOutputs(NAME).map(o => o.data?.[`application/vnd.llm-lab.${kind}.v1+json`]).filter(s => s !== undefined);
   return saved.map(s => (typeof s === 'string' ? JSON.parse(s) : s) as T); // tslab saves the JSON as text
 }
 
 /** The saved outputs that are only a static picture (SVG + text), no view of the extension. */
-function svgOnly(): Output[] {
-  const nb = JSON.parse(fs.readFileSync(path.join(repo, 'notebooks', NAME), 'utf8'));
-  const outputs: Output[] = nb.cells.flatMap((c: { outputs?: Output[] }) => c.outputs ?? []);
-  return outputs.filter(o => o.data?.['image/svg+xml'] !== undefined && !Object.keys(o.data).some(m => m.startsWith('application/vnd.llm-lab.')));
-}
+const svgOnly = () => savedOutputs(NAME).filter(isPictureOnly);
 
 let lab: Lab;
 let browser: Browser;
