@@ -64,12 +64,12 @@ function storeTail(p: usize, v: v128, count: i32): void {
 //   p' = p - lr ((m' / c1) / (sqrt(v' / c2) + eps) + wd p)     c1, c2: bias corrections
 export function adamw(
   p: usize, g: usize, m: usize, v: usize, pOut: usize, mOut: usize, vOut: usize, n: i32,
-  lr: f32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, wd: f32
+  lr: f32, b1: f32, b2: f32, c1: f32, c2: f32, eps: f32, wd: f32, gs: f32
 ): void {
   for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
     const full = i + 4 <= n;
-    const gi = full ? v128.load(g + o) : loadTail(g + o, n - i);
+    const gi = f32x4.mul(f32x4.splat(gs), full ? v128.load(g + o) : loadTail(g + o, n - i));
     const pi = full ? v128.load(p + o) : loadTail(p + o, n - i);
     const mi = full ? v128.load(m + o) : loadTail(m + o, n - i);
     const vi = full ? v128.load(v + o) : loadTail(v + o, n - i);

@@ -28,7 +28,7 @@ export type { GPTConfig, GPTOutput, KVCache } from './models/gpt';
 
 export { AdamW } from './train/adamw';
 export { learningRateAt } from './train/schedule';
-export { clipByGlobalNorm } from './train/clip';
+export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip';
 export { Trainer, trainGPT, defaultTrainConfig, checkTrainConfig } from './train/trainer';
 export type { TrainConfig, LoopConfig, StepLog, TrainSummary } from './train/trainer';
 export { causalLM } from './train/objective';

@@ -68,6 +68,9 @@ export const CASES: OpCase[] = [
   { name: 'maximum, minimum (clipping)', inputs: [{ shape: [8] }], f: x => tf.minimum(tf.maximum(x, -0.3), 0.4) },
   { name: 'gelu', inputs: [{ shape: [3, 17] }], f: x => gelu(x.mul(3)) },
   { name: 'layerNorm', inputs: [{ shape: [2, 3, 8] }, { shape: [8] }, { shape: [8] }], f: (x, g, b) => layerNorm(x.mul(2), g.add(1), b) },
+  // 150 rows: the gain, bias and bias-add gradients sum more rows than a workgroup has threads
+  { name: 'layerNorm over 150 rows', inputs: [{ shape: [3, 50, 8] }, { shape: [8] }, { shape: [8] }], f: (x, g, b) => layerNorm(x, g.add(1), b) },
+  { name: 'add a broadcast bias to 150 rows', inputs: [{ shape: [150, 6] }, { shape: [6] }], f: (a, b) => a.add(b) },
   { name: 'layerNorm, width not a multiple of 4', inputs: [{ shape: [5, 6] }, { shape: [6] }, { shape: [6] }], f: (x, g, b) => layerNorm(x, g.add(1), b) },
   { name: 'RMSNorm', inputs: [{ shape: [2, 3, 8] }, { shape: [8] }], f: (x, g) => rmsNorm(x.mul(2), g.add(1)) },
   { name: 'RoPE (rotary positions), after 3 earlier tokens', inputs: [{ shape: [2, 2, 5, 8] }], f: x => rope(x, { offset: 3 }) },
@@ -177,7 +180,7 @@ export async function adamwSteps(): Promise<Float32Array[]> {
   const optimizer = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
   for (let step = 0; step < 4; step++) {
     const grads = { [params.get('w')!.name]: draw([5, 7]), [params.get('b')!.name]: draw([7]) };
-    optimizer.step(grads, 0.01);
+    optimizer.step(grads, 0.01, step === 2 ? 0.25 : 1); // step 2: gradients clipped to a quarter
     tf.dispose(Object.values(grads));
   }
   const out = await Promise.all([...params.values()].map(p => p.data() as Promise<Float32Array>));

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { useDevice, type BackendName } from '../../kernel-lib/src/backend';
 import { fused } from '../../kernel-lib/src/kernels/fused';
 import { maxAbsDiff } from '../unit/helpers';
+import { seededRandom } from '../../kernel-lib/src/random';
+import { globalNorm } from '../../kernel-lib/src/train/clip';
 import { adamwSteps, CASES, runCase } from './ops';
 
 export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
@@ -41,6 +43,21 @@ export function describeConformance(backend: BackendName, tolerance = 1e-4): voi
         reference.grads.forEach((g, i) => expect(relativeError(actual.grads[i], g), `gradient ${i}`).toBeLessThan(tolerance));
       });
     }
+
+    it('global gradient norm of 9 tensors (more than one fused kernel reads)', async () => {
+      const norm = async () => {
+        const random = seededRandom(5);
+        const shapes = [[300], [7, 5], [1], [64, 33], [2, 3, 4], [1000], [5], [129, 2], [3]];
+        const grads = shapes.map(s => tf.tensor(Float32Array.from({ length: s.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1), s));
+        const n = globalNorm(grads);
+        const value = (await n.data())[0];
+        tf.dispose([n, ...grads]);
+        return value;
+      };
+      const reference = await onReference(norm);
+      await useDevice(backend, { quiet: true });
+      expect(Math.abs((await norm()) - reference) / reference).toBeLessThan(tolerance);
+    });
 
     it('AdamW, four steps with weight decay', async () => {
       const reference = await onReference(adamwSteps);

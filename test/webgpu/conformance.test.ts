@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
 import { fused } from '../../kernel-lib/src/kernels/fused';
 import { GPT } from '../../kernel-lib/src/models/gpt';
+import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { describeConformance } from '../conformance/suite';
+import { maxAbsDiff } from '../unit/helpers';
 
 afterAll(async () => {
   await useDevice('cpu', { quiet: true });
@@ -36,5 +38,27 @@ describe('webgpu fused kernels', () => {
     expect(withFused.kernels).toBeLessThan(readable.kernels / 2);
     tf.dispose(ids);
     model.dispose();
+  });
+
+  it('AdamW updates weights and moments in place (no tfjs kernel), unless another tensor shares the weight', async () => {
+    await useDevice('webgpu', { quiet: true });
+    const init = tf.tensor1d([0.5, -1, 2]);
+    const w = tf.variable(init); // shares init's buffer until init is disposed
+    init.dispose();
+    const optimizer = new AdamW(new Map([['w', w]]), { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0 });
+    const g = tf.tensor1d([1, -2, 0.5]);
+    const before = Array.from(await w.data()); // a copy read back: it must not be served after the update
+    const { kernels } = await tf.profile(() => optimizer.step({ [w.name]: g }, 0.1));
+    expect(kernels.map(k => k.name)).toEqual([]);
+    // Adam's first step moves every weight by lr against the gradient's sign
+    expect(maxAbsDiff(await w.data(), before.map((x, i) => x - 0.1 * Math.sign([1, -2, 0.5][i])))).toBeLessThan(1e-5);
+    const shared = w.clone(); // the same GPU buffer as w: writing it in place would change `shared` too
+    const kept = Array.from(await shared.data());
+    const second = await tf.profile(() => optimizer.step({ [w.name]: g }, 0.1));
+    expect(second.kernels.map(k => k.name)).toContain('LlmLabAdamW');
+    expect(Array.from(await shared.data())).toEqual(kept);
+    expect(maxAbsDiff(await w.data(), kept)).toBeGreaterThan(0.05);
+    tf.dispose([w, g, shared]);
+    optimizer.dispose();
   });
 });

@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
 import { installWasmKernels, wasmKernelsLoaded } from './fusedWasm';
-import { WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
+import { SUM_SQUARES_INPUTS, WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -77,19 +77,9 @@ export function installFusedWasmKernels(): void {
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: object = {}) =>
   tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
 
+// (Attention and LayerNorm have more than one output; their gradients are in fusedAttention and
+// fusedLayerNorm below.)
 const GRADIENTS: tf.GradConfig[] = [
-  {
-    kernelName: 'LlmLabAttention',
-    inputsToSave: ['qkv'],
-    outputsToSave: [false, true],
-    // Only y is differentiated. The weights output is there for the views: a loss computed from
-    // the weights themselves would need fused.enabled = false (tfjs passes zeros for it here).
-    gradFunc: (dys, [qkv, probs], attrs) => {
-      const dy = (dys as tf.Tensor[])[0];
-      const dqkv = run('LlmLabAttentionGrad', { dy, qkv, probs }, attrs) as tf.Tensor;
-      return { qkv: () => dqkv };
-    }
-  },
   {
     kernelName: 'LlmLabCrossEntropy',
     inputsToSave: ['logits', 'targets'],
@@ -103,19 +93,14 @@ const GRADIENTS: tf.GradConfig[] = [
     inputsToSave: ['x'],
     gradFunc: (dy, [x]) => ({ x: () => run('LlmLabGeluGrad', { x, dy: dy as tf.Tensor }) as tf.Tensor })
   },
-  {
-    kernelName: 'LlmLabLayerNorm',
-    inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true],
-    gradFunc: (dys, [x, gamma, mean, rstd]) => {
-      const dy = (dys as tf.Tensor[])[0];
-      const [dx, dgamma, dbeta] = run('LlmLabLayerNormGrad', { dy, x, gamma, mean, rstd }) as tf.Tensor[];
-      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-    }
-  }
 ];
 
 // ---------------------------------------------------------------------- the ops the model calls
+
+/** tf.customGrad, typed for a function of named tensors and then `save` (tfjs types them as one array). */
+function customGrad<A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }): (...inputs: A) => tf.Tensor {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...inputs: A) => tf.Tensor;
+}
 
 /** Whether the fused attention applies: wasm, and a head size the SIMD loops handle (multiple of 4). */
 export function fusedAttentionApplies(dModel: number, nHead: number): boolean {
@@ -123,9 +108,24 @@ export function fusedAttentionApplies(dModel: number, nHead: number): boolean {
   return fused.active && (tf.getBackend() !== 'wasm' || (dModel / nHead) % 4 === 0);
 }
 
-/** Causal multi-head self-attention from c_attn's output (B, T, 3C): y (B, T, C), weights (B, nh, T, T). */
+/**
+ * Causal multi-head self-attention from c_attn's output (B, T, 3C): y (B, T, C), weights (B, nh, T, T).
+ *
+ * Only y is differentiated, through tf.customGrad: had the kernel's weights output been on the
+ * gradient tape, tfjs would build a tensor of zeros as its gradient in every backward pass
+ * (4 MB per layer for the small GPT, written from the CPU). The views get the weights all the same.
+ */
 export function fusedAttention(qkv: tf.Tensor3D, nHead: number): { y: tf.Tensor3D; weights: tf.Tensor4D } {
-  const [y, weights] = run('LlmLabAttention', { qkv }, { nHead }) as [tf.Tensor3D, tf.Tensor4D];
+  let probs!: tf.Tensor4D;
+  const attend = customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, p] = run('LlmLabAttention', { qkv: input }, { nHead }) as [tf.Tensor3D, tf.Tensor4D];
+    save([input, p]);
+    probs = tf.keep(p); // past customGrad's own scope; handed to the caller's below
+    return { value: y, gradFunc: (dy, [q, savedProbs]) => run('LlmLabAttentionGrad', { dy: dy as tf.Tensor, qkv: q, probs: savedProbs }, { nHead }) as tf.Tensor };
+  });
+  const y = attend(qkv) as tf.Tensor3D;
+  const weights = probs.clone(); // owned by the caller's scope
+  probs.dispose();
   return { y, weights };
 }
 
@@ -137,12 +137,17 @@ export function fusedLayerNormApplies(dim: number): boolean {
   return fused.active && (tf.getBackend() !== 'wasm' || dim % 4 === 0);
 }
 
+/** LayerNorm in one kernel; its row statistics stay off the gradient tape (see fusedAttention). */
 export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
-  const [y, mean, rstd] = run('LlmLabLayerNorm', { x, gamma, beta }, { eps }) as tf.Tensor[];
-  // the backward pass keeps its own references to mean and rstd
-  mean.dispose();
-  rstd.dispose();
-  return y;
+  const normalize = customGrad((input: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mean, rstd] = run('LlmLabLayerNorm', { x: input, gamma: g, beta: b }, { eps }) as tf.Tensor[];
+    save([input, g, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy, [sx, sg, sMean, sRstd]) => run('LlmLabLayerNormGrad', { dy: dy as tf.Tensor, x: sx, gamma: sg, mean: sMean, rstd: sRstd }) as tf.Tensor[]
+    };
+  });
+  return normalize(x, gamma, beta);
 }
 
 /** Mean cross-entropy of logits (N, V) and int32 targets (N,), on wasm with SIMD exp. */
@@ -159,6 +164,24 @@ export interface AdamWStep {
   c2: number;
   eps: number;
   weightDecay: number;
+  /** The gradient is multiplied by this first (gradient clipping's scale; 1 for none). */
+  gradScale: number;
+}
+
+/**
+ * The sum of the squares of every entry of `tensors` (float32), in one kernel per few tensors,
+ * where the backend has that kernel (webgpu); else null.
+ */
+export function fusedSumOfSquares(tensors: tf.Tensor[]): tf.Scalar | null {
+  if (!fused.active || !tf.getKernel('LlmLabSumSquares', tf.getBackend()) || tensors.some(t => t.dtype !== 'float32')) return null;
+  return tf.tidy(() => {
+    let total = tf.zeros([1]);
+    for (let i = 0; i < tensors.length; i += SUM_SQUARES_INPUTS) {
+      const group = Object.fromEntries(tensors.slice(i, i + SUM_SQUARES_INPUTS).map((t, j) => [`x${j}`, t]));
+      total = run('LlmLabSumSquares', { total, ...group }) as tf.Tensor;
+    }
+    return total.reshape([]) as tf.Scalar;
+  });
 }
 
 /** One AdamW update of a parameter: the new parameter, first and second moments. */

@@ -233,8 +233,9 @@ function adamw({ inputs: { p, g, m, v }, backend, attrs: a }: Args): TensorInfo[
   const [P, G, M, S] = [p, g, m, v].map(t => read(backend, t));
   const [p2, m2, v2] = [0, 1, 2].map(() => new Float32Array(P.length));
   for (let i = 0; i < P.length; i++) {
-    m2[i] = a.beta1 * M[i] + (1 - a.beta1) * G[i];
-    v2[i] = a.beta2 * S[i] + (1 - a.beta2) * G[i] * G[i];
+    const gi = a.gradScale * G[i];
+    m2[i] = a.beta1 * M[i] + (1 - a.beta1) * gi;
+    v2[i] = a.beta2 * S[i] + (1 - a.beta2) * gi * gi;
     p2[i] = P[i] - a.lr * (m2[i] / a.c1 / (Math.sqrt(v2[i] / a.c2) + a.eps) + a.weightDecay * P[i]);
   }
   return [make(backend, p.shape, p2), make(backend, p.shape, m2), make(backend, p.shape, v2)];

@@ -34,7 +34,7 @@ interface FusedModule {
   geluForward(x: number, y: number, n: number): void;
   geluBackward(x: number, dy: number, dx: number, n: number): void;
   adamw(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
-    lr: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number): void;
+    lr: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, gs: number): void;
   layerNormForward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
   layerNormBackward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, N: number, C: number): void;
   unsortedSegmentSum(x: number, ids: number, out: number, N: number, D: number, numSegments: number): void;
@@ -184,7 +184,7 @@ const KERNELS = [
     const [pOut, mOut, vOut] = [0, 1, 2].map(() => backend.makeOutput(p.shape, 'float32'));
     kernels!.adamw(
       ptr(backend, p), ptr(backend, g), ptr(backend, m), ptr(backend, v), ptr(backend, pOut), ptr(backend, mOut), ptr(backend, vOut),
-      tf.util.sizeFromShape(p.shape), a.lr, a.beta1, a.beta2, a.c1, a.c2, a.eps, a.weightDecay
+      tf.util.sizeFromShape(p.shape), a.lr, a.beta1, a.beta2, a.c1, a.c2, a.eps, a.weightDecay, a.gradScale
     );
     return [pOut, mOut, vOut];
   })

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fused, fusedAdamW } from '../kernels/fused';
+import { adamwInPlace } from '../kernels/webgpuInPlace';
 
 export interface AdamWConfig {
   beta1: number;
@@ -34,27 +35,31 @@ export class AdamW {
     }
   }
 
-  /** Apply one update; `grads` as tf.variableGrads returns them (keyed by variable name). */
-  step(grads: tf.NamedTensorMap, lr: number): void {
+  /**
+   * Apply one update; `grads` as tf.variableGrads returns them (keyed by variable name), each
+   * multiplied by `gradScale` first (what gradient clipping asks for: see train/clip.ts).
+   */
+  step(grads: tf.NamedTensorMap, lr: number, gradScale = 1): void {
     const { beta1, beta2, eps, weightDecay } = this.config;
     this.t += 1;
     const c1 = 1 - beta1 ** this.t; // bias corrections: m and v start at 0
     const c2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
-        const g = grads[p.name]; // tfjs keys gradients by variable name
-        if (!g) continue; // frozen or unused parameter
+        if (!grads[p.name]) continue; // frozen or unused parameter (tfjs keys gradients by variable name)
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         if (fused.active) {
           // the same update in one kernel (kernels/fused.ts)
-          const wd = p.rank >= 2 ? weightDecay : 0;
-          const [p2, m2, v2] = fusedAdamW(p, g, m, v, { lr, beta1, beta2, c1, c2, eps, weightDecay: wd });
+          const step = { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale };
+          if (adamwInPlace(p, grads[p.name], m, v, step)) continue; // webgpu: one dispatch, no new tensors
+          const [p2, m2, v2] = fusedAdamW(p, grads[p.name], m, v, step);
           p.assign(p2);
           m.assign(m2);
           v.assign(v2);
           continue;
         }
+        const g = gradScale === 1 ? grads[p.name] : grads[p.name].mul(gradScale);
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
         let update = m.div(c1).div(v.div(c2).sqrt().add(eps));

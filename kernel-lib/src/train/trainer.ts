@@ -16,7 +16,7 @@ import { LiveDisplay } from '../viz/display';
 import { TrainingSpec, TrainingStatus } from '../viz/spec';
 import { emptySeries, trainingBundle } from '../viz/training';
 import { AdamW } from './adamw';
-import { clipByGlobalNorm } from './clip';
+import { clipScale, globalNorm } from './clip';
 import { causalLM, checkPositiveInt, Evaluation, Objective, TokenCodec, TrainData } from './objective';
 import { learningRateAt } from './schedule';
 
@@ -182,13 +182,15 @@ export class Trainer<B = unknown> {
     const lr = this.learningRate(this.step);
     const batch = this.objective.nextBatch();
     const { value, grads } = tf.variableGrads(() => this.objective.loss(batch));
-    const { grads: clipped, norm } = this.config.gradClip > 0 ? clipByGlobalNorm(grads, this.config.gradClip) : { grads, norm: tf.scalar(0) };
+    const norm = globalNorm(Object.values(grads));
     const check = tf.stack([value, norm]);
     const [loss, gradNorm] = await check.data(); // wait for the device: nothing applied yet
     const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
-    if (ok) this.optimizer.step(clipped, lr);
+    // Gradient clipping: AdamW multiplies every gradient by the scale as it reads it (one pass, no
+    // clipped copies; clipByGlobalNorm in train/clip.ts is the same thing written out).
+    if (ok) this.optimizer.step(grads, lr, clipScale(gradNorm, this.config.gradClip));
     this.objective.disposeBatch(batch);
-    tf.dispose([value, norm, check, grads, clipped]);
+    tf.dispose([value, norm, check, grads]);
     if (!ok) return null;
     this.step += 1;
     return { step: this.step, loss, learningRate: lr, gradNorm };

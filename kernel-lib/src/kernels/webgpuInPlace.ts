@@ -1,0 +1,123 @@
+/**
+ * AdamW on webgpu as one dispatch that updates the parameter and both moments where they are.
+ *
+ * A tfjs program writes exactly one new tensor, so the fused AdamW kernel (fusedWebgpu.ts) needs
+ * three dispatches and three new buffers per parameter, and the optimizer then swaps them in. On a
+ * real GPU a small model's step is bound by how many dispatches JavaScript prepares, not by
+ * arithmetic (a tiny GPT's step on an H200: ~9 ms of GPU work in ~23 ms), and AdamW was over a
+ * quarter of them. Here our own compute pipeline binds p, m and v read-write and runs in tfjs's
+ * open compute pass, in order with everything tfjs has queued.
+ *
+ * This reaches into tfjs-backend-webgpu 4.22's internals (named in WebgpuInternals below). Where
+ * anything differs (another backend, a buffer shared with another tensor, a texture) it returns
+ * false and the caller takes the three-dispatch kernel, which the conformance suite checks this against.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { AdamWStep } from './fused';
+
+interface GpuBuffer {
+  readonly size: number;
+}
+interface TensorData {
+  resource: unknown;
+  refCount: number;
+  values: unknown;
+}
+interface PassEncoder {
+  setPipeline(pipeline: unknown): void;
+  setBindGroup(index: number, group: unknown): void;
+  dispatchWorkgroups(x: number, y?: number, z?: number): void;
+}
+/** What this file uses of tfjs-backend-webgpu's WebGPUBackend. */
+interface WebgpuInternals {
+  device: {
+    createShaderModule(d: { code: string }): unknown;
+    createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): { getBindGroupLayout(i: number): unknown };
+    createBindGroup(d: { layout: unknown; entries: { binding: number; resource: unknown }[] }): unknown;
+  };
+  tensorMap: { get(dataId: object): TensorData | undefined };
+  uploadToGPU(dataId: object): void;
+  makeUniforms(uniforms: { type: 'float32' | 'int32'; data: number[] }[]): { offset: number; size: number; buffer: GpuBuffer };
+  ensureCommandEncoderReady(): void;
+  commandEncoder: { beginComputePass(d: object): PassEncoder };
+  computePassEncoder: PassEncoder | null;
+  dispatchCountInPass: number;
+  commandQueueOwnedIds: WeakSet<object>;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+const WORKGROUP = 64;
+const ADAMW_WGSL = `
+struct Step { lr : f32, b1 : f32, b2 : f32, c1 : f32, c2 : f32, eps : f32, wd : f32, gs : f32, n : i32, groupsX : i32 }
+@group(0) @binding(0) var<storage, read_write> p : array<f32>;
+@group(0) @binding(1) var<storage, read> g : array<f32>;
+@group(0) @binding(2) var<storage, read_write> m : array<f32>;
+@group(0) @binding(3) var<storage, read_write> v : array<f32>;
+@group(0) @binding(4) var<uniform> u : Step;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_index) lane : u32) {
+  let i = (i32(group.y) * u.groupsX + i32(group.x)) * ${WORKGROUP} + i32(lane);
+  if (i >= u.n) { return; }
+  let gi = u.gs * g[i];
+  let m2 = u.b1 * m[i] + (1.0 - u.b1) * gi;
+  let v2 = u.b2 * v[i] + (1.0 - u.b2) * gi * gi;
+  m[i] = m2;
+  v[i] = v2;
+  p[i] = p[i] - u.lr * ((m2 / u.c1) / (sqrt(v2 / u.c2) + u.eps) + u.wd * p[i]);
+}`;
+
+const pipelines = new WeakMap<object, { getBindGroupLayout(i: number): unknown }>();
+
+/** The backend's GPU buffer of `t`, if t is the only tensor using it (so writing it in place is safe). */
+function soleBuffer(backend: WebgpuInternals, t: tf.Tensor, writable: boolean): GpuBuffer | null {
+  backend.uploadToGPU(t.dataId);
+  const data = backend.tensorMap.get(t.dataId);
+  const GPUBuffer = (globalThis as { GPUBuffer?: abstract new () => unknown }).GPUBuffer;
+  if (!data || !GPUBuffer || !(data.resource instanceof GPUBuffer) || t.dtype !== 'float32' || (writable && data.refCount !== 1)) return null;
+  return data.resource as GpuBuffer;
+}
+
+/** p, m, v <- AdamW(p, g, m, v) in place on webgpu; false (nothing done) where that is not possible. */
+export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, step: AdamWStep): boolean {
+  if (tf.getBackend() !== 'webgpu') return false;
+  const backend = tf.backend() as unknown as WebgpuInternals;
+  const n = p.size;
+  if (g.size !== n || m.size !== n || v.size !== n || n === 0) return false;
+  const buffers = [soleBuffer(backend, p, true), soleBuffer(backend, g, false), soleBuffer(backend, m, true), soleBuffer(backend, v, true)];
+  if (buffers.some(b => b === null)) return false;
+
+  let pipeline = pipelines.get(backend.device);
+  if (!pipeline) {
+    pipeline = backend.device.createComputePipeline({ layout: 'auto', compute: { module: backend.device.createShaderModule({ code: ADAMW_WGSL }), entryPoint: 'main' } });
+    pipelines.set(backend.device, pipeline);
+  }
+  const groups = Math.ceil(n / WORKGROUP);
+  const groupsX = Math.min(groups, 65535);
+  const f = (x: number) => ({ type: 'float32' as const, data: [x] });
+  const uniforms = backend.makeUniforms([
+    f(step.lr), f(step.beta1), f(step.beta2), f(step.c1), f(step.c2), f(step.eps), f(step.weightDecay), f(step.gradScale),
+    { type: 'int32', data: [n] }, { type: 'int32', data: [groupsX] }
+  ]);
+  const bindGroup = backend.device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: uniforms }]
+  });
+
+  // Queue it where tfjs queues its own programs (see WebGPUBackend.recordAndSubmit).
+  for (const t of [p, g, m, v]) backend.commandQueueOwnedIds.add(t.dataId);
+  backend.ensureCommandEncoderReady();
+  if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder.beginComputePass({});
+  backend.computePassEncoder.setPipeline(pipeline);
+  backend.computePassEncoder.setBindGroup(0, bindGroup);
+  backend.computePassEncoder.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX), 1);
+  backend.dispatchCountInPass++;
+  if (backend.dispatchCountInPass >= (tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') as number)) {
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+  }
+  // a copy read back earlier (tensor.data()) is out of date now
+  for (const t of [p, m, v]) backend.tensorMap.get(t.dataId)!.values = null;
+  return true;
+}
