@@ -25,12 +25,14 @@ export async function timeSteps(step, { warmup, steps }, tf) {
 }
 
 /**
- * Bytes held in tensors at the fullest moment of one step (activations, gradients, weights and
- * optimizer state together): tf.profile records the engine's byte count after every kernel.
+ * One training step under tf.profile: the bytes held in tensors at the fullest moment (activations,
+ * gradients, weights and optimizer state together: the engine's byte count after every kernel) and
+ * the number of kernels the step ran. On a GPU every kernel is a dispatch that JavaScript prepares,
+ * so the count says how much host work a step costs before any arithmetic.
  */
-export async function peakTensorBytes(step, tf) {
+export async function profileStep(step, tf) {
   const info = await tf.profile(step);
-  return info.peakBytes;
+  return { tensorPeakBytes: info.peakBytes, kernelsPerStep: info.kernels.length };
 }
 
 /** The process's peak resident memory (the OS's high-water mark). */

@@ -8,7 +8,7 @@ import { createRequire } from 'module';
 import path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import { CONFIGS, OPTIMIZER, tokenStream } from './configs.mjs';
-import { peakRssBytes, peakTensorBytes, readJob, report, timeSteps } from './measure.mjs';
+import { peakRssBytes, profileStep, readJob, report, timeSteps } from './measure.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -142,7 +142,7 @@ report(async () => {
     tf.dispose([batch.xs, batch.ys, loss]);
   };
   const train = await timeSteps(step, job, tf);
-  const tensorPeakBytes = await peakTensorBytes(step, tf);
+  const profile = await profileStep(step, tf);
   const variables = Object.values(tf.engine().registeredVariables);
   return {
     system: 'nanogpt',
@@ -152,7 +152,7 @@ report(async () => {
     gradClip: clips,
     stepMs: Number(train.stepMs.toFixed(2)),
     trainTokensPerSec: Number(((batchSize * sizes.blockSize * 1000) / train.stepMs).toFixed(1)),
-    tensorPeakBytes,
+    ...profile,
     tensorBytesBetweenSteps: tf.memory().numBytes,
     peakRssBytes: peakRssBytes(),
     tensorsAfterWarmup: train.tensorsAfterWarmup,

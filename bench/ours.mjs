@@ -3,7 +3,7 @@
 // usage: node bench/ours.mjs '{"config": "tiny", "backend": "wasm", "steps": 10, "warmup": 3, "liveSteps": 20}'
 import lab from '../kernel-lib/dist/index.js';
 import { CONFIGS, GENERATE_TOKENS, OPTIMIZER, tokenStream } from './configs.mjs';
-import { peakRssBytes, peakTensorBytes, readJob, report, timeSteps } from './measure.mjs';
+import { peakRssBytes, profileStep, readJob, report, timeSteps } from './measure.mjs';
 
 const { tf } = lab;
 const job = readJob();
@@ -16,7 +16,7 @@ function trainerOptions(batchSize, overrides = {}) {
 
 /**
  * Throughput of Trainer.train() with the live view on, relative to off. Runs in the order
- * off, on, on, off so that a drifting host speed cancels out. The display goes to a sink that
+ * off, on, on, off, twice, so that a drifting host (or GPU clock) speed cancels out. The display goes to a sink that
  * serializes each update the way a notebook kernel does before sending it, and drops it.
  */
 async function liveViewCost(model, data, batchSize, steps) {
@@ -26,16 +26,19 @@ async function liveViewCost(model, data, batchSize, steps) {
     updates++;
   });
   const seconds = { on: 0, off: 0 };
-  for (const live of [false, true, true, false]) {
+  const runs = { on: [], off: [] };
+  for (const live of [false, true, true, false, false, true, true, false]) {
     // evalEvery = steps: the same two validations (at step 0 and at the end) in both modes
     const trainer = new lab.Trainer(model, data, trainerOptions(batchSize, { steps, live, evalEvery: steps, evalBatches: 1 }));
     const t0 = performance.now();
     await trainer.train();
-    seconds[live ? 'on' : 'off'] += (performance.now() - t0) / 1000;
+    const sec = (performance.now() - t0) / 1000;
+    seconds[live ? 'on' : 'off'] += sec;
+    runs[live ? 'on' : 'off'].push(Number(sec.toFixed(3)));
     trainer.dispose();
   }
   lab.setDisplaySink(null);
-  return { liveThroughputRatio: seconds.off / seconds.on, liveUpdatesPerRun: updates / 2, liveRunSteps: steps };
+  return { liveThroughputRatio: seconds.off / seconds.on, liveUpdatesPerRun: updates / runs.on.length, liveRunSteps: steps, liveRunSec: runs };
 }
 
 report(async () => {
@@ -47,7 +50,7 @@ report(async () => {
 
   const trainer = new lab.Trainer(model, data, trainerOptions(batchSize));
   const train = await timeSteps(() => trainer.trainStep(), job, tf);
-  const tensorPeakBytes = await peakTensorBytes(() => trainer.trainStep(), tf);
+  const profile = await profileStep(() => trainer.trainStep(), tf);
   const tensorBytesBetweenSteps = tf.memory().numBytes; // weights, gradients gone, AdamW's m and v
   trainer.dispose();
 
@@ -69,7 +72,7 @@ report(async () => {
     stepMs: Number(train.stepMs.toFixed(2)),
     trainTokensPerSec: Number(((batchSize * gptConfig.blockSize * 1000) / train.stepMs).toFixed(1)),
     generateTokensPerSec: Number((GENERATE_TOKENS / generateSec).toFixed(1)),
-    tensorPeakBytes,
+    ...profile,
     tensorBytesBetweenSteps,
     peakRssBytes: peakRssBytes(),
     tensorsAfterWarmup: train.tensorsAfterWarmup,

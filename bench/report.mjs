@@ -133,18 +133,19 @@ export function markdownReport(results) {
     '',
     'tensor peak: bytes in tensors at the fullest moment of a training step (tf.profile); between steps: what stays ' +
       '(weights, optimizer state); RSS: the process\'s peak resident memory. Stable: the live tensor count is the same after the ' +
-      'warm-up and at the end (and, for ours, before and after generation).',
+      'warm-up and at the end (and, for ours, before and after generation). Kernels: how many tfjs kernels one training step runs ' +
+      '(on a GPU, each is a dispatch that JavaScript prepares).',
     '',
     table(
-      ['config', 'backend', 'system', 'params', 'tensor peak', 'between steps', 'peak RSS', 'tensors (after warm-up → end)', 'stable'],
-      memoryRuns(results.runs).map(r => [r.config, r.backend, SYSTEMS[r.system], int(r.params), mb(r.tensorPeakBytes), mb(r.tensorBytesBetweenSteps),
+      ['config', 'backend', 'system', 'params', 'kernels', 'tensor peak', 'between steps', 'peak RSS', 'tensors (after warm-up → end)', 'stable'],
+      memoryRuns(results.runs).map(r => [r.config, r.backend, SYSTEMS[r.system], int(r.params), int(r.kernelsPerStep), mb(r.tensorPeakBytes), mb(r.tensorBytesBetweenSteps),
         mb(r.peakRssBytes), r.tensorsAfterWarmup == null ? '–' : `${r.tensorsAfterWarmup} → ${r.tensorsAtEnd}`, r.tensorsStable == null ? '–' : r.tensorsStable ? 'yes' : '**no**'])
     ),
     '',
     '## Live plotting',
     '',
     'Trainer.train() with `live: true` (the display going to a sink that serializes each update, as a kernel does) against ' +
-      '`live: false`, runs in the order off, on, on, off. The fastest steps are the worst case: the view redraws at most every ' +
+      '`live: false`, runs in the order off, on, on, off, twice. The fastest steps are the worst case: the view redraws at most every ' +
       'liveIntervalMs, so its share shrinks as steps get longer. A negative cost is run-to-run noise.',
     '',
     table(

@@ -4,6 +4,7 @@
 //
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
 //                      [--steps=10] [--warmup=3] [--live-steps=50] [--threads=1] [--no-torch] [--no-peer]
+//                      [--out=latest] (the results' file name in bench/results/)
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
 //
 // Each measurement is a child process (ours.mjs, nanogpt_peer.mjs, torch_gpt.py): the systems do not
@@ -33,7 +34,7 @@ function parseOptions(argv) {
     const [key, value] = a.slice(2).split('=');
     return [key, value ?? true];
   }));
-  const known = ['quick', 'configs', 'backends', 'steps', 'warmup', 'live-steps', 'threads', 'no-torch', 'no-peer'];
+  const known = ['out', 'quick', 'configs', 'backends', 'steps', 'warmup', 'live-steps', 'threads', 'no-torch', 'no-peer'];
   const unknown = Object.keys(flags).filter(k => !known.includes(k));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}; options: ${known.map(k => `--${k}`).join(' ')}`);
   const o = { ...DEFAULTS, ...(flags.quick ? QUICK : {}) };
@@ -46,7 +47,8 @@ function parseOptions(argv) {
   }
   const badConfig = o.configs.find(c => !CONFIGS[c]);
   if (badConfig) throw new Error(`unknown config ${badConfig}; configs: ${Object.keys(CONFIGS).join(', ')}`);
-  return { ...o, torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
+  if (flags.out !== undefined && !/^[\w.-]+$/.test(String(flags.out))) throw new Error(`--out is a file name (letters, digits, . _ -), got ${flags.out}`);
+  return { ...o, out: flags.out ?? 'latest', torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
 }
 
 /** Run a command to its end: { code, stdout, stderr } (code null when it could not start). */
@@ -191,10 +193,11 @@ async function main() {
   results.finishedAt = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
   const out = path.join(here, 'results');
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  fs.writeFileSync(path.join(out, 'latest.md'), markdownReport(results));
-  fs.writeFileSync(path.join(out, 'latest.svg'), trainingSvg(results) + '\n');
-  console.log(`\n${markdownReport(results)}\n[bench] wrote bench/results/latest.{json,md,svg} in ${results.seconds.toFixed(0)} s`);
+  const name = options.out;
+  fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(path.join(out, `${name}.md`), markdownReport(results));
+  fs.writeFileSync(path.join(out, `${name}.svg`), trainingSvg(results) + '\n');
+  console.log(`\n${markdownReport(results)}\n[bench] wrote bench/results/${name}.{json,md,svg} in ${results.seconds.toFixed(0)} s`);
 }
 
 main().catch(e => {

@@ -36,6 +36,8 @@ torch.set_num_threads(threads)
 optimizer_settings = {'learningRate': 1e-3, 'beta1': 0.9, 'beta2': 0.95, 'eps': 1e-8, 'weightDecay': 0.1, 'gradClip': 1.0,
                       **{k: config[k] for k in ('learningRate', 'beta1', 'beta2', 'eps', 'weightDecay', 'gradClip') if k in config}}
 generate_tokens = config.get('generateTokens', 64)
+# 'cpu' for the benchmark's comparison; 'cuda' to see what the same model does on a GPU
+device = torch.device(config.get('device', 'cpu'))
 
 
 class CausalSelfAttention(nn.Module):
@@ -100,7 +102,7 @@ class GPT(nn.Module):
 
     def forward(self, ids):  # (B, T) -> logits (B, T, V)
         T = ids.shape[1]
-        x = self.wte(ids) + self.wpe(torch.arange(T))
+        x = self.wte(ids) + self.wpe(torch.arange(T, device=ids.device))
         for block in self.h:
             x = block(x)
         return self.ln_f(x) @ self.wte.weight.T  # tied LM head
@@ -125,14 +127,14 @@ def blas_in_use():
 def main():
     c = config
     torch.manual_seed(0)
-    model = GPT(c['vocabSize'], c['blockSize'], c['nLayer'], c['nHead'], c['nEmbd'])
+    model = GPT(c['vocabSize'], c['blockSize'], c['nLayer'], c['nHead'], c['nEmbd']).to(device)
     params = list(model.parameters())  # the tied weight appears once
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
     o = optimizer_settings
     optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': o['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}],
                                   lr=o['learningRate'], betas=(o['beta1'], o['beta2']), eps=o['eps'])
-    tokens = token_stream(c['vocabSize'])
+    tokens = token_stream(c['vocabSize']).to(device)
     B, T = c['batchSize'], c['blockSize']
 
     def train_step():
@@ -162,9 +164,9 @@ def main():
         ids = [0]
         g = torch.Generator().manual_seed(0)
         for _ in range(n):
-            context = torch.tensor([ids[-T:]])
+            context = torch.tensor([ids[-T:]], device=device)
             probs = torch.softmax(model(context)[0, -1], dim=-1)
-            ids.append(int(torch.multinomial(probs, 1, generator=g)))
+            ids.append(int(torch.multinomial(probs.cpu(), 1, generator=g)))
         return ids
 
     generate(generate_tokens)  # warm-up: every context length once
@@ -176,6 +178,7 @@ def main():
         'system': 'torch',
         'torch': torch.__version__,
         'blas': blas_in_use(),
+        'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
         'threads': torch.get_num_threads(),
         'params': sum(p.numel() for p in params),
         'stepMs': round(step_sec * 1000, 2),
