@@ -9,6 +9,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { placeVariables, variablesOnWebgpu, watchWebgpuDevice, webgpuLostEarlier } from './deviceLoss';
 import { fused, installFusedCpuKernels, installFusedWasmKernels, installFusedWebgpuKernels } from './kernels/fused';
+import { reuseBindGroups } from './kernels/webgpuBindGroups';
 import { installCpuSegmentSum } from './kernels/cpuSegmentSum';
 import { installWasmMatMul } from './kernels/wasmMatMul';
 import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
@@ -158,6 +159,7 @@ async function activate(name: BackendName): Promise<void> {
   if (name === 'webgpu') {
     watchWebgpuDevice();
     installFusedWebgpuKernels();
+    reuseBindGroups(tf.backend() as unknown as Parameters<typeof reuseBindGroups>[0]);
   }
   if (name === 'wasm') {
     wasmSimd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));

@@ -31,6 +31,8 @@ interface PassEncoder {
 /** What this file uses of tfjs-backend-webgpu's WebGPUBackend. */
 interface WebgpuInternals {
   device: {
+    queue: { writeBuffer(buffer: GpuBuffer, offset: number, data: Float32Array): void };
+    createBuffer(d: { size: number; usage: number }): GpuBuffer;
     createShaderModule(d: { code: string }): unknown;
     createComputePipeline(d: { layout: 'auto'; compute: { module: unknown; entryPoint: string } }): { getBindGroupLayout(i: number): unknown };
     createBindGroup(d: { layout: unknown; entries: { binding: number; resource: unknown }[] }): unknown;
@@ -39,7 +41,7 @@ interface WebgpuInternals {
   uploadToGPU(dataId: object): void;
   makeUniforms(uniforms: { type: 'float32' | 'int32'; data: number[] }[]): { offset: number; size: number; buffer: GpuBuffer };
   ensureCommandEncoderReady(): void;
-  commandEncoder: { beginComputePass(d: object): PassEncoder };
+  commandEncoder: { beginComputePass(d: object): PassEncoder } | null;
   computePassEncoder: PassEncoder | null;
   dispatchCountInPass: number;
   commandQueueOwnedIds: WeakSet<object>;
@@ -49,24 +51,49 @@ interface WebgpuInternals {
 
 const WORKGROUP = 64;
 const ADAMW_WGSL = `
-struct Step { lr : f32, b1 : f32, b2 : f32, c1 : f32, c2 : f32, eps : f32, wd : f32, gs : f32, n : i32, groupsX : i32 }
+struct Step { lr : f32, b1 : f32, b2 : f32, c1 : f32, c2 : f32, eps : f32, gs : f32, unused : f32 }
+struct Param { n : i32, groupsX : i32, wd : f32 }
 @group(0) @binding(0) var<storage, read_write> p : array<f32>;
 @group(0) @binding(1) var<storage, read> g : array<f32>;
 @group(0) @binding(2) var<storage, read_write> m : array<f32>;
 @group(0) @binding(3) var<storage, read_write> v : array<f32>;
 @group(0) @binding(4) var<uniform> u : Step;
+@group(0) @binding(5) var<uniform> param : Param;
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_index) lane : u32) {
-  let i = (i32(group.y) * u.groupsX + i32(group.x)) * ${WORKGROUP} + i32(lane);
-  if (i >= u.n) { return; }
+  let i = (i32(group.y) * param.groupsX + i32(group.x)) * ${WORKGROUP} + i32(lane);
+  if (i >= param.n) { return; }
   let gi = u.gs * g[i];
   let m2 = u.b1 * m[i] + (1.0 - u.b1) * gi;
   let v2 = u.b2 * v[i] + (1.0 - u.b2) * gi * gi;
   m[i] = m2;
   v[i] = v2;
-  p[i] = p[i] - u.lr * ((m2 / u.c1) / (sqrt(v2 / u.c2) + u.eps) + u.wd * p[i]);
+  p[i] = p[i] - u.lr * ((m2 / u.c1) / (sqrt(v2 / u.c2) + u.eps) + param.wd * p[i]);
 }`;
+
+/** The values every parameter of one optimizer step shares, in one uniform buffer per device. */
+const stepBuffers = new WeakMap<object, { buffer: GpuBuffer; values: string }>();
+const UNIFORM = 0x40;
+const COPY_DST = 0x08;
+
+function stepUniforms(backend: WebgpuInternals, step: AdamWStep): GpuBuffer {
+  const values = [step.lr, step.beta1, step.beta2, step.c1, step.c2, step.eps, step.gradScale, 0];
+  let current = stepBuffers.get(backend.device);
+  if (!current) {
+    current = { buffer: backend.device.createBuffer({ size: values.length * 4, usage: UNIFORM | COPY_DST }), values: '' };
+    stepBuffers.set(backend.device, current);
+  }
+  if (current.values !== values.join()) {
+    // Dispatches recorded but not yet submitted may still read the last step's values: a write
+    // goes to the queue at once, so submit them first.
+    backend.endComputePassEncoder();
+    if (backend.commandEncoder) backend.submitQueue();
+    backend.device.queue.writeBuffer(current.buffer, 0, new Float32Array(values));
+    current.values = values.join();
+  }
+  return current.buffer;
+}
 
 const pipelines = new WeakMap<object, { getBindGroupLayout(i: number): unknown }>();
 
@@ -95,20 +122,18 @@ export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Ten
   }
   const groups = Math.ceil(n / WORKGROUP);
   const groupsX = Math.min(groups, 65535);
-  const f = (x: number) => ({ type: 'float32' as const, data: [x] });
-  const uniforms = backend.makeUniforms([
-    f(step.lr), f(step.beta1), f(step.beta2), f(step.c1), f(step.c2), f(step.eps), f(step.weightDecay), f(step.gradScale),
-    { type: 'int32', data: [n] }, { type: 'int32', data: [groupsX] }
-  ]);
+  const shared = stepUniforms(backend, step);
+  // the same for this parameter every step (so the bind group is too: kernels/webgpuBindGroups.ts)
+  const own = backend.makeUniforms([{ type: 'int32', data: [n] }, { type: 'int32', data: [groupsX] }, { type: 'float32', data: [step.weightDecay] }]);
   const bindGroup = backend.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: uniforms }]
+    entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: { buffer: shared } }, { binding: 5, resource: own }]
   });
 
   // Queue it where tfjs queues its own programs (see WebGPUBackend.recordAndSubmit).
   for (const t of [p, g, m, v]) backend.commandQueueOwnedIds.add(t.dataId);
   backend.ensureCommandEncoderReady();
-  if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder.beginComputePass({});
+  if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder!.beginComputePass({});
   backend.computePassEncoder.setPipeline(pipeline);
   backend.computePassEncoder.setBindGroup(0, bindGroup);
   backend.computePassEncoder.dispatchWorkgroups(groupsX, Math.ceil(groups / groupsX), 1);
