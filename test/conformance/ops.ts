@@ -90,6 +90,11 @@ export const CASES: OpCase[] = [
     f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, targets as tf.Tensor1D)
   },
   {
+    name: 'cross-entropy, 150 classes (more than a workgroup has threads)',
+    inputs: [{ shape: [20, 150] }, { shape: [20], ids: 150 }],
+    f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, targets as tf.Tensor1D)
+  },
+  {
     name: 'scaled dot-product attention with the causal mask',
     inputs: [{ shape: [2, 2, 6, 4] }, { shape: [2, 2, 6, 4] }, { shape: [2, 2, 6, 4] }],
     f: (q, k, v) => tf.tidy(() => scaledDotProductAttention(q.mul(2), k, v, causalMask(6)).output)
@@ -97,6 +102,8 @@ export const CASES: OpCase[] = [
   selfAttention('causal self-attention (B 2, T 7, C 8, 2 heads)', [2, 7, 8], 2),
   selfAttention('causal self-attention, head size 3 (not a multiple of 4)', [1, 5, 6], 2),
   selfAttention('causal self-attention, GPT-like size (B 2, T 33, C 32, 4 heads)', [2, 33, 32], 4),
+  // more keys per row than a workgroup has threads (webgpu's row kernels)
+  selfAttention('causal self-attention, T 80 (B 1, C 16, 2 heads)', [1, 80, 16], 2),
   {
     name: 'transformer block',
     inputs: [{ shape: [2, 6, 8] }],

@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
 import { installWasmKernels, wasmKernelsLoaded } from './fusedWasm';
-import { SUM_SQUARES_INPUTS, WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
+import { SUM_SQUARES_INPUTS, SUM_SQUARES_PARTS, WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -175,12 +175,12 @@ export interface AdamWStep {
 export function fusedSumOfSquares(tensors: tf.Tensor[]): tf.Scalar | null {
   if (!fused.active || !tf.getKernel('LlmLabSumSquares', tf.getBackend()) || tensors.some(t => t.dtype !== 'float32')) return null;
   return tf.tidy(() => {
-    let total = tf.zeros([1]);
+    let partials = tf.zeros([SUM_SQUARES_PARTS]);
     for (let i = 0; i < tensors.length; i += SUM_SQUARES_INPUTS) {
       const group = Object.fromEntries(tensors.slice(i, i + SUM_SQUARES_INPUTS).map((t, j) => [`x${j}`, t]));
-      total = run('LlmLabSumSquares', { total, ...group }) as tf.Tensor;
+      partials = run('LlmLabSumSquares', { total: partials, ...group }) as tf.Tensor;
     }
-    return total.reshape([]) as tf.Scalar;
+    return partials.sum() as tf.Scalar;
   });
 }
 
