@@ -21,7 +21,8 @@ export const DEFAULTS = {
   warmup: 3, // untimed steps first (shader compilation, Adam state, caches)
   liveSteps: 50, // steps per Trainer.train() run when measuring the live view's cost (4 runs)
   liveConfigs: ['tiny'], // the fastest steps: there a redraw every liveIntervalMs costs the most
-  threads: 1 // CPU threads per system: PyTorch's, our wasm matrix products', lavapipe's
+  threads: 1, // CPU threads per system: PyTorch's, our wasm matrix products', lavapipe's
+  repeats: 1 // runs per row, the systems taking turns; the report takes each one's median
 };
 
 /** `npm run bench -- --quick`: a couple of minutes. */

@@ -20,12 +20,26 @@ const ratio = x => (x == null || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}x
 const mb = bytes => (bytes == null ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MB`);
 const div = (a, b) => (a == null || b == null ? null : a / b);
 
+/** The runs of `system` in the row (config, slot) that did not fail, in the order they ran. */
+function runsOf(runs, config, slot, system) {
+  return runs.filter(r => r.config === config && r.slot === slot && r.system === system && !r.error);
+}
+
 /**
- * The run of `system` in the row (config, slot), or undefined. A row is ours on one backend and
- * what ran right next to it: nanogpt on the same backend, PyTorch on the CPU.
+ * The run of `system` in the row (config, slot), or undefined: with --repeats, the one with the
+ * median training speed. A row is ours on one backend and what ran right next to it: nanogpt on
+ * the same backend, PyTorch on the CPU.
  */
 function find(runs, config, slot, system) {
-  return runs.find(r => r.config === config && r.slot === slot && r.system === system && !r.error);
+  const found = runsOf(runs, config, slot, system).sort((a, b) => a.trainTokensPerSec - b.trainTokensPerSec);
+  return found[(found.length - 1) >> 1];
+}
+
+/** ours / nanogpt of each repeat, in order (each pair ran back to back). */
+function repeatRatios(runs, config, slot) {
+  const ours = runsOf(runs, config, slot, 'ours');
+  const peer = runsOf(runs, config, slot, 'nanogpt');
+  return ours.slice(0, peer.length).map((r, i) => r.trainTokensPerSec / peer[i].trainTokensPerSec);
 }
 
 /** One row per (config, backend) measured: ours and what ran next to it, with the ratios. */
@@ -52,6 +66,7 @@ export function pairs(results) {
       oursOverOpenblas: div(train(ours), train(openblas)),
       oursOverReference: div(train(ours), train(reference)),
       oursOverPeer: div(train(ours), train(peer)),
+      repeatRatios: repeatRatios(results.runs, config, backend),
       generateOverOpenblas: div(generate(ours), generate(openblas)),
       generateOverReference: div(generate(ours), generate(reference))
     };
@@ -93,6 +108,7 @@ function table(header, rows) {
 
 export function markdownReport(results) {
   const m = results.machine;
+  const repeats = results.options.repeats ?? 1;
   const all = pairs(results);
   const failures = results.runs.filter(r => r.error);
   const peerRun = results.runs.find(r => r.system === 'nanogpt' && r.differences);
@@ -111,14 +127,17 @@ export function markdownReport(results) {
     '',
     `A training step is forward + cross-entropy + backward + clipping + AdamW, batch x context tokens; tokens/s is the ` +
       `median of ${results.options.steps} steps after ${results.options.warmup} warm-up steps. Every system runs in its own process, ` +
-      'and the runs of one row run back to back: the host\'s speed drifts, so compare within a row (the ratios).',
+      'and the runs of one row run back to back: the host\'s speed drifts, so compare within a row (the ratios).' +
+      (repeats > 1 ? ` Each row ran ${repeats} times, the systems taking turns; a row shows each system's median run.` : ''),
     '',
     '## Training (tokens/s)',
     '',
     table(
-      ['config', 'backend', 'ours', 'nanogpt', 'PyTorch+OpenBLAS', 'PyTorch ref. BLAS', 'ours / torch+OpenBLAS', 'ours / torch ref.', 'ours / nanogpt'],
+      ['config', 'backend', 'ours', 'nanogpt', 'PyTorch+OpenBLAS', 'PyTorch ref. BLAS', 'ours / torch+OpenBLAS', 'ours / torch ref.', 'ours / nanogpt',
+        ...(repeats > 1 ? ['ours / nanogpt, each repeat'] : [])],
       all.map(p => [p.config, p.backend, int(p.ours?.trainTokensPerSec), int(p.peer?.trainTokensPerSec), int(p.openblas?.trainTokensPerSec),
-        int(p.reference?.trainTokensPerSec), ratio(p.oursOverOpenblas), ratio(p.oursOverReference), ratio(p.oursOverPeer)])
+        int(p.reference?.trainTokensPerSec), ratio(p.oursOverOpenblas), ratio(p.oursOverReference), ratio(p.oursOverPeer),
+        ...(repeats > 1 ? [p.repeatRatios.map(ratio).join(', ')] : [])])
     ),
     '',
     `## Generation (tokens/s: ${results.options.generateTokens} new tokens from a 1-token prompt, batch 1, a full forward per token, no KV cache)`,

@@ -4,7 +4,7 @@
 //
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
 //                      [--steps=10] [--warmup=3] [--live-steps=50] [--threads=1] [--no-torch] [--no-peer]
-//                      [--out=latest] (the results' file name in bench/results/)
+//                      [--out=latest] (the results' file name in bench/results/) [--repeats=1]
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
 //
 // Each measurement is a child process (ours.mjs, nanogpt_peer.mjs, torch_gpt.py): the systems do not
@@ -34,13 +34,13 @@ function parseOptions(argv) {
     const [key, value] = a.slice(2).split('=');
     return [key, value ?? true];
   }));
-  const known = ['out', 'quick', 'configs', 'backends', 'steps', 'warmup', 'live-steps', 'threads', 'no-torch', 'no-peer'];
+  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'live-steps', 'threads', 'no-torch', 'no-peer'];
   const unknown = Object.keys(flags).filter(k => !known.includes(k));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}; options: ${known.map(k => `--${k}`).join(' ')}`);
   const o = { ...DEFAULTS, ...(flags.quick ? QUICK : {}) };
   if (flags.configs) o.configs = flags.configs.split(',');
   if (flags.backends) o.backends = flags.backends.split(',');
-  for (const [flag, key] of [['steps', 'steps'], ['warmup', 'warmup'], ['live-steps', 'liveSteps'], ['threads', 'threads']]) {
+  for (const [flag, key] of [['steps', 'steps'], ['warmup', 'warmup'], ['live-steps', 'liveSteps'], ['threads', 'threads'], ['repeats', 'repeats']]) {
     if (flags[flag] === undefined) continue;
     o[key] = Number(flags[flag]);
     if (!(Number.isInteger(o[key]) && o[key] >= 1)) throw new Error(`--${flag} must be a whole number >= 1, got ${flags[flag]}`);
@@ -167,25 +167,29 @@ async function main() {
       (run.generateTokensPerSec ? `, ${run.generateTokensPerSec} generated tokens/s` : '') + (run.liveThroughputRatio ? `, live/no-live ${run.liveThroughputRatio.toFixed(3)}` : '');
     console.log(`[bench] ${label.padEnd(32)} ${what}`);
   };
+  /** One row: ours, then what runs next to it (nanogpt on the same backend, PyTorch), back to back. */
+  const runRow = async (config, backend, repeat) => {
+    const job = { config, backend, steps: options.steps, warmup: options.warmup };
+    const threads = String(options.threads);
+    const env = { ...(backend === 'webgpu' ? webgpu.env : process.env), LLM_LAB_WASM_THREADS: threads, LP_NUM_THREADS: threads };
+    const live = repeat === 0 && backend === liveBackend && options.liveConfigs.includes(config) ? { liveSteps: options.liveSteps } : {};
+    const ours = await runChild('node', [path.join(here, 'ours.mjs'), JSON.stringify({ ...job, ...live })], env);
+    record({ config, slot: backend, backend, ...ours, system: 'ours' }, `ours ${config} ${backend}`);
+    if (options.peer) {
+      const peer = await runChild('node', [path.join(here, 'nanogpt_peer.mjs'), JSON.stringify(job)], env);
+      record({ config, slot: backend, backend, ...peer, system: 'nanogpt' }, `nanogpt ${config} ${backend}`);
+    }
+    for (const setup of torch.setups) {
+      const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, threads: options.threads, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
+      const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify(torchJob)], setup.env);
+      if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
+      record({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `${setup.system} ${config} (next to ${backend})`);
+    }
+  };
   for (const config of options.configs) {
     for (const backend of backends) {
       if (backend === 'cpu' && !CPU_CONFIGS.includes(config)) continue;
-      const job = { config, backend, steps: options.steps, warmup: options.warmup };
-      const threads = String(options.threads);
-      const env = { ...(backend === 'webgpu' ? webgpu.env : process.env), LLM_LAB_WASM_THREADS: threads, LP_NUM_THREADS: threads };
-      const live = backend === liveBackend && options.liveConfigs.includes(config) ? { liveSteps: options.liveSteps } : {};
-      const ours = await runChild('node', [path.join(here, 'ours.mjs'), JSON.stringify({ ...job, ...live })], env);
-      record({ config, slot: backend, backend, ...ours, system: 'ours' }, `ours ${config} ${backend}`);
-      if (options.peer) {
-        const peer = await runChild('node', [path.join(here, 'nanogpt_peer.mjs'), JSON.stringify(job)], env);
-        record({ config, slot: backend, backend, ...peer, system: 'nanogpt' }, `nanogpt ${config} ${backend}`);
-      }
-      for (const setup of torch.setups) {
-        const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, threads: options.threads, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
-        const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify(torchJob)], setup.env);
-        if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
-        record({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `${setup.system} ${config} (next to ${backend})`);
-      }
+      for (let repeat = 0; repeat < options.repeats; repeat++) await runRow(config, backend, repeat);
     }
   }
 
