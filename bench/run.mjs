@@ -111,7 +111,9 @@ async function kernelLibBuild() {
   const git = async args => (await capture('git', args)).stdout.trim();
   const commit = await git(['rev-parse', '--short', 'HEAD']);
   const changed = await git(['--no-optional-locks', 'status', '--porcelain', '--', 'kernel-lib/src']);
-  const built = fs.statSync(path.join(root, 'kernel-lib/dist/index.js')).mtime;
+  // tsc rewrites only the files that changed: the newest one says when dist was built
+  const dist = path.join(root, 'kernel-lib/dist');
+  const built = new Date(Math.max(...fs.readdirSync(dist, { recursive: true }).map(f => fs.statSync(path.join(dist, f)).mtimeMs)));
   return `${commit || 'unknown commit'}${changed ? ' + uncommitted changes in kernel-lib/src' : ''}, dist built ${built.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 

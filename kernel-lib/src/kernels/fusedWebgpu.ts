@@ -2,160 +2,20 @@
  * The fused kernels of kernels/fused.ts for the webgpu backend, written in WGSL.
  *
  * On a GPU the cost of a training step of a small model is mostly not arithmetic but the number
- * of kernels: each tensor operation is a separate dispatch that the CPU prepares and the GPU
- * waits for (measured on an H100: ~0.3 ms each, over a thousand per step). One fused kernel
- * replaces a dozen. Each program below is deliberately plain: one GPU thread computes one output
- * value (or one row, where a row needs its own sum or maximum first), the loops read like the
- * math in the comments. tfjs-backend-webgpu wraps the code with the buffer declarations: inputs
+ * of kernels: each tensor operation is a separate dispatch that JavaScript prepares (on an H200,
+ * ~35 us of Dawn calls each before bind groups were reused, against a few us of GPU work). One
+ * fused kernel replaces a dozen. The programs read like the math in their comments: one GPU thread
+ * per output value, or, where a row or a column needs its own sum or maximum first, one workgroup
+ * per row (rowProgram) or per column (columnSum) whose threads share the work and then combine
+ * their partial results. tfjs-backend-webgpu wraps the code with the buffer declarations: inputs
  * are arrays named after `variableNames`, the output is `result`, and `uniforms` holds the sizes.
+ * (bench/results/h200-NOTES.md has the measurements.)
  */
 import * as tf from '@tensorflow/tfjs';
 import { leadingSum } from './leadingSum';
+import { columnSum, dispose, float, int, program, rowProgram, run, runRows, WORKGROUP, type Program, type WebgpuBackend } from './webgpuPrograms';
 
 type TensorInfo = tf.TensorInfo;
-
-interface Program {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  uniforms?: string;
-  size?: boolean;
-  getUserCode(): string;
-}
-
-interface Uniform {
-  type: 'int32' | 'float32';
-  data: number[];
-}
-
-interface WebgpuBackend {
-  runWebGPUProgram(program: Program, inputs: TensorInfo[], dtype: 'float32', uniforms?: Uniform[]): TensorInfo;
-}
-
-const WORKGROUP = 64;
-// One uniform entry per value: tfjs lays an entry of several values out as a vector, with the
-// alignment of a vector, which would not match a struct of scalar fields.
-const int = (...values: number[]): Uniform[] => values.map(v => ({ type: 'int32', data: [v] }));
-const float = (...values: number[]): Uniform[] => values.map(v => ({ type: 'float32', data: [v] }));
-
-/**
- * A program with `threads` threads (one per output value, or one per row), each running `body`
- * with its flat thread number `index`. `uniforms` declares extra WGSL uniform fields.
- */
-function program(name: string, variableNames: string[], outputShape: number[], threads: number, uniforms: string, body: string, prelude = ''): Program {
-  // at most 65,535 workgroups along x: beyond that, rows of them (tfjs's global index counts on)
-  const groups = Math.ceil(threads / WORKGROUP);
-  return {
-    variableNames,
-    outputShape,
-    shaderKey: `llmlab_${name}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: groups > 65535 ? [65535, Math.ceil(groups / 65535), 1] : [groups, 1, 1],
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: `threads : i32, ${uniforms}`,
-    getUserCode: () => `
-      ${prelude}
-      fn main(index : i32) {
-        if (index >= uniforms.threads) { return; }
-        ${body}
-      }`
-  };
-}
-
-/**
- * Sums down the columns of an (N, C) layout: out[c] = sum over rows r of `term` (a WGSL expression
- * of r and c). One workgroup per column: its threads take every WORKGROUP-th row, then add their
- * partial sums pairwise in workgroup memory. (One thread per column, looping down all N rows, left
- * most of a GPU idle: a LayerNorm's gain gradient took ~0.9 ms on an H200, this takes a few us.)
- */
-function columnSum(name: string, variableNames: string[], C: number, term: string, outputShape = [C]): Program {
-  return {
-    variableNames,
-    outputShape,
-    shaderKey: `llmlab_${name}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [C, 1, 1],
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: 'C : i32, N : i32, which : i32,',
-    getUserCode: () => `
-      var<workgroup> partial : array<f32, ${WORKGROUP}>;
-      fn main(index : i32) {
-        let c = i32(workgroupId.x);
-        let lane = i32(localIndex);
-        let C = uniforms.C;
-        var s = 0.0;
-        for (var r = lane; r < uniforms.N; r += ${WORKGROUP}) { s += ${term}; }
-        partial[lane] = s;
-        workgroupBarrier();
-        for (var half = ${WORKGROUP / 2}; half > 0; half /= 2) {
-          if (lane < half) { partial[lane] += partial[lane + half]; }
-          workgroupBarrier();
-        }
-        if (lane == 0) { result[c] = partial[0]; }
-      }`
-  };
-}
-
-/**
- * One workgroup per row (of attention scores, of logits): its WORKGROUP threads share the row's
- * columns and combine their partial maxima and sums with rowMax / rowSum. One thread per row
- * left a GPU mostly idle: a small GPT's 8,192 attention rows are 128 workgroups of 64 threads
- * for an H200's 132 multiprocessors, each thread walking 128 keys alone. `body` sees `row`,
- * `lane` (0 .. WORKGROUP-1) and `valid` (false in the spare workgroups of the last grid row), and
- * must reach rowMax / rowSum in every thread of the workgroup (so: no early return).
- */
-function rowProgram(name: string, variableNames: string[], outputShape: number[], rows: number, uniforms: string, body: string, prelude = ''): Program {
-  const x = Math.min(rows, 65535);
-  return {
-    variableNames,
-    outputShape,
-    shaderKey: `llmlab_${name}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [x, Math.ceil(rows / x), 1],
-    workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: `rows : i32, ${uniforms}`,
-    getUserCode: () => `
-      ${prelude}
-      var<workgroup> shared_ : array<f32, ${WORKGROUP}>;
-      fn rowReduce(value : f32, lane : i32, isMax : bool) -> f32 {
-        shared_[lane] = value;
-        workgroupBarrier();
-        for (var half = ${WORKGROUP / 2}; half > 0; half /= 2) {
-          if (lane < half) {
-            let other = shared_[lane + half];
-            shared_[lane] = select(shared_[lane] + other, max(shared_[lane], other), isMax);
-          }
-          workgroupBarrier();
-        }
-        let result = shared_[0];
-        workgroupBarrier(); // everyone has read it before the next reduction writes
-        return result;
-      }
-      fn rowMax(value : f32, lane : i32) -> f32 { return rowReduce(value, lane, true); }
-      fn rowSum(value : f32, lane : i32) -> f32 { return rowReduce(value, lane, false); }
-      fn main(index : i32) {
-        let row = i32(workgroupId.y) * ${x} + i32(workgroupId.x);
-        let lane = i32(localIndex);
-        let valid = row < uniforms.rows;
-        ${body}
-      }`
-  };
-}
-
-function runRows(backend: WebgpuBackend, p: Program, inputs: TensorInfo[], rows: number, uniforms: Uniform[][] = []): TensorInfo {
-  return backend.runWebGPUProgram(p, inputs, 'float32', [...int(rows), ...uniforms.flat()]);
-}
-
-function dispose(backend: WebgpuBackend, ...ts: TensorInfo[]): void {
-  for (const t of ts) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
-}
-
-function run(backend: WebgpuBackend, p: Program, inputs: TensorInfo[], threads: number, uniforms: Uniform[][] = []): TensorInfo {
-  return backend.runWebGPUProgram(p, inputs, 'float32', [...int(threads), ...uniforms.flat()]);
-}
 
 // GELU's tanh approximation: K = sqrt(2/pi), A = 0.044715 (see nn/mlp.ts).
 const GELU = `
