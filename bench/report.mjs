@@ -224,15 +224,15 @@ export function trainingSvg(results) {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${left}" y="22" font-size="15" font-weight="bold" fill="#111">Training throughput, tokens/s (log scale; longer is faster)</text>`,
-    `<text x="${left}" y="40" fill="#555">${escape(results.machine.cpu)}, ${results.machine.cores} cores · ${results.options.threads} CPU thread(s) per system · ` +
+    `<text x="8" y="22" font-size="15" font-weight="bold" fill="#111">Training throughput, tokens/s (log scale; longer is faster)</text>`,
+    `<text x="8" y="40" fill="#555">${escape(results.machine.cpu)}, ${results.machine.cores} cores · ${results.options.threads} CPU thread(s) per system · ` +
       `PyTorch: the median of its runs per config · ${escape(results.finishedAt)}</text>`
   ];
   // legend
-  let lx = left;
-  for (const [system, name] of Object.entries(SYSTEMS)) {
+  let lx = 8;
+  for (const [system, name] of Object.entries(SYSTEMS).filter(([system]) => results.runs.some(r => r.system === system && !r.error))) {
     out.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${COLORS[system]}"/><text x="${lx + 16}" y="60" fill="#333">${escape(name)}</text>`);
-    lx += 28 + name.length * 6.5;
+    lx += 32 + name.length * 7;
   }
   // decade grid lines
   for (let v = lo; v <= hi; v *= 10) {
