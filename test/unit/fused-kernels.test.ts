@@ -11,24 +11,18 @@ import { GPT } from '../../kernel-lib/src/models/gpt';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { describeConformance, onReference } from '../conformance/suite';
-import { maxAbsDiff } from './helpers';
+import { maxAbsDiff, PATTERN_TOKENS, SMALL_GPT, smallGptLosses } from './helpers';
 
 afterAll(() => useDevice('cpu', { quiet: true }));
 
 describeConformance('wasm');
 
-const config = { vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
-const tokens = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + (i >> 3)) % 23);
+const config = SMALL_GPT;
+const tokens = PATTERN_TOKENS;
 
 async function trainLosses(backend: 'cpu' | 'wasm', steps: number): Promise<number[]> {
   await useDevice(backend, { quiet: true });
-  const model = new GPT(config);
-  const trainer = new Trainer(model, { train: tokens, val: tokens }, { steps, batchSize: 4, learningRate: 3e-3, live: false, seed: 9 });
-  const losses: number[] = [];
-  for (let i = 0; i < steps; i++) losses.push((await trainer.trainStep())!.loss);
-  trainer.dispose();
-  model.dispose();
-  return losses;
+  return smallGptLosses(steps);
 }
 
 describe('wasm fused kernels', () => {

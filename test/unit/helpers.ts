@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useDevice } from '../../kernel-lib/src/backend';
+import { GPT } from '../../kernel-lib/src/models/gpt';
+import { Trainer } from '../../kernel-lib/src/train/trainer';
 
 /** Unit tests compare against naive references on the cpu backend (float32, exact enough). */
 export async function onCpu(): Promise<void> {
@@ -15,4 +17,22 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** A 2-layer GPT small enough for every backend, and a repeating token pattern to train it on. */
+export const SMALL_GPT = { vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
+export const PATTERN_TOKENS = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + (i >> 3)) % 23);
+
+/** The losses of `steps` training steps of SMALL_GPT on the current backend; onStep runs after each. */
+export async function smallGptLosses(steps: number, onStep?: (step: number) => void): Promise<number[]> {
+  const model = new GPT(SMALL_GPT);
+  const trainer = new Trainer(model, { train: PATTERN_TOKENS, val: PATTERN_TOKENS }, { steps, batchSize: 4, learningRate: 3e-3, live: false, seed: 9 });
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    losses.push((await trainer.trainStep())!.loss);
+    onStep?.(i);
+  }
+  trainer.dispose();
+  model.dispose();
+  return losses;
 }
