@@ -3,15 +3,13 @@
  * steps a training step creates none, and training with the reuse matches training without it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { describe, expect, it } from 'vitest';
+import { useDevice } from '../../kernel-lib/src/backend';
 import { bindGroupCacheStats } from '../../kernel-lib/src/kernels/webgpuBindGroups';
 import { smallGptLosses } from '../unit/helpers';
+import { releaseWebgpuAfterAll } from './release';
 
-afterAll(async () => {
-  await useDevice('cpu', { quiet: true });
-  releaseWebgpu();
-});
+releaseWebgpuAfterAll();
 
 describe('webgpu bind groups', () => {
   it('are all reused once training is under way, and training gives the losses of the cpu backend', async () => {

@@ -3,18 +3,16 @@
  * In CI this runs on a software Vulkan adapter (scripts/lavapipe.sh), never skipped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { describe, expect, it } from 'vitest';
+import { useDevice } from '../../kernel-lib/src/backend';
 import { fused } from '../../kernel-lib/src/kernels/fused';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { describeConformance } from '../conformance/suite';
 import { maxAbsDiff } from '../unit/helpers';
+import { releaseWebgpuAfterAll } from './release';
 
-afterAll(async () => {
-  await useDevice('cpu', { quiet: true });
-  releaseWebgpu();
-});
+releaseWebgpuAfterAll();
 
 describeConformance('webgpu');
 

@@ -5,21 +5,19 @@
  * of the last host copy so that training continues.
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { describe, expect, it, vi } from 'vitest';
+import { useDevice } from '../../kernel-lib/src/backend';
 import { webgpuLost } from '../../kernel-lib/src/deviceLoss';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { maxAbsDiff } from '../unit/helpers';
+import { releaseWebgpuAfterAll } from './release';
 
 const config = { vocabSize: 23, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, seed: 3 };
 const tokens = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + (i >> 3)) % 23);
 const ids = () => tf.tensor2d(Array.from(tokens.subarray(0, 32)), [2, 16], 'int32');
 
-afterAll(async () => {
-  await useDevice('cpu', { quiet: true });
-  releaseWebgpu();
-});
+releaseWebgpuAfterAll();
 
 describe('leaving WebGPU', () => {
   it('useDevice("cpu") moves a model trained on webgpu, weights and optimizer state', async () => {

@@ -4,12 +4,13 @@
  * software Vulkan adapter (scripts/lavapipe.sh; scripts/test.sh selects it when there is no GPU).
  */
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { probeAdapter, releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { describe, expect, it } from 'vitest';
+import { probeAdapter, useDevice } from '../../kernel-lib/src/backend';
 import { generate } from '../../kernel-lib/src/generate';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { maxAbsDiff } from '../unit/helpers';
+import { releaseWebgpuAfterAll } from './release';
 
 const config = { vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
 const tokens = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + (i >> 3)) % 23);
@@ -32,10 +33,7 @@ async function run(backend: 'cpu' | 'webgpu') {
   return { logits, attention, losses, wte, sample };
 }
 
-afterAll(async () => {
-  await useDevice('cpu', { quiet: true });
-  releaseWebgpu();
-});
+releaseWebgpuAfterAll();
 
 describe('webgpu matches cpu', () => {
   it('has a WebGPU adapter to test on', async () => {
