@@ -4,7 +4,7 @@ import { useDevice } from '../../kernel-lib/src/backend';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { learningRateAt } from '../../kernel-lib/src/train/schedule';
-import { clipByGlobalNorm } from '../../kernel-lib/src/train/clip';
+import { clipByGlobalNorm, clipScale } from '../../kernel-lib/src/train/clip';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { generate } from '../../kernel-lib/src/generate';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
@@ -65,6 +65,17 @@ describe('AdamW', () => {
     expect((await norm.data())[0]).toBeCloseTo(5, 5);
     expect(maxAbsDiff(await clipped.a.data(), [0.6, 0])).toBeLessThan(1e-5);
     expect(maxAbsDiff(await clipped.b.data(), [0, 0.8])).toBeLessThan(1e-5);
+  });
+
+  it("gives AdamW clipByGlobalNorm's scale to the last bit (the Trainer clips through AdamW)", async () => {
+    for (const x of [0, 0.3, 1e-4, 1.7, 5, 123.456, 9.9e5]) {
+      // a = [1]: its clipped value is the scale itself
+      const grads = { a: tf.tensor1d([1]), b: tf.tensor1d([x]) };
+      const { grads: clipped, norm } = clipByGlobalNorm(grads, 1);
+      expect(clipScale((await norm.data())[0], 1), `second gradient ${x}`).toBe((await clipped.a.data())[0]);
+      tf.dispose([grads.a, grads.b, clipped.a, clipped.b, norm]);
+    }
+    expect(clipScale(10, 0)).toBe(1); // gradClip 0: no clipping
   });
 });
 

@@ -12,9 +12,15 @@ export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   });
 }
 
-/** The factor clipping multiplies every gradient by: 1, or maxNorm / norm when the norm is larger (no clipping when maxNorm is 0). */
+/**
+ * The factor clipping multiplies every gradient by: 1, or maxNorm / norm when the norm is larger
+ * (no clipping when maxNorm is 0). In float32 arithmetic, as clipByGlobalNorm computes it on the
+ * device: a scale that differs in the last bit sends a long training run down another path.
+ */
 export function clipScale(norm: number, maxNorm: number): number {
-  return maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
+  if (!(maxNorm > 0)) return 1;
+  const f32 = Math.fround;
+  return Math.min(1, f32(f32(maxNorm) / f32(f32(norm) + f32(1e-6))));
 }
 
 /**
