@@ -30,7 +30,7 @@ async function trust(): Promise<void> {
     const app = (window as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }).jupyterapp;
     void app.commands.execute('notebook:trust'); // resolves when its dialog closes
   });
-  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await page.locator('.jp-Dialog', { hasText: /trust/i }).locator('.jp-mod-accept').click();
 }
 
 describe('committed notebooks in JupyterLab', () => {
@@ -58,6 +58,9 @@ describe('committed notebooks in JupyterLab', () => {
         await cross.scrollIntoViewIfNeeded();
         await cross.screenshot({ path: path.join(results, 'committed-04-cross-attention.png') });
       }
+      // trusting changed the notebook: save it (a copy), or closing asks whether to, and that dialog
+      // can still be open when the next notebook's trust dialog is looked for
+      await command(page, 'docmanager:save');
       await command(page, 'application:close-all');
     });
   }
