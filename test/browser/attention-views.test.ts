@@ -7,9 +7,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLab, command, Lab, openBrowser, openNotebook, repo, results, startLab } from './lab';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { command, Lab, labForSuite, openNotebook, repo, results } from './lab';
 
 const cells = [
   `import * as lab from '@llm-lab/kernel';
@@ -45,20 +45,18 @@ function notebook(): object {
 }
 
 let lab: Lab;
-let browser: Browser;
 let page: Page;
 let problems: string[];
 
-beforeAll(async () => {
-  fs.mkdirSync(results, { recursive: true });
+/** A folder with the notebook above in it. */
+function notebookFolder(): string {
   const root = path.join(repo, '.local/runs', `attention-views-${Date.now()}`);
   fs.mkdirSync(root, { recursive: true });
   fs.writeFileSync(path.join(root, 'attention-views.ipynb'), JSON.stringify(notebook(), null, 1));
-  lab = await startLab(root);
-  ({ browser, page, problems } = await openBrowser());
-});
+  return root;
+}
 
-afterAll(() => closeLab(browser, lab));
+labForSuite(notebookFolder, s => ({ lab, page, problems } = s));
 
 const shot = async (selector: string, name: string) => {
   const view = page.locator(selector).first();

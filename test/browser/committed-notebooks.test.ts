@@ -6,24 +6,17 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLab, command, copyNotebooks, isPictureOnly, isView, Lab, openBrowser, openNotebook, repo, results, savedOutputs, startLab } from './lab';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { command, copyNotebooks, isPictureOnly, isView, Lab, labForSuite, openNotebook, repo, results, savedOutputs } from './lab';
 
 const notebooks = fs.readdirSync(path.join(repo, 'notebooks')).filter(f => f.endsWith('.ipynb')).sort();
 
 let lab: Lab;
-let browser: Browser;
 let page: Page;
 let problems: string[];
 
-beforeAll(async () => {
-  fs.mkdirSync(results, { recursive: true });
-  lab = await startLab(copyNotebooks('committed'));
-  ({ browser, page, problems } = await openBrowser());
-});
-
-afterAll(() => closeLab(browser, lab));
+labForSuite(() => copyNotebooks('committed'), s => ({ lab, page, problems } = s));
 
 async function trust(): Promise<void> {
   await page.evaluate(() => {

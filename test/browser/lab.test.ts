@@ -3,24 +3,16 @@
  * tslab kernel, Chromium. Open notebook 01, run every cell (smoke profile), and check the live
  * training plot and the attention heatmap render. Screenshots go to test-results/.
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLab, command, copyNotebooks, Lab, openBrowser, openNotebook, results, startLab } from './lab';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { command, copyNotebooks, Lab, labForSuite, openNotebook, results } from './lab';
 
 let lab: Lab;
-let browser: Browser;
 let page: Page;
 let problems: string[];
 
-beforeAll(async () => {
-  fs.mkdirSync(results, { recursive: true });
-  lab = await startLab(copyNotebooks('browser'), { LLM_LAB_PROFILE: 'smoke' });
-  ({ browser, page, problems } = await openBrowser());
-});
-
-afterAll(() => closeLab(browser, lab));
+labForSuite(() => copyNotebooks('browser'), s => ({ lab, page, problems } = s), { LLM_LAB_PROFILE: 'smoke' });
 
 const shot = (name: string) => page.screenshot({ path: path.join(results, name) });
 

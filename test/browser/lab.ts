@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { Browser, chromium, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const repo = path.resolve(__dirname, '../..');
 export const results = path.join(repo, 'test-results');
@@ -118,6 +119,30 @@ export async function closeLab(browser: Browser | undefined, lab: Lab | undefine
   await browser?.close();
   await lab?.stop();
   if (lab?.root) for (const dir of [lab.root, `${lab.root}-lab`]) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+export interface LabSession {
+  lab: Lab;
+  page: Page;
+  /** page errors and failed requests, as openBrowser collects them */
+  problems: string[];
+}
+
+/**
+ * A suite's lab and browser: a lab on the notebooks in `root()` and a page, started before the
+ * suite's tests and closed after them. `use` gets them once they are up.
+ */
+export function labForSuite(root: () => string, use: (session: LabSession) => void | Promise<void>, env: Record<string, string> = {}): void {
+  let lab: Lab | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    fs.mkdirSync(results, { recursive: true });
+    lab = await startLab(root(), env);
+    const opened = await openBrowser();
+    browser = opened.browser;
+    await use({ lab, page: opened.page, problems: opened.problems });
+  });
+  afterAll(() => closeLab(browser, lab));
 }
 
 /** Open a notebook in the lab and wait until its kernel is ready. */

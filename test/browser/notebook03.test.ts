@@ -4,11 +4,10 @@
  * shows must appear (no error box), agree with the saved spec, and answer a click or a slider.
  * Screenshots: test-results/nb03-<view>.png.
  */
-import * as fs from 'fs';
 import * as path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLab, copyNotebooks, isPictureOnly, Lab, openBrowser, openNotebook, results, savedOutputs, startLab } from './lab';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { copyNotebooks, isPictureOnly, Lab, labForSuite, openNotebook, results, savedOutputs } from './lab';
 
 const NAME = '03-self-attention.ipynb';
 
@@ -22,18 +21,13 @@ function savedSpecs<T>(kind: string): T[] {
 const svgOnly = () => savedOutputs(NAME).filter(isPictureOnly);
 
 let lab: Lab;
-let browser: Browser;
 let page: Page;
 let problems: string[];
 
-beforeAll(async () => {
-  fs.mkdirSync(results, { recursive: true });
-  lab = await startLab(copyNotebooks('nb03'));
-  ({ browser, page, problems } = await openBrowser());
+labForSuite(() => copyNotebooks('nb03'), async s => {
+  ({ lab, page, problems } = s);
   await page.setViewportSize({ width: 1400, height: 1600 }); // the tallest views fit: screenshots without the lab's bars
 });
-
-afterAll(() => closeLab(browser, lab));
 
 const shot = async (selector: string, name: string) => {
   const view = page.locator(selector);
