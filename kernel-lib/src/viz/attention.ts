@@ -48,6 +48,16 @@ export function checkIndex(view: string, what: 'layer' | 'head' | 'token', index
   }
 }
 
+/**
+ * What every self-attention view of a GPT carries: the tokens, the weights of every layer and
+ * head, the sizes, and a title (`name`: sizes and length) unless one is given.
+ */
+export async function selfAttentionFields(model: GPT, tokenizer: TokenLabeler, sentence: string, view: string, name: string, title?: string) {
+  const { nLayer, nHead } = model.config;
+  const { tokens, weights } = await modelAttention(model, tokenizer, sentence, view);
+  return { title: title ?? `${name}: ${nLayer} layers x ${nHead} heads, ${tokens.length} tokens`, tokens, nLayers: nLayer, nHeads: nHead, weights, causal: true };
+}
+
 /** Run the model on `text` and collect the attention weights of every layer and head. */
 export async function attentionSpec(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { layer?: number; head?: number; title?: string } = {}): Promise<AttentionSpec> {
   const { nLayer, nHead } = model.config;
@@ -56,16 +66,10 @@ export async function attentionSpec(model: GPT, tokenizer: TokenLabeler, sentenc
   encodeForView(model, tokenizer, sentence, 'attention view');
   checkIndex('attention view', 'layer', layer, nLayer);
   checkIndex('attention view', 'head', head, nHead);
-  const { tokens, weights } = await modelAttention(model, tokenizer, sentence);
   return {
     kind: 'attention',
     version: 1,
-    title: options.title ?? `Self-attention: ${nLayer} layers x ${nHead} heads, ${tokens.length} tokens`,
-    tokens,
-    nLayers: nLayer,
-    nHeads: nHead,
-    weights,
-    causal: true,
+    ...(await selfAttentionFields(model, tokenizer, sentence, 'attention view', 'Self-attention', options.title)),
     layer,
     head
   };

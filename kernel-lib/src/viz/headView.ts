@@ -7,7 +7,7 @@
  * Model view: the same picture in miniature for every layer (rows) and head (columns).
  */
 import { GPT } from '../models/gpt';
-import { checkIndex, heatmapCells, modelAttention, TokenLabeler, tokenLabel } from './attention';
+import { checkIndex, heatmapCells, selfAttentionFields, TokenLabeler, tokenLabel } from './attention';
 import { bundleOf, display, MimeBundle } from './display';
 import { roundWeights } from './format';
 import { headColor } from './palette';
@@ -29,16 +29,10 @@ export async function headViewSpec(model: GPT, tokenizer: TokenLabeler, sentence
   const heads = options.heads ?? Array.from({ length: nHead }, (_, h) => h);
   checkIndex('head view', 'layer', layer, nLayer);
   heads.forEach(h => checkIndex('head view', 'head', h, nHead));
-  const { tokens, weights } = await modelAttention(model, tokenizer, sentence, 'head view');
   return {
     kind: 'head-view',
     version: 1,
-    title: options.title ?? `Self-attention, head view: ${nLayer} layers x ${nHead} heads, ${tokens.length} tokens`,
-    tokens,
-    nLayers: nLayer,
-    nHeads: nHead,
-    weights,
-    causal: true,
+    ...(await selfAttentionFields(model, tokenizer, sentence, 'head view', 'Self-attention, head view', options.title)),
     layer,
     heads
   };
@@ -46,17 +40,10 @@ export async function headViewSpec(model: GPT, tokenizer: TokenLabeler, sentence
 
 /** Self-attention of `sentence` in every layer and head, as a model view. */
 export async function modelViewSpec(model: GPT, tokenizer: TokenLabeler, sentence: string, options: { title?: string } = {}): Promise<ModelViewSpec> {
-  const { nLayer, nHead } = model.config;
-  const { tokens, weights } = await modelAttention(model, tokenizer, sentence, 'model view');
   return {
     kind: 'model-view',
     version: 1,
-    title: options.title ?? `Self-attention, model view: ${nLayer} layers x ${nHead} heads, ${tokens.length} tokens`,
-    tokens,
-    nLayers: nLayer,
-    nHeads: nHead,
-    weights,
-    causal: true
+    ...(await selfAttentionFields(model, tokenizer, sentence, 'model view', 'Self-attention, model view', options.title))
   };
 }
 
