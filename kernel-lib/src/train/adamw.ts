@@ -46,20 +46,21 @@ export class AdamW {
     const c2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
       for (const [name, p] of this.params) {
-        if (!grads[p.name]) continue; // frozen or unused parameter (tfjs keys gradients by variable name)
+        const gradient = grads[p.name]; // tfjs keys gradients by variable name
+        if (!gradient) continue; // frozen or unused parameter
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         if (fused.active) {
           // the same update in one kernel (kernels/fused.ts)
           const step = { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale };
-          if (adamwInPlace(p, grads[p.name], m, v, step)) continue; // webgpu: one dispatch, no new tensors
-          const [p2, m2, v2] = fusedAdamW(p, grads[p.name], m, v, step);
+          if (adamwInPlace(p, gradient, m, v, step)) continue; // webgpu: one dispatch, no new tensors
+          const [p2, m2, v2] = fusedAdamW(p, gradient, m, v, step);
           p.assign(p2);
           m.assign(m2);
           v.assign(v2);
           continue;
         }
-        const g = gradScale === 1 ? grads[p.name] : grads[p.name].mul(gradScale);
+        const g = gradScale === 1 ? gradient : gradient.mul(gradScale);
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
         let update = m.div(c1).div(v.div(c2).sqrt().add(eps));
