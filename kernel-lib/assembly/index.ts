@@ -6,3 +6,4 @@ export { geluForward, geluBackward, adamw } from './elementwise';
 export { layerNormForward, layerNormBackward } from './layerNorm';
 export { unsortedSegmentSum, gatherRows, sumRows } from './rows';
 export { crossEntropyForward, crossEntropyBackward } from './crossEntropy';
+export { transposeLastTwo } from './transpose';

@@ -1,6 +1,8 @@
 /**
  * Our wasm matmul (explicit transpose, then the plain fast path) against the cpu backend:
- * every transpose combination, ranks 2 to 4, forward and gradients.
+ * every transpose combination, ranks 2 to 4, forward and gradients, in both orders (a product
+ * whose second operand is the larger is computed as the transpose of the swapped product).
+ * And the wasm Transpose of the last two axes, against cpu, on shapes that are not whole tiles.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,7 +34,10 @@ describe('wasm BatchMatMul with transposes', () => {
   const cases: { batch: number[]; m: number; k: number; n: number }[] = [
     { batch: [], m: 7, k: 5, n: 3 },
     { batch: [4], m: 9, k: 16, n: 9 },
-    { batch: [2, 3], m: 6, k: 4, n: 5 }
+    { batch: [2, 3], m: 6, k: 4, n: 5 },
+    // B larger than A: the transposed products take the swapped order
+    { batch: [], m: 3, k: 6, n: 11 },
+    { batch: [2], m: 5, k: 8, n: 13 }
   ];
   for (const { batch, m, k, n } of cases) {
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
@@ -62,12 +67,31 @@ describe('wasm BatchMatMul with transposes', () => {
     await useDevice('wasm', { quiet: true });
     const a = tf.tensor(randomValues(16, 4), [4, 4]);
     const b = tf.tensor(randomValues(16, 5), [4, 4]);
+    const c = tf.tensor(randomValues(40, 6), [4, 10]);
     tf.matMul(a, b, false, true).dispose();
+    tf.matMul(a, c, true, false).dispose();
     const before = tf.memory().numTensors;
     const buffers = tf.engine().backend.numDataIds();
     tf.matMul(a, b, true, true).dispose();
     tf.matMul(a, b, false, true).dispose();
+    tf.matMul(a, c, true, false).dispose(); // the swapped order
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.engine().backend.numDataIds()).toBe(buffers);
   });
+});
+
+describe('wasm Transpose of the last two axes', () => {
+  for (const shape of [[5, 3], [70, 37], [3, 33, 66], [2, 2, 4, 9], [1, 64]]) {
+    it(`[${shape}] matches cpu, and other permutations still do`, async () => {
+      const values = randomValues(shape.reduce((x, y) => x * y, 1), 7);
+      const rank = shape.length;
+      const swap = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+      const reverse = [...Array(rank).keys()].reverse();
+      const run = () => [tf.transpose(tf.tensor(values, shape), swap), tf.transpose(tf.tensor(values, shape), reverse)];
+      const cpu = await onBackend('cpu', run);
+      const wasm = await onBackend('wasm', run);
+      expect(wasm[0]).toEqual(cpu[0]);
+      expect(wasm[1]).toEqual(cpu[1]);
+    });
+  }
 });

@@ -3,7 +3,7 @@
  * WebAssembly SIMD, built into dist/kernels/fused.wasm), registered as tfjs kernels. The module
  * imports the memory of tfjs's own wasm backend, so a kernel reads its inputs and writes its
  * outputs right where the tensors live: no copies. Also here: the UnsortedSegmentSum the wasm
- * backend lacks, and faster versions of three of its stock kernels. kernels/fused.ts owns the
+ * backend lacks, and faster versions of four of its stock kernels. kernels/fused.ts owns the
  * switch (fused.enabled), the gradients and the ops the model calls.
  */
 import * as fs from 'fs';
@@ -42,6 +42,7 @@ interface FusedModule {
   crossEntropyBackward(logits: number, targets: number, dlogits: number, N: number, V: number, dLoss: number, scratch: number): void;
   gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
   sumRows(x: number, out: number, N: number, C: number): void;
+  transposeLastTwo(x: number, out: number, batch: number, R: number, C: number): void;
 }
 
 let kernels: FusedModule | undefined;
@@ -201,7 +202,7 @@ const unsortedSegmentSum = kernel('UnsortedSegmentSum', ({ inputs: { x, segmentI
   return out;
 });
 
-// ------------------------------------------- faster versions of three of tfjs's own wasm kernels
+// -------------------------------------------- faster versions of four of tfjs's own wasm kernels
 
 type Improvement = (args: Parameters<KernelFunc>[0]) => TensorInfo | null;
 
@@ -242,6 +243,17 @@ const IMPROVED: [string, Improvement][] = [
     if (!sum) return null;
     const out = backend.makeOutput(sum.shape, 'float32');
     kernels!.sumRows(ptr(backend, x), ptr(backend, out), sum.N, sum.C);
+    return out;
+  }],
+  // Swapping the last two axes (what the matrix products of backpropagation need, see
+  // kernels/wasmMatMul.ts): 4 x 4 blocks at a time, where tfjs's version moves one element at a time.
+  ['Transpose', ({ inputs: { x }, backend, attrs }) => {
+    const perm = (attrs as unknown as { perm: number[] }).perm;
+    const rank = x.shape.length;
+    if (x.dtype !== 'float32' || rank < 2 || !perm.every((p, i) => p === (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2))) return null;
+    const [R, C] = x.shape.slice(-2);
+    const out = backend.makeOutput([...x.shape.slice(0, -2), C, R], 'float32');
+    kernels!.transposeLastTwo(ptr(backend, x), ptr(backend, out), tf.util.sizeFromShape(x.shape.slice(0, -2)), R, C);
     return out;
   }]
 ];
