@@ -32,10 +32,13 @@ export function crossEntropyForward(logits: usize, targets: usize, N: i32, V: i3
   return <f32>(total / <f64>N);
 }
 
-/** dlogits = (softmax(z) - onehot(target)) * dLoss / N. */
-export function crossEntropyBackward(logits: usize, targets: usize, dlogits: usize, N: i32, V: i32, dLoss: f32, scratch: usize): void {
+/** dlogits = (softmax(z) - onehot(target)) * dLoss / N, rows [start, end); 2 floats of scratch per thread. */
+export function crossEntropyBackward(
+  logits: usize, targets: usize, dlogits: usize, N: i32, V: i32, dLoss: f32, scratch: usize, start: i32, end: i32, thread: i32
+): void {
   const scale: f32 = dLoss / <f32>N;
-  for (let r = 0; r < N; r++) {
+  scratch += <usize>thread << 3;
+  for (let r = start; r < end; r++) {
     const z = logits + (<usize>r * <usize>V << 2);
     const d = dlogits + (<usize>r * <usize>V << 2);
     rowStats(z, V, scratch);

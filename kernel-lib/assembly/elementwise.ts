@@ -11,8 +11,10 @@ const A: f32 = 0.044715;
   return f32x4.mul(f32x4.splat(K), f32x4.mul(x, f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(A), x2))));
 }
 
-export function geluForward(x: usize, y: usize, n: i32): void {
-  for (let i = 0; i < n; i += 4) {
+// Both do the groups of four [start, end) of the n numbers (several threads can share an array).
+export function geluForward(x: usize, y: usize, n: i32, start: i32, end: i32): void {
+  const last = min(end * 4, n);
+  for (let i = start * 4; i < last; i += 4) {
     // the last group may reach past n: compute it on a copy and store only the lanes that exist
     const o = <usize>i << 2;
     const v = i + 4 <= n ? v128.load(x + o) : loadTail(x + o, n - i);
@@ -24,8 +26,9 @@ export function geluForward(x: usize, y: usize, n: i32): void {
 }
 
 // dy/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-export function geluBackward(x: usize, dy: usize, dx: usize, n: i32): void {
-  for (let i = 0; i < n; i += 4) {
+export function geluBackward(x: usize, dy: usize, dx: usize, n: i32, start: i32, end: i32): void {
+  const last = min(end * 4, n);
+  for (let i = start * 4; i < last; i += 4) {
     const o = <usize>i << 2;
     const full = i + 4 <= n;
     const v = full ? v128.load(x + o) : loadTail(x + o, n - i);

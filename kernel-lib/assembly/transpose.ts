@@ -6,20 +6,24 @@
 // floats are loaded as four vectors, rearranged by shuffles into four columns, and stored as four
 // output rows. The blocks go tile by tile (TILE x TILE floats), so that the rows of a tile that are
 // read and the rows that are written both stay in the cache.
+//
+// The work is cut into bands of TILE rows, batch * ceil(R / TILE) of them; a call does bands
+// [start, end) (several threads can share one transpose).
 
-const TILE = 32;
+const TILE = 32; // (kernels/fusedWasm.ts counts the bands with the same number)
 
-export function transposeLastTwo(x: usize, out: usize, batch: i32, R: i32, C: i32): void {
+export function transposeLastTwo(x: usize, out: usize, batch: i32, R: i32, C: i32, start: i32, end: i32): void {
   const plane = <usize>R * <usize>C << 2; // bytes per matrix
-  for (let b = 0; b < batch; b++) {
+  const bands = (R + TILE - 1) / TILE;
+  for (let band = start; band < end; band++) {
+    const b = band / bands;
     const src = x + <usize>b * plane;
     const dst = out + <usize>b * plane;
-    for (let r0 = 0; r0 < R; r0 += TILE) {
-      const r1 = min(r0 + TILE, R);
-      for (let c0 = 0; c0 < C; c0 += TILE) {
-        const c1 = min(c0 + TILE, C);
-        transposeTile(src, dst, R, C, r0, r1, c0, c1);
-      }
+    const r0 = (band % bands) * TILE;
+    const r1 = min(r0 + TILE, R);
+    for (let c0 = 0; c0 < C; c0 += TILE) {
+      const c1 = min(c0 + TILE, C);
+      transposeTile(src, dst, R, C, r0, r1, c0, c1);
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Where the math runs. TensorFlow.js has several backends; in Node we can use:
  *   webgpu  Dawn's Node binding (npm `webgpu`) -> Vulkan / Metal / D3D12: a real GPU
- *   wasm    WebAssembly with SIMD, one thread in Node: the fastest choice without a GPU
+ *   wasm    WebAssembly with SIMD, a thread per core: the fastest choice without a GPU
  *   cpu     plain JavaScript: slow, but always there (the reference)
  * `auto` picks the first that works, and says why in one line.
  */
@@ -172,7 +172,7 @@ async function activate(name: BackendName): Promise<void> {
 let wasmSimd = false;
 let wasmThreads = 1;
 function wasmDetail(): string {
-  return `wasm (WebAssembly${wasmSimd ? ' SIMD' : ', no SIMD'}, ${wasmThreads === 1 ? '1 thread' : `${wasmThreads} threads for matrix products`}${fused.active ? ', fused kernels' : ''})`;
+  return `wasm (WebAssembly${wasmSimd ? ' SIMD' : ', no SIMD'}, ${wasmThreads === 1 ? '1 thread' : `${wasmThreads} threads`}${fused.active ? ', fused kernels' : ''})`;
 }
 
 function finish(device: Omit<Device, 'line'>, quiet: boolean): Device {

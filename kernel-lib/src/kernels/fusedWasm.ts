@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { leadingSum } from './leadingSum';
+import { WasmPool } from './wasmPool';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -29,23 +30,45 @@ interface WasmBackend {
 
 /** The exports of kernel-lib/assembly/index.ts; pointers are byte offsets into the shared memory. */
 interface FusedModule {
-  attentionForward(qkv: number, y: number, probs: number, B: number, T: number, C: number, nh: number, scale: number): void;
-  attentionBackward(qkv: number, probs: number, dy: number, dqkv: number, scratch: number, B: number, T: number, C: number, nh: number, scale: number): void;
-  geluForward(x: number, y: number, n: number): void;
-  geluBackward(x: number, dy: number, dx: number, n: number): void;
+  // these five do parts [start, end) of their work, on thread `thread` (see run below)
+  attentionForward(qkv: number, y: number, probs: number, B: number, T: number, C: number, nh: number, scale: number, start: number, end: number): void;
+  attentionBackward(qkv: number, probs: number, dy: number, dqkv: number, scratch: number, B: number, T: number, C: number, nh: number, scale: number,
+    start: number, end: number, thread: number): void;
+  geluForward(x: number, y: number, n: number, start: number, end: number): void;
+  geluBackward(x: number, dy: number, dx: number, n: number, start: number, end: number): void;
+  crossEntropyBackward(logits: number, targets: number, dlogits: number, N: number, V: number, dLoss: number, scratch: number,
+    start: number, end: number, thread: number): void;
+  transposeLastTwo(x: number, out: number, batch: number, R: number, C: number, start: number, end: number): void;
   adamw(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
     lr: number, b1: number, b2: number, c1: number, c2: number, eps: number, wd: number, gs: number): void;
   layerNormForward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
   layerNormBackward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, N: number, C: number): void;
   unsortedSegmentSum(x: number, ids: number, out: number, N: number, D: number, numSegments: number): void;
   crossEntropyForward(logits: number, targets: number, N: number, V: number, scratch: number): number;
-  crossEntropyBackward(logits: number, targets: number, dlogits: number, N: number, V: number, dLoss: number, scratch: number): void;
   gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
   sumRows(x: number, out: number, N: number, C: number): void;
-  transposeLastTwo(x: number, out: number, batch: number, R: number, C: number): void;
 }
 
 let kernels: FusedModule | undefined;
+/** With several wasm threads: the workers that share the five kernels above (kernels/wasmPool.ts). */
+let pool: WasmPool | undefined;
+
+type SharedKernel = 'attentionForward' | 'attentionBackward' | 'geluForward' | 'geluBackward' | 'crossEntropyBackward' | 'transposeLastTwo';
+/** Below this much work (numbers touched) a kernel runs on the calling thread: waking workers costs ~20 us. */
+const POOL_MIN_WORK = 1 << 16;
+
+/** kernel(...args, start, end, thread) over parts [0, parts): on the pool's threads when there is enough work. */
+function run(name: SharedKernel, args: number[], parts: number, work: number): void {
+  if (pool && work >= POOL_MIN_WORK) pool.run(name, args, parts);
+  else (kernels![name] as (...a: number[]) => void)(...args, 0, parts, 0);
+}
+/** How many threads run the kernels above (each needs its own scratch). */
+const threads = () => pool?.threads ?? 1;
+
+/** The threads that share the fused kernels, and how many chunks of work the workers have done. */
+export function wasmPoolStats(): { threads: number; workerChunks: number } {
+  return { threads: threads(), workerChunks: pool?.workerChunks ?? 0 };
+}
 
 const ptr = (backend: WasmBackend, t: TensorInfo) => backend.getMemoryOffset(t.dataId);
 
@@ -77,6 +100,9 @@ export function installWasmKernels(): boolean {
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: build kernel-lib (npm run build -w kernel-lib)`);
   const bytes = fs.readFileSync(file);
   kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as FusedModule;
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const threadCount = (require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }).getThreadsCount();
+  if (shared && threadCount > 1) pool = new WasmPool(bytes, memory, kernels as unknown as Record<string, (...a: number[]) => unknown>, threadCount);
   for (const config of KERNELS) tf.registerKernel({ ...config, backendName: 'wasm' });
   // not a fused kernel but a missing one (the gradient of tf.gather): registered whatever `enabled` says
   if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) tf.registerKernel({ ...unsortedSegmentSum, backendName: 'wasm' });
@@ -101,16 +127,17 @@ const KERNELS = [
     const C = C3 / 3;
     const y = backend.makeOutput([B, T, C], 'float32');
     const probs = backend.makeOutput([B, nHead, T, T], 'float32');
-    kernels!.attentionForward(ptr(backend, qkv), ptr(backend, y), ptr(backend, probs), B, T, C, nHead, 1 / Math.sqrt(C / nHead));
+    run('attentionForward', [ptr(backend, qkv), ptr(backend, y), ptr(backend, probs), B, T, C, nHead, 1 / Math.sqrt(C / nHead)], B * nHead, B * T * T * C);
     return [y, probs];
   }),
   kernel('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs: { nHead } }) => {
     const [B, T, C3] = qkv.shape;
     const C = C3 / 3;
     const dqkv = backend.makeOutput([B, T, C3], 'float32');
-    const scratch = backend.wasm._malloc(T * 4);
+    const scratch = backend.wasm._malloc(threads() * T * 4);
     try {
-      kernels!.attentionBackward(ptr(backend, qkv), ptr(backend, probs), ptr(backend, dy), ptr(backend, dqkv), scratch, B, T, C, nHead, 1 / Math.sqrt(C / nHead));
+      const args = [ptr(backend, qkv), ptr(backend, probs), ptr(backend, dy), ptr(backend, dqkv), scratch, B, T, C, nHead, 1 / Math.sqrt(C / nHead)];
+      run('attentionBackward', args, B * nHead, B * T * T * C);
     } finally {
       backend.wasm._free(scratch);
     }
@@ -119,12 +146,14 @@ const KERNELS = [
   kernel('LlmLabGelu', ({ inputs: { x }, backend }) => {
     checkFloat32('LlmLabGelu', { x });
     const y = backend.makeOutput(x.shape, 'float32');
-    kernels!.geluForward(ptr(backend, x), ptr(backend, y), tf.util.sizeFromShape(x.shape));
+    const n = tf.util.sizeFromShape(x.shape);
+    run('geluForward', [ptr(backend, x), ptr(backend, y), n], Math.ceil(n / 4), n);
     return y;
   }),
   kernel('LlmLabGeluGrad', ({ inputs: { x, dy }, backend }) => {
     const dx = backend.makeOutput(x.shape, 'float32');
-    kernels!.geluBackward(ptr(backend, x), ptr(backend, dy), ptr(backend, dx), tf.util.sizeFromShape(x.shape));
+    const n = tf.util.sizeFromShape(x.shape);
+    run('geluBackward', [ptr(backend, x), ptr(backend, dy), ptr(backend, dx), n], Math.ceil(n / 4), n);
     return dx;
   }),
   kernel('LlmLabLayerNorm', ({ inputs: { x, gamma, beta }, backend, attrs: { eps } }) => {
@@ -171,10 +200,10 @@ const KERNELS = [
   kernel('LlmLabCrossEntropyGrad', ({ inputs: { dy, logits, targets }, backend }) => {
     const [N, V] = logits.shape;
     const dlogits = backend.makeOutput([N, V], 'float32');
-    const scratch = backend.wasm._malloc(8);
+    const scratch = backend.wasm._malloc(threads() * 8);
     try {
       const dLoss = heap(backend, Float32Array, ptr(backend, dy), 1)[0];
-      kernels!.crossEntropyBackward(ptr(backend, logits), ptr(backend, targets), ptr(backend, dlogits), N, V, dLoss, scratch);
+      run('crossEntropyBackward', [ptr(backend, logits), ptr(backend, targets), ptr(backend, dlogits), N, V, dLoss, scratch], N, N * V);
     } finally {
       backend.wasm._free(scratch);
     }
@@ -253,7 +282,9 @@ const IMPROVED: [string, Improvement][] = [
     if (x.dtype !== 'float32' || rank < 2 || !perm.every((p, i) => p === (i < rank - 2 ? i : i === rank - 2 ? rank - 1 : rank - 2))) return null;
     const [R, C] = x.shape.slice(-2);
     const out = backend.makeOutput([...x.shape.slice(0, -2), C, R], 'float32');
-    kernels!.transposeLastTwo(ptr(backend, x), ptr(backend, out), tf.util.sizeFromShape(x.shape.slice(0, -2)), R, C);
+    const batch = tf.util.sizeFromShape(x.shape.slice(0, -2));
+    // bands of 32 rows (TILE in assembly/transpose.ts)
+    run('transposeLastTwo', [ptr(backend, x), ptr(backend, out), batch, R, C], batch * Math.ceil(R / 32), batch * R * C);
     return out;
   }]
 ];

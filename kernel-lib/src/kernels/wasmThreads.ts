@@ -14,8 +14,8 @@
  *      would get one thread. Emscripten asks os.cpus(), so during start-up os.cpus() reports enough
  *      entries for the thread count we want.
  *
- * Only the matrix products (the largest part of a training step) run on several threads; our fused
- * kernels (kernels/fused.ts) stay on one.
+ * The matrix products (the largest part of a training step) run on tfjs's threads; our fused
+ * kernels run on a pool of our own (kernels/wasmPool.ts).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -23,14 +23,15 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * How many threads: LLM_LAB_WASM_THREADS (at most 8, the size of tfjs's worker pool), else 1.
- * One is the default because more did not pay on the 2-core machines we measured: a training
- * step of the tiny model got slower (waking workers for many small products), the small model's
- * only 1.3x faster (bench/results). Machines with more cores may do better: try it.
+ * How many threads: LLM_LAB_WASM_THREADS (at most 8, the size of tfjs's worker pool), else one
+ * per core, at most 8. On a 2-core machine two threads make a training step of the small model
+ * 1.7x faster and the tiny one 1.1x (bench/results): the matrix products split over tfjs's
+ * threads, our fused kernels over kernels/wasmPool.ts. LLM_LAB_WASM_THREADS=1 keeps to one core
+ * (on a machine shared by many kernels, say).
  */
 export function wantedWasmThreads(): number {
   const asked = process.env.LLM_LAB_WASM_THREADS;
-  if (asked === undefined) return 1;
+  if (asked === undefined) return Math.min(os.availableParallelism(), 8);
   const n = Number(asked);
   if (!Number.isInteger(n) || n < 1) throw new Error(`LLM_LAB_WASM_THREADS must be a positive integer, got ${JSON.stringify(asked)}`);
   return Math.min(n, 8);
