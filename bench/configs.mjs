@@ -1,5 +1,6 @@
 // The benchmark's models and defaults, in one place: bench/run.mjs and its child processes
 // (ours.mjs, nanogpt_peer.mjs, torch_gpt.py) all read their sizes from here.
+import os from 'os';
 
 /** GPT sizes (our GPTConfig names) plus the batch size of a training step. */
 export const CONFIGS = {
@@ -21,7 +22,9 @@ export const DEFAULTS = {
   warmup: 3, // untimed steps first (shader compilation, Adam state, caches)
   liveSteps: 50, // steps per Trainer.train() run when measuring the live view's cost (4 runs)
   liveConfigs: ['tiny'], // the fastest steps: there a redraw every liveIntervalMs costs the most
-  threads: 1, // CPU threads per system: PyTorch's, our wasm matrix products', lavapipe's
+  // CPU threads: ours (wasm, as its default: one per core) and lavapipe's; PyTorch + OpenBLAS runs
+  // with 1 thread (the target's reference) and, when this is more, with this many too
+  threads: Math.min(os.availableParallelism(), 8),
   repeats: 1 // runs per row, the systems taking turns; the report takes each one's median
 };
 

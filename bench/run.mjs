@@ -3,17 +3,18 @@
 // live view's cost. Writes bench/results/latest.{json,md,svg}.
 //
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
-//                      [--steps=10] [--warmup=3] [--live-steps=50] [--threads=1] [--no-torch] [--no-peer]
+//                      [--steps=10] [--warmup=3] [--live-steps=50] [--threads=N] [--no-torch] [--no-peer]
 //                      [--out=latest] (the results' file name in bench/results/) [--repeats=1]
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
 //
 // Each measurement is a child process (ours.mjs, nanogpt_peer.mjs, torch_gpt.py): the systems do not
 // share a tfjs engine, kernels or memory, and each reports its own peak RSS. For one config and
 // backend, ours, nanogpt and both PyTorch runs go back to back: the host's speed drifts (up to 1.5x
-// here), so the ratios within a row are what to read. Every system gets the same number of CPU
-// threads (--threads, default 1): PyTorch and OpenBLAS, our wasm backend's matrix products
-// (LLM_LAB_WASM_THREADS) and lavapipe's software WebGPU (LP_NUM_THREADS); tfjs's own wasm backend,
-// which the peer uses, has 1 thread in Node.
+// here), so the ratios within a row are what to read. Threads (--threads, default one per core):
+// our wasm backend (LLM_LAB_WASM_THREADS) and lavapipe's software WebGPU (LP_NUM_THREADS) use that
+// many. PyTorch + OpenBLAS runs with 1 thread, the reference of the issue's CPU target, and, in the
+// wasm rows, with --threads threads as well (the same cores as ours); PyTorch with reference BLAS
+// runs with 1. tfjs's own wasm backend, which the peer uses, has 1 thread in Node.
 import { spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
@@ -181,8 +182,10 @@ async function main() {
       const peer = await runChild('node', [path.join(here, 'nanogpt_peer.mjs'), JSON.stringify(job)], env);
       record({ config, slot: backend, backend, ...peer, system: 'nanogpt' }, `nanogpt ${config} ${backend}`);
     }
-    for (const setup of torch.setups) {
-      const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, threads: options.threads, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
+    const openblas = torch.setups.find(s => s.system === 'torch-openblas');
+    const manyThreads = options.threads > 1 && backend === 'wasm' && openblas ? [{ ...openblas, system: 'torch-openblas-threads', threads: options.threads }] : [];
+    for (const setup of [...torch.setups, ...manyThreads]) {
+      const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, threads: setup.threads ?? 1, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
       const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify(torchJob)], setup.env);
       if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
       record({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `${setup.system} ${config} (next to ${backend})`);
