@@ -284,7 +284,8 @@ const IMPROVED: [string, Improvement][] = [
     const out = backend.makeOutput([...x.shape.slice(0, -2), C, R], 'float32');
     const batch = tf.util.sizeFromShape(x.shape.slice(0, -2));
     // bands of 32 rows (TILE in assembly/transpose.ts)
-    run('transposeLastTwo', [ptr(backend, x), ptr(backend, out), batch, R, C], batch * Math.ceil(R / 32), batch * R * C);
+    // (a copy is quick: a quarter of its size is its work, so that only large ones wake the pool)
+    run('transposeLastTwo', [ptr(backend, x), ptr(backend, out), batch, R, C], batch * Math.ceil(R / 32), (batch * R * C) / 4);
     return out;
   }]
 ];
