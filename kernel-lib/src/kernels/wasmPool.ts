@@ -33,6 +33,8 @@ const STARTED = 7;
 const FAILED = 8;
 const WORKER_CHUNKS = 9; // chunks done by workers, in all (for tests and benchmarks)
 const MAX_ARGS = 16;
+/** How long the calling thread spins for the workers' last chunks before it sleeps. */
+const SPIN_MS = 0.5;
 /** How long the constructor waits for the workers to start (they are usable from then on). */
 const START_TIMEOUT_MS = 10_000;
 
@@ -136,8 +138,12 @@ export class WasmPool {
     try {
       takeChunks(ctrl, gen, kernel, args, 0);
     } finally {
-      // wait for the workers still inside a chunk, even when ours failed: they use the same memory
-      for (let busy = Atomics.load(ctrl, BUSY); busy > 0; busy = Atomics.load(ctrl, BUSY)) Atomics.wait(ctrl, BUSY, busy);
+      // wait for the workers still inside a chunk, even when ours failed: they use the same memory.
+      // Their last chunk is short, so first spin a little: waking from Atomics.wait takes tens of us.
+      const spinUntil = performance.now() + SPIN_MS;
+      let busy = Atomics.load(ctrl, BUSY);
+      while (busy > 0 && performance.now() < spinUntil) busy = Atomics.load(ctrl, BUSY);
+      for (; busy > 0; busy = Atomics.load(ctrl, BUSY)) Atomics.wait(ctrl, BUSY, busy);
     }
     if (Atomics.exchange(ctrl, FAILED, 0)) throw new Error(`${name} failed on a worker thread`);
   }
