@@ -233,7 +233,17 @@ export function trainingSvg(results) {
   if (!values.length) return '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="40"><text x="10" y="25">no results</text></svg>';
   const lo = 10 ** Math.floor(Math.log10(Math.min(...values)));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
-  const width = 900, left = 170, right = 90, top = 70, barH = 16, gap = 4, groupGap = 30;
+  // the legend: one entry per system that ran, in rows that fit the width
+  const width = 900, left = 200, right = 90, barH = 16, gap = 4, groupGap = 30;
+  const legend = [];
+  let lx = 8, ly = 50;
+  for (const [system, name] of Object.entries(SYSTEMS).filter(([system]) => results.runs.some(r => r.system === system && !r.error))) {
+    const w = 32 + name.length * 7;
+    if (lx + w > width && lx > 8) [lx, ly] = [8, ly + 18];
+    legend.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${COLORS[system]}"/><text x="${lx + 16}" y="${ly + 10}" fill="#333">${escape(name)}</text>`);
+    lx += w;
+  }
+  const top = ly + 20;
   const x = v => left + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (width - left - right);
   const height = top + groups.reduce((h, g) => h + groupGap + g.bars.length * (barH + gap), 0) + 30;
   const out = [
@@ -243,12 +253,7 @@ export function trainingSvg(results) {
     `<text x="8" y="40" fill="#555">${escape(results.machine.cpu)}, ${results.machine.cores} cores · ours on ${results.options.threads} thread(s), PyTorch on 1 unless marked · ` +
       `PyTorch: the median of its runs per config · ${escape(results.finishedAt)}</text>`
   ];
-  // legend
-  let lx = 8;
-  for (const [system, name] of Object.entries(SYSTEMS).filter(([system]) => results.runs.some(r => r.system === system && !r.error))) {
-    out.push(`<rect x="${lx}" y="50" width="12" height="12" fill="${COLORS[system]}"/><text x="${lx + 16}" y="60" fill="#333">${escape(name)}</text>`);
-    lx += 32 + name.length * 7;
-  }
+  out.push(...legend);
   // decade grid lines
   for (let v = lo; v <= hi; v *= 10) {
     const label = v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : String(v);
