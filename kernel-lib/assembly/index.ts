@@ -7,3 +7,5 @@ export { layerNormForward, layerNormBackward } from './layerNorm';
 export { unsortedSegmentSum, gatherRows, sumRows } from './rows';
 export { crossEntropyForward, crossEntropyBackward } from './crossEntropy';
 export { transposeLastTwo } from './transpose';
+export { matMulRows, matMulRowsT } from './matmul';
+export { softmaxRows } from './softmax';

@@ -95,3 +95,40 @@ describe('wasm Transpose of the last two axes', () => {
     });
   }
 });
+
+describe('wasm products of a few rows (generation) and Softmax', () => {
+  // M <= 4 runs in assembly/matmul.ts, M = 5 still in XNNPACK: both must agree with cpu
+  const cases: { a: number[]; b: number[]; tB: boolean }[] = [
+    { a: [1, 7], b: [7, 9], tB: false },
+    { a: [1, 1, 64], b: [64, 65], tB: false },
+    { a: [3, 10], b: [13, 10], tB: true },
+    { a: [1, 4, 33], b: [1, 33, 6], tB: false },
+    { a: [1, 2, 64], b: [65, 64], tB: true },
+    { a: [5, 16], b: [16, 12], tB: false }
+  ];
+  for (const { a, b, tB } of cases) {
+    it(`[${a}] x [${b}]${tB ? '^T' : ''} matches cpu`, async () => {
+      const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+      const aVals = randomValues(size(a), 8);
+      const bVals = randomValues(size(b), 9);
+      const run = () => [tf.matMul(tf.tensor(aVals, a), tf.tensor(bVals, b), false, tB)];
+      const cpu = await onBackend('cpu', run);
+      const wasm = await onBackend('wasm', run);
+      expect(wasm[0].length).toBe(cpu[0].length);
+      expect(maxAbsDiff(wasm[0], cpu[0])).toBeLessThan(1e-5);
+    });
+  }
+
+  it('Softmax over the last axis matches cpu, on rows of any length and with large scores', async () => {
+    const values = randomValues(3 * 4 * 37, 10).map((v, i) => v * (i % 5 === 0 ? 80 : 3));
+    const run = () => [
+      tf.softmax(tf.tensor(values, [3, 4, 37])),
+      tf.softmax(tf.tensor(values.slice(0, 5), [5]))
+    ];
+    const cpu = await onBackend('cpu', run);
+    const wasm = await onBackend('wasm', run);
+    for (let i = 0; i < 2; i++) expect(maxAbsDiff(wasm[i], cpu[i])).toBeLessThan(1e-6);
+    const rowSum = Array.from({ length: 12 }, (_, r) => wasm[0].slice(r * 37, r * 37 + 37).reduce((s, p) => s + p, 0));
+    rowSum.forEach(s => expect(s).toBeCloseTo(1, 5));
+  });
+});

@@ -4,11 +4,14 @@
  * losses as one thread, and the process exits by itself (the worker threads do not hold it).
  * The fused kernels that the thread pool shares (kernels/wasmPool.ts) give the very same numbers
  * on 3 threads as on one, on sizes large enough to be shared and not whole multiples of a chunk.
+ * Without LLM_LAB_WASM_THREADS the thread count leaves out cores that another process keeps busy.
  * Each run is a fresh Node process: the thread count is fixed when the backend starts.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
+import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
+import { freeCores, wantedWasmThreads } from '../../kernel-lib/src/kernels/wasmThreads';
 
 const root = path.resolve(__dirname, '../..');
 const script = `
@@ -81,5 +84,27 @@ describe('wasm with threads', () => {
 
   it('names a bad LLM_LAB_WASM_THREADS value', () => {
     expect(() => run('two')).toThrow(/LLM_LAB_WASM_THREADS must be a positive integer, got "two"/);
+  });
+});
+
+describe('the default thread count', () => {
+  it('counts a core that another process keeps busy as not free', async () => {
+    const cores = Math.min(os.cpus().length, os.availableParallelism());
+    const hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    try {
+      await new Promise(resolve => setTimeout(resolve, 300)); // the loop is running
+      expect(freeCores(200)).toBeLessThanOrEqual(cores - 1);
+      const saved = process.env.LLM_LAB_WASM_THREADS;
+      delete process.env.LLM_LAB_WASM_THREADS;
+      try {
+        const threads = wantedWasmThreads();
+        expect(threads).toBeGreaterThanOrEqual(1);
+        expect(threads).toBeLessThanOrEqual(Math.max(1, cores - 1));
+      } finally {
+        if (saved !== undefined) process.env.LLM_LAB_WASM_THREADS = saved;
+      }
+    } finally {
+      hog.kill();
+    }
   });
 });

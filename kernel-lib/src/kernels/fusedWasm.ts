@@ -3,7 +3,7 @@
  * WebAssembly SIMD, built into dist/kernels/fused.wasm), registered as tfjs kernels. The module
  * imports the memory of tfjs's own wasm backend, so a kernel reads its inputs and writes its
  * outputs right where the tensors live: no copies. Also here: the UnsortedSegmentSum the wasm
- * backend lacks, and faster versions of four of its stock kernels. kernels/fused.ts owns the
+ * backend lacks, and faster versions of six of its stock kernels. kernels/fused.ts owns the
  * switch (fused.enabled), the gradients and the ops the model calls.
  */
 import * as fs from 'fs';
@@ -47,6 +47,9 @@ interface FusedModule {
   crossEntropyForward(logits: number, targets: number, N: number, V: number, scratch: number): number;
   gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
   sumRows(x: number, out: number, N: number, C: number): void;
+  matMulRows(a: number, b: number, out: number, M: number, K: number, N: number): void;
+  matMulRowsT(a: number, b: number, out: number, M: number, K: number, N: number): void;
+  softmaxRows(x: number, y: number, rows: number, C: number): void;
 }
 
 let kernels: FusedModule | undefined;
@@ -231,9 +234,14 @@ const unsortedSegmentSum = kernel('UnsortedSegmentSum', ({ inputs: { x, segmentI
   return out;
 });
 
-// -------------------------------------------- faster versions of four of tfjs's own wasm kernels
+// -------------------------------------------- faster versions of six of tfjs's own wasm kernels
 
 type Improvement = (args: Parameters<KernelFunc>[0]) => TensorInfo | null;
+
+/** Products with at most this many rows run in assembly/matmul.ts, not in XNNPACK. */
+const SMALL_PRODUCT_ROWS = 4;
+/** Softmaxes of at most this many numbers run in assembly/softmax.ts, not in XNNPACK. */
+const SMALL_SOFTMAX = 1 << 14;
 
 /** Run `better` in front of tfjs's wasm kernel `name`; where it returns null the original runs. */
 function improveKernel(name: string, better: Improvement): void {
@@ -272,6 +280,30 @@ const IMPROVED: [string, Improvement][] = [
     if (!sum) return null;
     const out = backend.makeOutput(sum.shape, 'float32');
     kernels!.sumRows(ptr(backend, x), ptr(backend, out), sum.N, sum.C);
+    return out;
+  }],
+  // Products of a few rows (generation: one new token per sequence) on the calling thread
+  // (assembly/matmul.ts); the products of training stay with XNNPACK (kernels/wasmMatMul.ts).
+  ['BatchMatMul', ({ inputs: { a, b }, backend, attrs }) => {
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const [M, K] = a.shape.slice(-2);
+    const N = b.shape[b.shape.length - (transposeB ? 2 : 1)];
+    const unbatched = (t: TensorInfo) => t.shape.slice(0, -2).every(d => d === 1);
+    if (transposeA || M > SMALL_PRODUCT_ROWS || a.dtype !== 'float32' || b.dtype !== 'float32' || !unbatched(a) || !unbatched(b)) return null;
+    const out = backend.makeOutput([...(a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2), M, N], 'float32');
+    (transposeB ? kernels!.matMulRowsT : kernels!.matMulRows)(ptr(backend, a), ptr(backend, b), ptr(backend, out), M, K, N);
+    return out;
+  }],
+  // A small Softmax over the last axis (assembly/softmax.ts), as in generation: tfjs's goes
+  // through XNNPACK, which took ~0.9 ms for a few rows with several threads. Large ones (training
+  // a model without fused attention) stay with XNNPACK, and so keep their numbers.
+  ['Softmax', ({ inputs: { logits }, backend, attrs }) => {
+    const dim = (attrs as unknown as { dim: number }).dim;
+    const rank = logits.shape.length;
+    if (logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1) || tf.util.sizeFromShape(logits.shape) > SMALL_SOFTMAX) return null;
+    const C = logits.shape[rank - 1];
+    const out = backend.makeOutput(logits.shape, 'float32');
+    if (C > 0) kernels!.softmaxRows(ptr(backend, logits), ptr(backend, out), tf.util.sizeFromShape(logits.shape) / C, C);
     return out;
   }],
   // Swapping the last two axes (what the matrix products of backpropagation need, see

@@ -24,17 +24,34 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * How many threads: LLM_LAB_WASM_THREADS (at most 8, the size of tfjs's worker pool), else one
- * per core, at most 8. On a 2-core machine two threads make a training step of the small model
- * 1.7x faster and the tiny one 1.1x (bench/results): the matrix products split over tfjs's
- * threads, our fused kernels over kernels/wasmPool.ts. LLM_LAB_WASM_THREADS=1 keeps to one core
- * (on a machine shared by many kernels, say).
+ * per core that is free when the backend starts, at most 8 (at least 1).
+ *
+ * On a 2-core machine with both cores free, two threads make a training step of the small model
+ * 1.7x faster and the tiny one 1.2x (bench/results): the matrix products split over tfjs's
+ * threads, our fused kernels over kernels/wasmPool.ts. But threads only pay on cores nobody else
+ * uses: with one core busy elsewhere, two threads made the tiny step 1.6x slower than one (they
+ * wait for each other). So on a busy machine (a JupyterHub shared by a class) fewer are used.
  */
 export function wantedWasmThreads(): number {
   const asked = process.env.LLM_LAB_WASM_THREADS;
-  if (asked === undefined) return Math.min(os.availableParallelism(), 8);
+  if (asked === undefined) return Math.max(1, Math.min(freeCores(), 8));
   const n = Number(asked);
   if (!Number.isInteger(n) || n < 1) throw new Error(`LLM_LAB_WASM_THREADS must be a positive integer, got ${JSON.stringify(asked)}`);
   return Math.min(n, 8);
+}
+
+/** How many cores were idle over the last `ms` milliseconds (from the kernel's counters), rounded. */
+export function freeCores(ms = 100): number {
+  const idleAndTotal = () => os.cpus().reduce(([idle, total], cpu) => {
+    const t = cpu.times;
+    return [idle + t.idle, total + t.user + t.nice + t.sys + t.idle + t.irq];
+  }, [0, 0]);
+  const [idle0, total0] = idleAndTotal();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); // sleep, using no CPU
+  const [idle1, total1] = idleAndTotal();
+  const cores = Math.min(os.cpus().length, os.availableParallelism());
+  if (total1 <= total0) return cores; // the counters did not move: no way to tell
+  return Math.round(((idle1 - idle0) / (total1 - total0)) * cores);
 }
 
 type Restore = () => void;
