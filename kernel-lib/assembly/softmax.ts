@@ -10,18 +10,22 @@ export function softmaxRows(x: usize, y: usize, rows: i32, C: i32): void {
     const yr = y + (<usize>(r * C) << 2);
     let max: f32 = -Infinity;
     for (let j = 0; j < C; j++) max = Mathf.max(max, load<f32>(xr + (<usize>j << 2)));
-    // e^(x - max): never overflows; the largest is 1
+    // e^(x - max): never overflows; the largest is 1. Below e^-87 (a masked score, -Infinity) it
+    // is exactly 0, as the weight of a masked position should be (exp4 stops at e^-87 ~ 1.6e-38).
     const m = f32x4.splat(max);
+    const lowest = f32x4.splat(-87.0);
     let sum4 = f32x4.splat(0);
     let j = 0;
     for (; j + 4 <= C; j += 4) {
-      const e = exp4(f32x4.sub(v128.load(xr + (<usize>j << 2)), m));
+      const d = f32x4.sub(v128.load(xr + (<usize>j << 2)), m);
+      const e = v128.and(exp4(d), f32x4.ge(d, lowest));
       v128.store(yr + (<usize>j << 2), e);
       sum4 = f32x4.add(sum4, e);
     }
     let sum = f32x4.extract_lane(sum4, 0) + f32x4.extract_lane(sum4, 1) + f32x4.extract_lane(sum4, 2) + f32x4.extract_lane(sum4, 3);
     for (; j < C; j++) {
-      const e = exp1(load<f32>(xr + (<usize>j << 2)) - max);
+      const d = load<f32>(xr + (<usize>j << 2)) - max;
+      const e: f32 = d >= -87.0 ? exp1(d) : 0;
       store<f32>(yr + (<usize>j << 2), e);
       sum += e;
     }

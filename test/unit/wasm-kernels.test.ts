@@ -131,4 +131,13 @@ describe('wasm products of a few rows (generation) and Softmax', () => {
     const rowSum = Array.from({ length: 12 }, (_, r) => wasm[0].slice(r * 37, r * 37 + 37).reduce((s, p) => s + p, 0));
     rowSum.forEach(s => expect(s).toBeCloseTo(1, 5));
   });
+
+  it('gives masked scores (-Infinity, or far below the row maximum) a weight of exactly 0', async () => {
+    await useDevice('wasm', { quiet: true });
+    const scores = tf.tensor([[0.5, -Infinity, -Infinity, 1.5, -Infinity, -1e9, 0, -200]]);
+    const weights = await tf.softmax(scores).data();
+    tf.dispose(scores);
+    expect(Array.from(weights).filter((_, i) => [1, 2, 4, 5, 7].includes(i))).toEqual([0, 0, 0, 0, 0]);
+    expect(weights[3]).toBeCloseTo(Math.exp(1.5) / (Math.exp(0.5) + Math.exp(1.5) + 1), 6);
+  });
 });
