@@ -50,11 +50,12 @@ fi
 bash scripts/build.sh
 
 # --- The tslab kernel and our prebuilt extension, in a project-local Jupyter folder.
-# (tslab's own `tslab install` needs IPython; a kernelspec is one JSON file.)
+# (tslab's own `tslab install` needs IPython; a kernelspec is one JSON file. The kernel starts
+# through scripts/tslab-kernel.js, which keeps tslab's messages to Jupyter from colliding.)
 share=.local/jupyter/share/jupyter
 mkdir -p "$share/kernels/tslab" "$share/labextensions/@llm-lab"
 cat > "$share/kernels/tslab/kernel.json" <<JSON
-{"argv": ["$root/node_modules/.bin/tslab", "kernel", "--config-path", "{connection_file}"], "display_name": "TypeScript", "language": "typescript"}
+{"argv": ["node", "$root/scripts/tslab-kernel.js", "kernel", "--config-path", "{connection_file}"], "display_name": "TypeScript", "language": "typescript"}
 JSON
 rm -rf "$share/labextensions/@llm-lab/jupyterlab"
 cp -r extension/labext/@llm-lab/jupyterlab "$share/labextensions/@llm-lab/jupyterlab"
