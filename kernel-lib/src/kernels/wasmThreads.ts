@@ -40,18 +40,25 @@ export function wantedWasmThreads(): number {
   return Math.min(n, 8);
 }
 
-/** How many cores were idle over the last `ms` milliseconds (from the kernel's counters), rounded. */
+/**
+ * How many cores other processes left free over the last `ms` milliseconds (the kernel's counters),
+ * rounded. This process's own threads (V8 compiling or collecting in the background) do not count.
+ */
 export function freeCores(ms = 100): number {
   const idleAndTotal = () => os.cpus().reduce(([idle, total], cpu) => {
     const t = cpu.times;
     return [idle + t.idle, total + t.user + t.nice + t.sys + t.idle + t.irq];
   }, [0, 0]);
   const [idle0, total0] = idleAndTotal();
+  const ours0 = process.cpuUsage();
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); // sleep, using no CPU
+  const ours = process.cpuUsage(ours0);
   const [idle1, total1] = idleAndTotal();
   const cores = Math.min(os.cpus().length, os.availableParallelism());
-  if (total1 <= total0) return cores; // the counters did not move: no way to tell
-  return Math.round(((idle1 - idle0) / (total1 - total0)) * cores);
+  const total = total1 - total0; // ms over all cores
+  if (total <= 0) return cores; // the counters did not move: no way to tell
+  const busyElsewhere = Math.max(0, total - (idle1 - idle0) - (ours.user + ours.system) / 1000);
+  return Math.round(cores - (busyElsewhere / total) * os.cpus().length);
 }
 
 type Restore = () => void;
