@@ -40,11 +40,12 @@ const START_TIMEOUT_MS = 10_000;
 
 /**
  * Take chunks of the current call until none is left: kernel(...args, start, end, thread) for
- * parts [start, end). Shared by the main thread and the workers (whose code is made from it).
+ * parts [start, end); returns how many it took. Shared by the main thread and the workers (whose
+ * code is made from its text, so it names the control slots by number).
  */
 function takeChunks(ctrl: Int32Array, gen: number, kernel: (...a: number[]) => unknown, args: number[], thread: number): number {
   let taken = 0;
-  const parts = ctrl[4]; // PARTS, CHUNKS: written out, this function's text runs in the workers
+  const parts = ctrl[4]; // PARTS, CHUNKS, NEXT (1) below: numbers, as said above
   const chunks = ctrl[5];
   for (;;) {
     const next = Atomics.load(ctrl, 1);
