@@ -105,6 +105,9 @@ describe('Trainer', () => {
     expect(h.step).toBe(30);
     expect(h.valLoss.step).toEqual([0, 10, 20, 30]);
     expect(h.valLoss.value[3]).toBeLessThan(h.valLoss.value[0] - 0.5);
+    // Ten quick steps between evaluations: still a throughput point before each evaluation.
+    expect(h.throughput.step).toEqual(expect.arrayContaining([10, 20, 30]));
+    expect(h.throughput.value.every(v => v > 0)).toBe(true);
     expect(messages.length).toBeGreaterThan(3);
     expect(messages[0].update).toBe(false);
     expect(messages.slice(1).every(m => m.update && m.id === messages[0].id)).toBe(true);

@@ -265,14 +265,16 @@ export class Trainer<B = unknown> {
         h.learningRate.step.push(log.step);
         h.learningRate.value.push(log.learningRate);
         const now = performance.now();
-        if (now - windowStart > 1000 || windowSteps >= 50) {
+        const atEval = this.step % this.config.evalEvery === 0 || this.step === this.config.steps;
+        // A point per second or 50 steps, and one before each evaluation, which is not training
+        // time: a short run with frequent evaluations still gets its throughput.
+        if (now - windowStart > 1000 || windowSteps >= 50 || atEval) {
           h.tokensPerSec = (windowSteps * tokensPerStep) / ((now - windowStart) / 1000);
           h.throughput.step.push(log.step);
           h.throughput.value.push(h.tokensPerSec);
           windowStart = now;
           windowSteps = 0;
         }
-        const atEval = this.step % this.config.evalEvery === 0 || this.step === this.config.steps;
         if (atEval) await this.checkpoint();
         h.step = this.step;
         h.elapsedSec = performance.now() / 1000 - started;
