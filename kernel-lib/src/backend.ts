@@ -8,6 +8,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { placeVariables, variablesOnWebgpu, watchWebgpuDevice, webgpuLostEarlier } from './deviceLoss';
+import { setSoftwareAdapter } from './kernels/webgpuPrograms';
 import { fused, installFusedCpuKernels, installFusedWasmKernels, installFusedWebgpuKernels } from './kernels/fused';
 import { reuseBindGroups } from './kernels/webgpuBindGroups';
 import { installCpuSegmentSum } from './kernels/cpuSegmentSum';
@@ -133,7 +134,8 @@ function loadWasmBackend(): void {
   wasmLoaded = true;
 }
 
-async function activate(name: BackendName): Promise<void> {
+async function activate(name: BackendName, adapter?: AdapterInfo): Promise<void> {
+  if (adapter) setSoftwareAdapter(adapter.isSoftware); // the shapes of the WGSL programs (webgpuPrograms.ts)
   if (name === 'cpu') {
     installCpuSegmentSum();
     installFusedCpuKernels();
@@ -205,7 +207,7 @@ export async function useDevice(choice: string = process.env.LLM_LAB_BACKEND || 
   if (wanted === 'webgpu') {
     if (webgpuLostEarlier()) throw new Error('the WebGPU device was lost earlier in this kernel, and tfjs cannot start it again: restart the kernel to use the GPU, or continue on wasm');
     if (!adapter) throw new Error('webgpu was asked for, but Dawn found no WebGPU adapter (no GPU driver, or no Vulkan/Metal/D3D12 on this machine)');
-    await activate('webgpu');
+    await activate('webgpu', adapter);
     return finish({ backend: 'webgpu', adapter, reason: 'asked for explicitly' }, quiet);
   }
 
@@ -215,7 +217,7 @@ export async function useDevice(choice: string = process.env.LLM_LAB_BACKEND || 
     reason = 'the WebGPU device was lost earlier in this kernel (restart the kernel to use the GPU again)';
   } else if (adapter && !adapter.isSoftware) {
     try {
-      await activate('webgpu');
+      await activate('webgpu', adapter);
       return finish({ backend: 'webgpu', adapter, reason: 'a GPU adapter was found' }, quiet);
     } catch (e) {
       reason = `WebGPU adapter ${describeAdapter(adapter)} failed to start (${(e as Error).message})`;

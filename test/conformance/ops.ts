@@ -55,6 +55,12 @@ export const CASES: OpCase[] = [
   { name: 'matMul', inputs: [{ shape: [6, 5] }, { shape: [5, 7] }], f: (a, b) => tf.matMul(a, b) },
   { name: 'matMul, b transposed', inputs: [{ shape: [6, 5] }, { shape: [7, 5] }], f: (a, b) => tf.matMul(a, b, false, true) },
   { name: 'matMul, a transposed', inputs: [{ shape: [5, 6] }, { shape: [5, 7] }], f: (a, b) => tf.matMul(a, b, true, false) },
+  // sizes for the software adapter's product (blocks of 4 rows x 8 columns): part blocks at the
+  // edges, transposed operands, 13 columns read from a transposed B
+  { name: 'matMul, sizes multiples of 4 but not of the block', inputs: [{ shape: [10, 12] }, { shape: [12, 20] }], f: (a, b) => tf.matMul(a, b) },
+  { name: 'matMul, a transposed, sizes multiples of 4', inputs: [{ shape: [16, 12] }, { shape: [16, 20] }], f: (a, b) => tf.matMul(a, b, true, false) },
+  { name: 'matMul, b transposed, 13 outputs', inputs: [{ shape: [9, 12] }, { shape: [13, 12] }], f: (a, b) => tf.matMul(a, b, false, true) },
+  { name: 'matMul, batch dimensions of 1', inputs: [{ shape: [1, 8, 12] }, { shape: [1, 12, 8] }], f: (a, b) => tf.matMul(a, b) },
   { name: 'batched matMul, both transposed', inputs: [{ shape: [3, 5, 4] }, { shape: [3, 6, 5] }], f: (a, b) => tf.matMul(a, b, true, true) },
   { name: 'batched matMul (B, nh, T, hs)', inputs: [{ shape: [2, 3, 5, 4] }, { shape: [2, 3, 4, 5] }], f: (a, b) => tf.matMul(a, b) },
   { name: 'add with a broadcast bias', inputs: [{ shape: [4, 6] }, { shape: [6] }], f: (a, b) => a.add(b) },

@@ -6,7 +6,7 @@
  * any real bug, which shows up at 1e-2 or more).
  */
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDevice, type BackendName } from '../../kernel-lib/src/backend';
 import { fused } from '../../kernel-lib/src/kernels/fused';
 import { maxAbsDiff } from '../unit/helpers';
@@ -31,8 +31,19 @@ export async function onReference<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-export function describeConformance(backend: BackendName, tolerance = 1e-4): void {
-  describe(`${backend} matches the cpu reference on every op the models use, forward and backward`, () => {
+/** `variant` names a setting the suite runs under, set up and undone by `before` and `after`. */
+export interface Variant {
+  name: string;
+  before(): void;
+  after(): void;
+}
+
+export function describeConformance(backend: BackendName, tolerance = 1e-4, variant?: Variant): void {
+  describe(`${backend}${variant ? ` (${variant.name})` : ''} matches the cpu reference on every op the models use, forward and backward`, () => {
+    if (variant) {
+      beforeAll(variant.before);
+      afterAll(variant.after);
+    }
     for (const c of CASES) {
       it(c.name, async () => {
         const reference = await onReference(() => runCase(c));

@@ -4,8 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { probeAdapter, useDevice } from '../../kernel-lib/src/backend';
 import { fused } from '../../kernel-lib/src/kernels/fused';
+import { forceSoftwareShapes, onSoftwareAdapter } from '../../kernel-lib/src/kernels/webgpuPrograms';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { describeConformance } from '../conformance/suite';
@@ -14,9 +15,20 @@ import { releaseWebgpuAfterAll } from './release';
 
 releaseWebgpuAfterAll();
 
-describeConformance('webgpu');
+// Both shapes of the WGSL programs (kernels/webgpuPrograms.ts), whatever the adapter is: a
+// GPU's (workgroups share rows; tfjs's matrix products) and a software adapter's (a thread per
+// row; kernels/webgpuMatMul.ts).
+const shapes = (software: boolean) => ({ name: `${software ? 'software-adapter' : 'GPU'} program shapes`, before: () => forceSoftwareShapes(software), after: () => forceSoftwareShapes(null) });
+describeConformance('webgpu', 1e-4, shapes(false));
+describeConformance('webgpu', 1e-4, shapes(true));
 
 describe('webgpu fused kernels', () => {
+  it("take the software adapter's program shapes on a software adapter, a GPU's on a GPU", async () => {
+    const adapter = await probeAdapter();
+    await useDevice('webgpu', { quiet: true });
+    expect(onSoftwareAdapter()).toBe(adapter!.isSoftware);
+  });
+
   it('are the ones that run on webgpu, with far fewer dispatches than the readable path', async () => {
     await useDevice('webgpu', { quiet: true });
     const model = new GPT({ vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 });

@@ -19,6 +19,8 @@ import * as tf from '@tensorflow/tfjs';
 import { CPU_KERNELS, cpuMatMul, cpuSumLeading } from './fusedCpu';
 import { installWasmKernels, wasmKernelsLoaded } from './fusedWasm';
 import { SUM_SQUARES_INPUTS, SUM_SQUARES_PARTS, WEBGPU_KERNELS, webgpuSumLeading } from './fusedWebgpu';
+import { webgpuMatMul } from './webgpuMatMul';
+import { onSoftwareAdapter, type WebgpuBackend } from './webgpuPrograms';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -63,6 +65,9 @@ export function installFusedWebgpuKernels(): void {
   if (webgpuInstalled) return;
   for (const config of WEBGPU_KERNELS) tf.registerKernel(config);
   fasterWhenFused('webgpu', 'Sum', webgpuSumLeading);
+  type MatMulArgs = { inputs: { a: TensorInfo; b: TensorInfo }; backend: WebgpuBackend; attrs: { transposeA: boolean; transposeB: boolean } };
+  fasterWhenFused('webgpu', 'BatchMatMul', ({ inputs: { a, b }, backend, attrs }: MatMulArgs) =>
+    onSoftwareAdapter() ? webgpuMatMul(backend, a, b, attrs.transposeA, attrs.transposeB) : null);
   registerGradients();
   webgpuInstalled = true;
 }

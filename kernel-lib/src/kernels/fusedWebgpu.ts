@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { leadingSum } from './leadingSum';
-import { columnSum, dispose, float, int, program, rowProgram, run, runRows, WORKGROUP, type Program, type WebgpuBackend } from './webgpuPrograms';
+import { columnSum, dispose, float, int, program, rowProgram, run, runRows, type Program, type WebgpuBackend } from './webgpuPrograms';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -44,7 +44,7 @@ function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): Tens
     let out = row * T;
     let last = select(-1, i, valid); // the last key this row reads
     var m = -3.4e38;
-    for (var j = lane; j <= last; j += ${WORKGROUP}) {
+    for (var j = lane; j <= last; j += LANES) {
       let kBase = (b * T + j) * 3 * C + C + h * hs;
       var s = 0.0;
       for (var d = 0; d < hs; d++) { s += qkv[qBase + d] * qkv[kBase + d]; }
@@ -54,10 +54,10 @@ function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): Tens
     }
     let rowMaximum = rowMax(m, lane);
     var sum = 0.0;
-    for (var j = lane; j <= last; j += ${WORKGROUP}) { let e = exp(result[out + j] - rowMaximum); result[out + j] = e; sum += e; }
+    for (var j = lane; j <= last; j += LANES) { let e = exp(result[out + j] - rowMaximum); result[out + j] = e; sum += e; }
     let total = rowSum(sum, lane);
     if (valid) {
-      for (var j = lane; j < T; j += ${WORKGROUP}) { result[out + j] = select(0.0, result[out + j] / total, j <= i); }
+      for (var j = lane; j < T; j += LANES) { result[out + j] = select(0.0, result[out + j] / total, j <= i); }
     }`), [qkv], rows, u);
   // one thread per output value y[b, i, c] = sum_j P[b, h, i, j] v[b, j, c]
   const y = run(backend, program('attn_out', ['qkv', 'probs'], [B, T, C], B * T * C, ATTN_UNIFORMS, `
@@ -84,7 +84,7 @@ function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, 
     let out = row * T;
     let last = select(-1, i, valid);
     var dot = 0.0;
-    for (var j = lane; j <= last; j += ${WORKGROUP}) {
+    for (var j = lane; j <= last; j += LANES) {
       let vBase = (b * T + j) * 3 * C + 2 * C + h * hs;
       var dp = 0.0;
       for (var d = 0; d < hs; d++) { dp += dy[gBase + d] * qkv[vBase + d]; }
@@ -93,7 +93,7 @@ function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, 
     }
     let rowDot = rowSum(dot, lane);
     if (valid) {
-      for (var j = lane; j < T; j += ${WORKGROUP}) {
+      for (var j = lane; j < T; j += LANES) {
         result[out + j] = select(0.0, uniforms.scale * probs[out + j] * (result[out + j] - rowDot), j <= i);
       }
     }`), [qkv, probs, dy], rows, u);
@@ -188,10 +188,10 @@ function layerNormGrad(backend: WebgpuBackend, dy: TensorInfo, x: TensorInfo, ga
 const ROW_LSE = `
     let V = uniforms.V; let base = row * V; let end = select(0, V, valid);
     var m = -3.4e38;
-    for (var j = lane; j < end; j += ${WORKGROUP}) { m = max(m, logits[base + j]); }
+    for (var j = lane; j < end; j += LANES) { m = max(m, logits[base + j]); }
     let rowMaximum = rowMax(m, lane);
     var s = 0.0;
-    for (var j = lane; j < end; j += ${WORKGROUP}) { s += exp(logits[base + j] - rowMaximum); }
+    for (var j = lane; j < end; j += LANES) { s += exp(logits[base + j] - rowMaximum); }
     let lse = rowMaximum + log(rowSum(s, lane));`;
 
 function crossEntropy(backend: WebgpuBackend, logits: TensorInfo, targets: TensorInfo): TensorInfo {
@@ -201,9 +201,9 @@ function crossEntropy(backend: WebgpuBackend, logits: TensorInfo, targets: Tenso
   // the mean: one workgroup, its threads striding down the rows
   const loss = runRows(backend, rowProgram('ce_mean', ['rowLoss'], [], 1, 'N : i32,', `
     var s = 0.0;
-    for (var r = lane; r < uniforms.N; r += ${WORKGROUP}) { s += rowLoss[r]; }
+    for (var r = lane; r < uniforms.N; r += LANES) { s += rowLoss[r]; }
     let total = rowSum(s, lane);
-    if (lane == 0) { result[0] = total / f32(uniforms.N); }`), [rowLoss], 1, [int(N)]);
+    if (valid && lane == 0) { result[0] = total / f32(uniforms.N); }`), [rowLoss], 1, [int(N)]);
   dispose(backend, rowLoss);
   return loss;
 }
