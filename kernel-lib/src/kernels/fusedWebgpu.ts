@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { leadingSum } from './leadingSum';
-import { columnSum, dispose, float, int, program, rowProgram, run, runRows, type Program, type WebgpuBackend } from './webgpuPrograms';
+import { columnSum, dispose, float, int, onSoftwareAdapter, program, rowProgram, run, runRows, type Program, type WebgpuBackend } from './webgpuPrograms';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -30,24 +30,43 @@ const GELU = `
 // qkv (B, T, 3C): q in channels [0, C), k in [C, 2C), v in [2C, 3C); head h owns [h hs, (h+1) hs).
 const ATTN_UNIFORMS = 'T : i32, C : i32, hs : i32, nh : i32, scale : f32,';
 
+/**
+ * The programs read qkv and dy as vectors V of W numbers, and vdot multiplies two of them: on a
+ * software adapter, where each load costs more than the arithmetic, W = 4 (vec4) when the head
+ * size allows; else W = 1 (V is f32). Indices into them count vectors: a channel index / W.
+ */
+function vectors(hs: number): { W: number; code: string } {
+  const W = onSoftwareAdapter() && hs % 4 === 0 ? 4 : 1;
+  return {
+    W,
+    code: W === 4
+      ? 'const W : i32 = 4; alias V = vec4<f32>; fn vdot(a : V, b : V) -> f32 { return dot(a, b); }'
+      : 'const W : i32 = 1; alias V = f32; fn vdot(a : V, b : V) -> f32 { return a * b; }'
+  };
+}
+
+/** `p` reading its inputs with the given numbers per element (1 or W), writing `out` per element. */
+const withVectors = (p: Program, inputs: number[], out = 1): Program => ({ ...p, shaderKey: `${p.shaderKey}_v${inputs.join('')}${out}`, variableComponents: inputs, outputComponent: out });
+
 function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): TensorInfo[] {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const hs = C / nHead;
   const u = [int(T, C, hs, nHead), float(1 / Math.sqrt(hs))];
+  const { W, code } = vectors(hs);
   // a workgroup per query row (b, h, i): scores of keys 0..i, softmax, zeros for the future keys
   const rows = B * nHead * T;
-  const probs = runRows(backend, rowProgram('attn_probs', ['qkv'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
+  const probs = runRows(backend, withVectors(rowProgram('attn_probs', ['qkv'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs;
     let i = row % T; let h = (row / T) % uniforms.nh; let b = row / (T * uniforms.nh);
-    let qBase = (b * T + i) * 3 * C + h * hs;
+    let qBase = ((b * T + i) * 3 * C + h * hs) / W;
     let out = row * T;
     let last = select(-1, i, valid); // the last key this row reads
     var m = -3.4e38;
     for (var j = lane; j <= last; j += LANES) {
-      let kBase = (b * T + j) * 3 * C + C + h * hs;
+      let kBase = ((b * T + j) * 3 * C + C + h * hs) / W;
       var s = 0.0;
-      for (var d = 0; d < hs; d++) { s += qkv[qBase + d] * qkv[kBase + d]; }
+      for (var d = 0; d < hs / W; d++) { s += vdot(qkv[qBase + d], qkv[kBase + d]); }
       s *= uniforms.scale;
       result[out + j] = s;
       m = max(m, s);
@@ -58,15 +77,16 @@ function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): Tens
     let total = rowSum(sum, lane);
     if (valid) {
       for (var j = lane; j < T; j += LANES) { result[out + j] = select(0.0, result[out + j] / total, j <= i); }
-    }`), [qkv], rows, u);
-  // one thread per output value y[b, i, c] = sum_j P[b, h, i, j] v[b, j, c]
-  const y = run(backend, program('attn_out', ['qkv', 'probs'], [B, T, C], B * T * C, ATTN_UNIFORMS, `
+    }`, code), [W]), [qkv], rows, u);
+  // one thread per output vector y[b, i, c .. c+W-1] = sum_j P[b, h, i, j] v[b, j, c .. c+W-1]
+  const n = (B * T * C) / W;
+  const y = run(backend, withVectors(program('attn_out', ['qkv', 'probs'], [B, T, C], n, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C;
-    let c = index % C; let i = (index / C) % T; let b = index / (C * T); let h = c / uniforms.hs;
+    let c = (index % (C / W)) * W; let i = (index / (C / W)) % T; let b = index / (C / W * T); let h = c / uniforms.hs;
     let pRow = ((b * uniforms.nh + h) * T + i) * T;
-    var y = 0.0;
-    for (var j = 0; j <= i; j++) { y += probs[pRow + j] * qkv[(b * T + j) * 3 * C + 2 * C + c]; }
-    result[index] = y;`), [qkv, probs], B * T * C, u);
+    var y = V(0.0);
+    for (var j = 0; j <= i; j++) { y += probs[pRow + j] * qkv[((b * T + j) * 3 * C + 2 * C + c) / W]; }
+    result[index] = y;`, code), [W, 1], W), [qkv, probs], n, u);
   return [y, probs];
 }
 
@@ -75,19 +95,20 @@ function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, 
   const C = C3 / 3;
   const hs = C / nHead;
   const u = [int(T, C, hs, nHead), float(1 / Math.sqrt(hs))];
+  const { W, code } = vectors(hs);
   // dS = scale P (dP - rowsum(P dP)), dP_ij = dy_i . v_j : a workgroup per query row
   const rows = B * nHead * T;
-  const dS = runRows(backend, rowProgram('attn_ds', ['qkv', 'probs', 'dy'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
+  const dS = runRows(backend, withVectors(rowProgram('attn_ds', ['qkv', 'probs', 'dy'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs;
     let i = row % T; let h = (row / T) % uniforms.nh; let b = row / (T * uniforms.nh);
-    let gBase = (b * T + i) * C + h * hs;
+    let gBase = ((b * T + i) * C + h * hs) / W;
     let out = row * T;
     let last = select(-1, i, valid);
     var dot = 0.0;
     for (var j = lane; j <= last; j += LANES) {
-      let vBase = (b * T + j) * 3 * C + 2 * C + h * hs;
+      let vBase = ((b * T + j) * 3 * C + 2 * C + h * hs) / W;
       var dp = 0.0;
-      for (var d = 0; d < hs; d++) { dp += dy[gBase + d] * qkv[vBase + d]; }
+      for (var d = 0; d < hs / W; d++) { dp += vdot(dy[gBase + d], qkv[vBase + d]); }
       result[out + j] = dp;
       dot += probs[out + j] * dp;
     }
@@ -96,23 +117,23 @@ function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, 
       for (var j = lane; j < T; j += LANES) {
         result[out + j] = select(0.0, uniforms.scale * probs[out + j] * (result[out + j] - rowDot), j <= i);
       }
-    }`), [qkv, probs, dy], rows, u);
-  // dq_t = sum_j dS_tj k_j;  dk_t = sum_i dS_it q_i;  dv_t = sum_i P_it dy_i : one thread per value
-  const n = B * T * C3;
-  const dqkv = run(backend, program('attn_dqkv', ['qkv', 'probs', 'dS', 'dy'], [B, T, C3], n, ATTN_UNIFORMS, `
+    }`, code), [W, 1, W]), [qkv, probs, dy], rows, u);
+  // dq_t = sum_j dS_tj k_j;  dk_t = sum_i dS_it q_i;  dv_t = sum_i P_it dy_i : one thread per vector
+  const n = (B * T * C3) / W;
+  const dqkv = run(backend, withVectors(program('attn_dqkv', ['qkv', 'probs', 'dS', 'dy'], [B, T, C3], n, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs; let nh = uniforms.nh;
-    let c3 = index % (3 * C); let t = (index / (3 * C)) % T; let b = index / (3 * C * T);
+    let c3 = (index % (3 * C / W)) * W; let t = (index / (3 * C / W)) % T; let b = index / (3 * C / W * T);
     let part = c3 / C; let c = c3 % C; let h = c / hs;
     let head = (b * nh + h) * T * T;
-    var g = 0.0;
+    var g = V(0.0);
     if (part == 0) {
-      for (var j = 0; j <= t; j++) { g += dS[head + t * T + j] * qkv[(b * T + j) * 3 * C + C + c]; }
+      for (var j = 0; j <= t; j++) { g += dS[head + t * T + j] * qkv[((b * T + j) * 3 * C + C + c) / W]; }
     } else if (part == 1) {
-      for (var i = t; i < T; i++) { g += dS[head + i * T + t] * qkv[(b * T + i) * 3 * C + c]; }
+      for (var i = t; i < T; i++) { g += dS[head + i * T + t] * qkv[((b * T + i) * 3 * C + c) / W]; }
     } else {
-      for (var i = t; i < T; i++) { g += probs[head + i * T + t] * dy[(b * T + i) * C + c]; }
+      for (var i = t; i < T; i++) { g += probs[head + i * T + t] * dy[((b * T + i) * C + c) / W]; }
     }
-    result[index] = g;`), [qkv, probs, dS, dy], n, u);
+    result[index] = g;`, code), [W, 1, 1, W], W), [qkv, probs, dS, dy], n, u);
   dispose(backend, dS);
   return dqkv;
 }

@@ -88,7 +88,7 @@ export function webgpuMatMul(backend: WebgpuBackend, a: TensorInfo, b: TensorInf
   const threads = Math.ceil(M / ROWS) * Math.ceil(N / COLS);
   const groups = Math.ceil(threads / WORKGROUP);
   if (groups > 65535) return null;
-  const program: Program & { variableComponents: number[] } = {
+  const program: Program = {
     variableNames: ['A', 'B'],
     variableComponents: [4, 4], // both read as vec4 (the output is read as numbers)
     outputShape: [...(a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2), M, N], // batch dims of 1

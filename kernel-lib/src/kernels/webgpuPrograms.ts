@@ -16,6 +16,9 @@ export interface Program {
   workgroupSize: [number, number, number];
   uniforms?: string;
   size?: boolean;
+  /** Numbers per element of each input (1: f32, 4: vec4<f32>) and of the output; 1 by default. */
+  variableComponents?: number[];
+  outputComponent?: number;
   getUserCode(): string;
 }
 
