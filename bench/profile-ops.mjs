@@ -1,6 +1,6 @@
 // Where a training step's time goes, kernel by kernel (the first thing to look at before making
 // anything faster). Times each tfjs kernel call of a few steps on one backend; batched matrix
-// products are listed by shape. Synchronous backends only (cpu, wasm): on webgpu a kernel call
+// products and additions are listed by shape. Synchronous backends only (cpu, wasm): on webgpu a kernel call
 // only queues work (use tf.profile's kernelTimeMs there).
 // usage: node bench/profile-ops.mjs [wasm|cpu] [tiny|small|base] [steps=5]
 import lab from '../kernel-lib/dist/index.js';
@@ -27,7 +27,7 @@ for (const k of tf.getKernelsForBackend(backend)) {
       const out = f(args);
       const key = k.kernelName === 'BatchMatMul'
         ? `BatchMatMul [${args.inputs.a.shape}] x [${args.inputs.b.shape}]${args.attrs.transposeA ? ' tA' : ''}${args.attrs.transposeB ? ' tB' : ''}`
-        : k.kernelName;
+        : k.kernelName === 'Add' ? `Add [${args.inputs.a.shape}] + [${args.inputs.b.shape}]` : k.kernelName;
       const entry = times.get(key) ?? { ms: 0, calls: 0 };
       entry.ms += performance.now() - t0;
       entry.calls++;
@@ -44,4 +44,4 @@ const rows = [...times].map(([name, e]) => ({ name, ms: e.ms / steps, calls: e.c
 const inKernels = rows.reduce((s, r) => s + r.ms, 0);
 console.log(`${backend} ${config}: ${stepMs.toFixed(1)} ms per step, ${inKernels.toFixed(1)} ms in ${rows.reduce((s, r) => s + r.calls, 0)} kernel calls`);
 console.log('| kernel | ms per step | calls per step |\n|---|---|---|');
-for (const r of rows.slice(0, 25)) console.log(`| ${r.name} | ${r.ms.toFixed(2)} | ${r.calls} |`);
+for (const r of rows.slice(0, Number(process.env.ROWS ?? 25))) console.log(`| ${r.name} | ${r.ms.toFixed(2)} | ${r.calls} |`);

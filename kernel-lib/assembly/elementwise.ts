@@ -92,3 +92,32 @@ export function adamw(
     }
   }
 }
+
+// The sum of the squares of x's n numbers, one after another in float32: the same order and so the
+// same bits as tfjs's Square and then Sum (gradient clipping's norm, which decides the scale).
+export function sumOfSquares(x: usize, n: i32): f32 {
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    s += v * v;
+  }
+  return s;
+}
+
+// out = a + b, where b (m numbers) repeats along a (n numbers, n a multiple of m): a bias added to
+// every row, a position embedding to every sequence, or b as large as a (m = n).
+export function addRepeated(a: usize, b: usize, out: usize, n: i32, m: i32): void {
+  for (let row = 0; row < n; row += m) {
+    const ar = a + (<usize>row << 2);
+    const or = out + (<usize>row << 2);
+    let j = 0;
+    for (; j + 4 <= m; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(or + o, f32x4.add(v128.load(ar + o), v128.load(b + o)));
+    }
+    for (; j < m; j++) {
+      const o = <usize>j << 2;
+      store<f32>(or + o, load<f32>(ar + o) + load<f32>(b + o));
+    }
+  }
+}

@@ -2,7 +2,7 @@
 // that imports the memory of TensorFlow.js's own wasm backend, so the kernels read and write
 // tensors where they already are. kernel-lib/src/kernels/fused.ts registers them with tfjs.
 export { attentionForward, attentionBackward } from './attention';
-export { geluForward, geluBackward, adamw } from './elementwise';
+export { geluForward, geluBackward, adamw, sumOfSquares, addRepeated } from './elementwise';
 export { layerNormForward, layerNormBackward } from './layerNorm';
 export { unsortedSegmentSum, gatherRows, sumRows } from './rows';
 export { crossEntropyForward, crossEntropyBackward } from './crossEntropy';

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useDevice } from '../../kernel-lib/src/backend';
 import { seededRandom } from '../../kernel-lib/src/random';
+import { globalNorm } from '../../kernel-lib/src/train/clip';
 import { onReference } from '../conformance/suite';
 import { maxAbsDiff } from './helpers';
 
@@ -140,4 +141,51 @@ describe('wasm products of a few rows (generation) and Softmax', () => {
     expect(Array.from(weights).filter((_, i) => [1, 2, 4, 5, 7].includes(i))).toEqual([0, 0, 0, 0, 0]);
     expect(weights[3]).toBeCloseTo(Math.exp(1.5) / (Math.exp(0.5) + Math.exp(1.5) + 1), 6);
   });
+});
+
+describe('wasm sum of squares (the gradient norm)', () => {
+  it('gives the bits of the readable Square, Sum and Add chain, in one kernel call', async () => {
+    await useDevice('wasm', { quiet: true });
+    const r = seededRandom(11);
+    const shapes = [[300], [7, 5], [1], [0], [64, 33], [2, 3, 4], [1000], [129, 2], [3], [1024, 160]];
+    const grads = shapes.map((s, i) => tf.tensor(randomValues(s.reduce((a, b) => a * b, 1), 20 + i).map(v => v * 10 ** (r() * 4 - 2)), s));
+    const readable = grads.reduce((acc, g) => acc.add(g.square().sum()), tf.scalar(0));
+    const { result, kernels } = await (async () => {
+      const info = await tf.profile(() => globalNorm(grads));
+      return { result: info.result as tf.Scalar, kernels: info.kernelNames };
+    })();
+    expect(kernels).toEqual(expect.arrayContaining(['LlmLabSumSquares']));
+    expect(kernels).not.toContain('Square');
+    const norm = (await result.data())[0];
+    expect(norm).toBe(Math.fround(Math.sqrt((await readable.data())[0])));
+    tf.dispose([readable, result, ...grads]);
+  });
+});
+
+describe('wasm Add', () => {
+  const cases: [number[], number[]][] = [
+    [[6, 5], [5]], // a bias on every row (5: not a multiple of 4)
+    [[3, 4, 8], [1, 4, 8]], // a position embedding on every sequence
+    [[7], [7]],
+    [[1, 9], [2, 3, 9]], // the larger second
+    [[2, 3], []], // a scalar
+    [[4, 1, 3], [4, 2, 3]], // a broadcast in the middle: tfjs's own Add
+    [[2, 3], [2, 1]]
+  ];
+  for (const [sa, sb] of cases) {
+    it(`[${sa}] + [${sb}] matches cpu`, async () => {
+      const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+      const f = () => [tf.add(tf.tensor(randomValues(size(sa), 31), sa), tf.tensor(randomValues(size(sb), 32), sb))];
+      const shapeOn = async (backend: 'cpu' | 'wasm') => {
+        await useDevice(backend, { quiet: true });
+        const out = f()[0];
+        out.dispose();
+        return out.shape;
+      };
+      const reference = await onBackend('cpu', f);
+      const expectedShape = await shapeOn('cpu');
+      expect(await shapeOn('wasm')).toEqual(expectedShape);
+      expect(Array.from((await onBackend('wasm', f))[0])).toEqual(Array.from(reference[0])); // the same sums
+    });
+  }
 });

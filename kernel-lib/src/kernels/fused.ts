@@ -174,11 +174,17 @@ export interface AdamWStep {
 }
 
 /**
- * The sum of the squares of every entry of `tensors` (float32), in one kernel per few tensors,
- * where the backend has that kernel (webgpu); else null.
+ * The sum of the squares of every entry of `tensors` (float32), in one kernel (wasm) or one per
+ * few tensors (webgpu, which binds only so many buffers), where the backend has that kernel; else null.
  */
 export function fusedSumOfSquares(tensors: tf.Tensor[]): tf.Scalar | null {
   if (!fused.active || !tf.getKernel('LlmLabSumSquares', tf.getBackend()) || tensors.some(t => t.dtype !== 'float32')) return null;
+  if (tf.getBackend() === 'wasm') {
+    return tf.tidy(() => {
+      const all = Object.fromEntries(tensors.map((t, i) => [`x${i}`, t]));
+      return (run('LlmLabSumSquares', { total: tf.zeros([1]), ...all }) as tf.Tensor).reshape([]) as tf.Scalar;
+    });
+  }
   return tf.tidy(() => {
     let partials = tf.zeros([SUM_SQUARES_PARTS]);
     for (let i = 0; i < tensors.length; i += SUM_SQUARES_INPUTS) {

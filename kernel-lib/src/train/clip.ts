@@ -5,8 +5,9 @@ import { fusedSumOfSquares } from '../kernels/fused';
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
     // A chain of adds, not tf.addN: on WebGPU addN binds every input at once, and a model has
-    // more parameter tensors than a shader stage may bind (8 on some adapters). On WebGPU a fused
-    // kernel reads several gradients per dispatch instead (kernels/fused.ts).
+    // more parameter tensors than a shader stage may bind (8 on some adapters). With the fused
+    // kernels, one kernel reads several gradients per dispatch on WebGPU, and all of them in one
+    // call on wasm, with the bits of this chain (kernels/fused.ts).
     const sumOfSquares = fusedSumOfSquares(grads) ?? grads.reduce((acc, g) => acc.add(g.square().sum()), tf.scalar(0));
     return sumOfSquares.sqrt() as tf.Scalar;
   });
