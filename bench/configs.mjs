@@ -19,7 +19,10 @@ export const DEFAULTS = {
   configs: Object.keys(CONFIGS),
   backends: ['cpu', 'wasm', 'webgpu'],
   steps: 10, // timed training steps; the median counts
-  warmup: 3, // untimed steps first (shader compilation, Adam state, caches)
+  warmup: 3, // untimed steps first (shader compilation, Adam state, caches)...
+  // ...and for at least this long: V8 keeps optimizing for the first seconds, and ours on wasm
+  // took 40-45 ms a tiny step at steps 3-12 but 25-30 ms from step 30 on (a class runs hundreds)
+  warmupSec: 3,
   liveSteps: 50, // steps per Trainer.train() run when measuring the live view's cost (4 runs)
   liveConfigs: ['tiny'], // the fastest steps: there a redraw every liveIntervalMs costs the most
   // CPU threads: ours (wasm, as its default: one per core) and lavapipe's; PyTorch + OpenBLAS runs
@@ -29,7 +32,7 @@ export const DEFAULTS = {
 };
 
 /** `npm run bench -- --quick`: a couple of minutes. */
-export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, liveSteps: 30 };
+export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, warmupSec: 1, liveSteps: 30 };
 
 /** New tokens per generation run (from a 1-token prompt, batch 1, no KV cache). */
 export const GENERATE_TOKENS = 64;

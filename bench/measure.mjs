@@ -12,16 +12,22 @@ export function readJob() {
  * of the timed steps, and the live tensor count after the warm-up and at the end: equal when a
  * step disposes everything it makes.
  */
-export async function timeSteps(step, { warmup, steps }, tf) {
+export async function timeSteps(step, { warmup, warmupSec = 0, steps }, tf) {
   const times = [];
-  let tensorsAfterWarmup = 0;
-  for (let s = 0; s < warmup + steps; s++) {
+  let warm = 0;
+  const started = performance.now();
+  // warm up for `warmup` steps and `warmupSec` seconds (at most 100 steps), then time `steps`
+  while (warm < warmup || (warm < 100 && performance.now() - started < warmupSec * 1000)) {
+    await step();
+    warm++;
+  }
+  const tensorsAfterWarmup = tf.memory().numTensors;
+  for (let s = 0; s < steps; s++) {
     const t0 = performance.now();
     await step();
-    if (s >= warmup) times.push(performance.now() - t0);
-    if (s === warmup - 1) tensorsAfterWarmup = tf.memory().numTensors;
+    times.push(performance.now() - t0);
   }
-  return { stepMs: median(times), tensorsAfterWarmup, tensorsAtEnd: tf.memory().numTensors };
+  return { stepMs: median(times), warmupSteps: warm, tensorsAfterWarmup, tensorsAtEnd: tf.memory().numTensors };
 }
 
 /**

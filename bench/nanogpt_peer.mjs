@@ -151,6 +151,7 @@ report(async () => {
     params: variables.filter(v => v.trainable).reduce((n, v) => n + v.size, 0),
     gradClip: clips,
     stepMs: Number(train.stepMs.toFixed(2)),
+    warmupSteps: train.warmupSteps,
     trainTokensPerSec: Number(((batchSize * sizes.blockSize * 1000) / train.stepMs).toFixed(1)),
     ...profile,
     tensorBytesBetweenSteps: tf.memory().numBytes,

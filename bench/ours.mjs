@@ -70,6 +70,7 @@ report(async () => {
     device: device.line.replace(/^device: /, '').replace(/ - asked for explicitly$/, ''),
     params: model.numParams(),
     stepMs: Number(train.stepMs.toFixed(2)),
+    warmupSteps: train.warmupSteps,
     trainTokensPerSec: Number(((batchSize * gptConfig.blockSize * 1000) / train.stepMs).toFixed(1)),
     generateTokensPerSec: Number((GENERATE_TOKENS / generateSec).toFixed(1)),
     ...profile,

@@ -138,7 +138,9 @@ export function markdownReport(results) {
     threadsLine(results.options.threads),
     '',
     `A training step is forward + cross-entropy + backward + clipping + AdamW, batch x context tokens; tokens/s is the ` +
-      `median of ${results.options.steps} steps after ${results.options.warmup} warm-up steps. Every system runs in its own process, ` +
+      `median of ${results.options.steps} steps after warming up for ${results.options.warmup} steps` +
+      (results.options.warmupSec ? ` and at least ${results.options.warmupSec} s (at most 100 steps; the same for every system)` : '') +
+      '. Every system runs in its own process, ' +
       'and the runs of one row run back to back: the host\'s speed drifts, so compare within a row (the ratios).' +
       (repeats > 1 ? ` Each row ran ${repeats} times, the systems taking turns; a row shows each system's median run.` : ''),
     '',

@@ -3,7 +3,7 @@
 // live view's cost. Writes bench/results/latest.{json,md,svg}.
 //
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
-//                      [--steps=10] [--warmup=3] [--live-steps=50] [--threads=N] [--no-torch] [--no-peer]
+//                      [--steps=10] [--warmup=3] [--warmup-sec=3] [--live-steps=50] [--threads=N] [--no-torch] [--no-peer]
 //                      [--out=latest] (the results' file name in bench/results/) [--repeats=1]
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
 //
@@ -35,7 +35,7 @@ function parseOptions(argv) {
     const [key, value] = a.slice(2).split('=');
     return [key, value ?? true];
   }));
-  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'live-steps', 'threads', 'no-torch', 'no-peer'];
+  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'warmup-sec', 'live-steps', 'threads', 'no-torch', 'no-peer'];
   const unknown = Object.keys(flags).filter(k => !known.includes(k));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}; options: ${known.map(k => `--${k}`).join(' ')}`);
   const o = { ...DEFAULTS, ...(flags.quick ? QUICK : {}) };
@@ -45,6 +45,10 @@ function parseOptions(argv) {
     if (flags[flag] === undefined) continue;
     o[key] = Number(flags[flag]);
     if (!(Number.isInteger(o[key]) && o[key] >= 1)) throw new Error(`--${flag} must be a whole number >= 1, got ${flags[flag]}`);
+  }
+  if (flags['warmup-sec'] !== undefined) {
+    o.warmupSec = Number(flags['warmup-sec']);
+    if (!(o.warmupSec >= 0)) throw new Error(`--warmup-sec must be a number of seconds >= 0, got ${flags['warmup-sec']}`);
   }
   const badConfig = o.configs.find(c => !CONFIGS[c]);
   if (badConfig) throw new Error(`unknown config ${badConfig}; configs: ${Object.keys(CONFIGS).join(', ')}`);
@@ -172,7 +176,7 @@ async function main() {
   };
   /** One row: ours, then what runs next to it (nanogpt on the same backend, PyTorch), back to back. */
   const runRow = async (config, backend, repeat) => {
-    const job = { config, backend, steps: options.steps, warmup: options.warmup };
+    const job = { config, backend, steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec };
     const threads = String(options.threads);
     const env = { ...(backend === 'webgpu' ? webgpu.env : process.env), LLM_LAB_WASM_THREADS: threads, LP_NUM_THREADS: threads };
     const live = repeat === 0 && backend === liveBackend && options.liveConfigs.includes(config) ? { liveSteps: options.liveSteps } : {};
@@ -185,7 +189,7 @@ async function main() {
     const openblas = torch.setups.find(s => s.system === 'torch-openblas');
     const manyThreads = options.threads > 1 && backend === 'wasm' && openblas ? [{ ...openblas, system: 'torch-openblas-threads', threads: options.threads }] : [];
     for (const setup of [...torch.setups, ...manyThreads]) {
-      const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, threads: setup.threads ?? 1, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
+      const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec, threads: setup.threads ?? 1, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
       const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify(torchJob)], setup.env);
       if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
       record({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `${setup.system} ${config} (next to ${backend})`);

@@ -150,12 +150,16 @@ def main():
             optimizer.step()
         return loss.item()
 
+    # warm up as bench/measure.mjs does: `warmup` steps and `warmupSec` seconds (at most 100 steps)
     times, losses = [], []
-    for step in range(c['warmup'] + c['steps']):
+    warm, started = 0, time.perf_counter()
+    while warm < c['warmup'] or (warm < 100 and time.perf_counter() - started < c.get('warmupSec', 0)):
+        losses.append(train_step())
+        warm += 1
+    for _ in range(c['steps']):
         t0 = time.perf_counter()
         losses.append(train_step())
-        if step >= c['warmup']:
-            times.append(time.perf_counter() - t0)
+        times.append(time.perf_counter() - t0)
     step_sec = statistics.median(times)
 
     @torch.no_grad()
@@ -182,6 +186,7 @@ def main():
         'threads': torch.get_num_threads(),
         'params': sum(p.numel() for p in params),
         'stepMs': round(step_sec * 1000, 2),
+        'warmupSteps': warm,
         'trainTokensPerSec': round(B * T / step_sec, 1),
         'generateTokensPerSec': round(generate_tokens / generate_sec, 1),
         'peakRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
