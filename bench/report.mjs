@@ -252,7 +252,7 @@ export function trainingSvg(results) {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="8" y="22" font-size="15" font-weight="bold" fill="#111">Training throughput, tokens/s (log scale; longer is faster)</text>`,
-    `<text x="8" y="40" fill="#555">${escape(results.machine.cpu)}, ${results.machine.cores} cores · ours on ${results.options.threads} thread(s), PyTorch on 1 unless marked · ` +
+    `<text x="8" y="40" fill="#555">${escape(results.machine.cpu)}, ${results.machine.cores} cores · ours on ${results.options.threads} ${results.options.threads === 1 ? 'thread' : 'threads'}, PyTorch on 1 unless marked · ` +
       `PyTorch: the median of its runs per config · ${escape(results.finishedAt)}</text>`
   ];
   out.push(...legend);
