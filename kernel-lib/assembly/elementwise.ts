@@ -1,5 +1,5 @@
 // GELU and AdamW, element by element, four lanes at a time; a scalar loop does the last n % 4.
-import { tanh4 } from './math';
+import { addRow, tanh4 } from './math';
 
 // GELU, tanh approximation (GPT-2): y = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
 const K: f32 = 0.7978845608028654; // sqrt(2 / pi)
@@ -107,17 +107,5 @@ export function sumOfSquares(x: usize, n: i32): f32 {
 // out = a + b, where b (m numbers) repeats along a (n numbers, n a multiple of m): a bias added to
 // every row, a position embedding to every sequence, or b as large as a (m = n).
 export function addRepeated(a: usize, b: usize, out: usize, n: i32, m: i32): void {
-  for (let row = 0; row < n; row += m) {
-    const ar = a + (<usize>row << 2);
-    const or = out + (<usize>row << 2);
-    let j = 0;
-    for (; j + 4 <= m; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(or + o, f32x4.add(v128.load(ar + o), v128.load(b + o)));
-    }
-    for (; j < m; j++) {
-      const o = <usize>j << 2;
-      store<f32>(or + o, load<f32>(ar + o) + load<f32>(b + o));
-    }
-  }
+  for (let row = 0; row < n; row += m) addRow(out + (<usize>row << 2), a + (<usize>row << 2), b, m);
 }

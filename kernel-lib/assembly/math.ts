@@ -4,6 +4,20 @@
 // module imports. So the module must never keep data of its own in that memory: no strings, no
 // arrays, no lookup tables (AssemblyScript's Mathf.exp uses one, hence our own exp below).
 
+/** out[i] = x[i] + y[i] for i < n (out may be x). */
+// @ts-ignore: decorator
+@inline export function addRow(out: usize, x: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(x + o) + load<f32>(y + o));
+  }
+}
+
 /** Sum of the four lanes. */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {

@@ -1,4 +1,6 @@
 // Row operations: gather rows (embedding lookup), scatter-add rows (its gradient), sum rows.
+import { addRow } from './math';
+
 // UnsortedSegmentSum, the gradient of a gather (an embedding lookup): row r of x is added into
 // row ids[r] of the output. tfjs's wasm backend has no kernel for it, so without this one the
 // wasm backend could not train an embedding.
@@ -9,17 +11,8 @@ export function unsortedSegmentSum(x: usize, ids: usize, out: usize, N: i32, D: 
   for (let r = 0; r < N; r++) {
     const id = load<i32>(ids + (<usize>r << 2));
     if (id < 0 || id >= numSegments) continue;
-    const src = x + <usize>r * bytes;
     const dst = out + <usize>id * bytes;
-    let d = 0;
-    for (; d + 4 <= D; d += 4) {
-      const o = <usize>d << 2;
-      v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-    }
-    for (; d < D; d++) {
-      const o = <usize>d << 2;
-      store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-    }
+    addRow(dst, dst, x + <usize>r * bytes, D);
   }
 }
 
@@ -40,16 +33,5 @@ export function gatherRows(table: usize, ids: usize, out: usize, N: i32, D: i32,
 export function sumRows(x: usize, out: usize, N: i32, C: i32): void {
   const bytes = <usize>C << 2;
   memory.fill(out, 0, bytes);
-  for (let r = 0; r < N; r++) {
-    const src = x + <usize>r * bytes;
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(src + o)));
-    }
-    for (; c < C; c++) {
-      const o = <usize>c << 2;
-      store<f32>(out + o, load<f32>(out + o) + load<f32>(src + o));
-    }
-  }
+  for (let r = 0; r < N; r++) addRow(out, out, x + <usize>r * bytes, C);
 }
