@@ -296,7 +296,8 @@ const IMPROVED: [string, Improvement][] = [
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
     const [big, small] = tf.util.sizeFromShape(a.shape) >= tf.util.sizeFromShape(b.shape) ? [a, b] : [b, a];
     // small repeats along big: its shape, less leading 1s, ends big's shape
-    const tail = small.shape.slice(small.shape.findIndex(d => d !== 1) >>> 0);
+    const lead = small.shape.findIndex(d => d !== 1);
+    const tail = lead < 0 ? [] : small.shape.slice(lead);
     const rank = big.shape.length;
     if (small.shape.length > rank || !tail.every((d, i) => d === big.shape[rank - tail.length + i])) return null;
     const n = tf.util.sizeFromShape(big.shape);
