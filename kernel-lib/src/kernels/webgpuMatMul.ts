@@ -11,15 +11,15 @@
  *
  * C = op(A) op(B), op = transpose or not. The loop over K takes 4 at a time, and a vec4 runs
  * along a row in memory, so K and each operand's row length must be multiples of 4 (M too when
- * A is transposed, N when B is not). Other shapes, batched products and products with both operands transposed
- * go to tfjs's kernel (webgpuMatMul returns null).
+ * A is transposed, N when B is not). Other shapes, batched products and products with both
+ * operands transposed go to tfjs's kernel (webgpuMatMul returns null).
  */
 import * as tf from '@tensorflow/tfjs';
 import { int, WORKGROUP, type Program, type WebgpuBackend } from './webgpuPrograms';
 
 type TensorInfo = tf.TensorInfo;
 
-/** Rows and columns of C one thread computes. */
+/** Rows and columns of C one thread computes (ROWS = 4: a transposed A gives 4 rows per vec4). */
 const ROWS = 4;
 const COLS = 8;
 const range = (n: number) => [...Array(n).keys()];
