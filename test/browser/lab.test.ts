@@ -78,6 +78,8 @@ describe('notebook 01 in JupyterLab', () => {
   it('reads well in the dark theme', async () => {
     await command(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', null, { timeout: 30_000 });
+    // JupyterLab shows its splash while it switches themes: shoot the page once it is gone
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: 30_000 });
     await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
     await shot('training-dark.png');
     await page.locator('.llm-lab-attention').first().scrollIntoViewIfNeeded();
