@@ -12,7 +12,7 @@
 //   probs (B, nh, T, T) the attention weights; row i is zero after column i (the causal mask)
 //
 // The (batch, head) pairs are independent: a call does pairs [start, end) of the B nh, so that
-// several threads can share one (kernels/wasmPool.ts).
+// several threads can share one (device/wasmPool.ts).
 import { axpy, dot, dot4, exp4, exp1 } from './math';
 
 export function attentionForward(qkv: usize, y: usize, probs: usize, B: i32, T: i32, C: i32, nh: i32, scale: f32, start: i32, end: i32): void {

@@ -1,6 +1,6 @@
 // Swapping the last two axes of a float32 tensor: x (batch, R, C) -> out (batch, C, R).
 //
-// The wasm matrix product (kernels/wasmMatMul.ts) transposes an operand before each product of
+// The wasm matrix product (device/wasmMatMul.ts) transposes an operand before each product of
 // backpropagation, and tfjs's generic wasm Transpose walks the output one element at a time through
 // an index computation (about 7 ns per element here). This one moves 4 x 4 blocks: four rows of four
 // floats are loaded as four vectors, rearranged by shuffles into four columns, and stored as four
@@ -10,7 +10,7 @@
 // The work is cut into bands of TILE rows, batch * ceil(R / TILE) of them; a call does bands
 // [start, end) (several threads can share one transpose).
 
-const TILE = 32; // (kernels/fusedWasm.ts counts the bands with the same number)
+const TILE = 32; // (device/fusedWasm.ts counts the bands with the same number)
 
 export function transposeLastTwo(x: usize, out: usize, batch: i32, R: i32, C: i32, start: i32, end: i32): void {
   const plane = <usize>R * <usize>C << 2; // bytes per matrix

@@ -1,9 +1,8 @@
 /**
  * @llm-lab/kernel: what notebook cells import. Modules follow the course order.
  */
-export { tf, useDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu } from './backend';
-export { webgpuLost, copyVariablesToHost } from './deviceLoss';
-export type { BackendChoice, BackendName, Device, AdapterInfo } from './backend';
+export { tf, useDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu, webgpuLost, copyVariablesToHost } from './device';
+export type { BackendChoice, BackendName, Device, AdapterInfo } from './device';
 export { profile, byProfile } from './profile';
 export type { Profile } from './profile';
 export { seededRandom, gaussian } from './random';
@@ -78,19 +77,19 @@ export {
 export type { Seq2SeqPair, Seq2SeqBatch, RandomStringOptions, SpanCorruption } from './data/seq2seq';
 export { loadBaseModel, BASE_MODEL_DIR } from './checkpoint/base';
 export type { BaseRecipe } from './checkpoint/base';
-export { InductionBatches, SymbolTokenizer, repeatedText, repeatPositions, rowPositions } from './data/induction';
-export type { InductionDataConfig, InductionBatch, RepeatLayout } from './data/induction';
-export { headScores, scoresFromWeights, copyMeans, strongestHead, InductionRecorder } from './analysis/induction';
-export type { HeadScores, InductionScores, InductionHistory, PerHead, BestHead } from './analysis/induction';
-export { trainInduction } from './analysis/trainInduction';
-export type { InductionTrainConfig, InductionRun } from './analysis/trainInduction';
-export { showInduction, inductionBundle, inductionSvg, inductionText } from './viz/induction';
+export { InductionBatches, SymbolTokenizer, repeatedText, repeatPositions, rowPositions } from './lessons/induction/data';
+export type { InductionDataConfig, InductionBatch, RepeatLayout } from './lessons/induction/data';
+export { headScores, scoresFromWeights, copyMeans, strongestHead, InductionRecorder } from './lessons/induction/scores';
+export type { HeadScores, InductionScores, InductionHistory, PerHead, BestHead } from './lessons/induction/scores';
+export { trainInduction } from './lessons/induction/train';
+export type { InductionTrainConfig, InductionRun } from './lessons/induction/train';
+export { showInduction, inductionBundle, inductionSvg, inductionText } from './lessons/induction/view';
 export { maskedLM, fillInBlanks } from './train/mlmObjective';
 export type { MaskedLMOptions, MaskedLMBatch } from './train/mlmObjective';
 export { seq2seqObjective } from './train/seq2seqObjective';
 export type { Seq2SeqObjectiveOptions } from './train/seq2seqObjective';
-export { inductionObjective } from './train/inductionObjective';
-export type { InductionObjectiveOptions } from './train/inductionObjective';
+export { inductionObjective } from './lessons/induction/objective';
+export type { InductionObjectiveOptions } from './lessons/induction/objective';
 export { showSampling, compareSampling, samplingBundle, samplingSvg } from './viz/sampling';
 export type { Strategy, StrategyResult, SamplingComparison } from './viz/sampling';
 export { saveModel, loadModel } from './checkpoint/model';

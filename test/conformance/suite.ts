@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useDevice, type BackendName } from '../../kernel-lib/src/backend';
-import { fused } from '../../kernel-lib/src/kernels/fused';
+import { useDevice, type BackendName } from '../../kernel-lib/src/device/backend';
+import { fused } from '../../kernel-lib/src/device/fused';
 import { maxAbsDiff } from '../unit/helpers';
 import { seededRandom } from '../../kernel-lib/src/random';
 import { globalNorm } from '../../kernel-lib/src/train/clip';

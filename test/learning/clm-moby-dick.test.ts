@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { unigramEntropy } from './text';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { releaseWebgpu, useDevice } from '../../kernel-lib/src/device/backend';
 import { mobyDickChapters } from '../../kernel-lib/src/data/corpus';
 import { splitDocuments } from '../../kernel-lib/src/data/clm';
 import { generate } from '../../kernel-lib/src/generate';

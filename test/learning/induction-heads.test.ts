@@ -19,11 +19,11 @@
  * the induction score rises from 0.15 to 0.73; the first-copy loss stays at the text's ~2.5).
  */
 import { describe, expect, it } from 'vitest';
-import { strongestHead } from '../../kernel-lib/src/analysis/induction';
-import { trainInduction } from '../../kernel-lib/src/analysis/trainInduction';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/backend';
+import { strongestHead } from '../../kernel-lib/src/lessons/induction/scores';
+import { trainInduction } from '../../kernel-lib/src/lessons/induction/train';
+import { releaseWebgpu, useDevice } from '../../kernel-lib/src/device/backend';
 import { mobyDickChapters } from '../../kernel-lib/src/data/corpus';
-import { InductionBatches } from '../../kernel-lib/src/data/induction';
+import { InductionBatches } from '../../kernel-lib/src/lessons/induction/data';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { unigramEntropy } from './text';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { splitDocuments } from '../../kernel-lib/src/data/clm';
 import { mobyDickChapters } from '../../kernel-lib/src/data/corpus';
 import { BERT } from '../../kernel-lib/src/models/bert';

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { BOS_ID, EOS_ID, FIRST_ID, randomStrings, reversalPairs, seq2seqBatch } from '../../kernel-lib/src/data/seq2seq';
 import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
 import { AdamW } from '../../kernel-lib/src/train/adamw';

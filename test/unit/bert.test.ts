@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { BERT } from '../../kernel-lib/src/models/bert';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { maxAbsDiff } from './helpers';

@@ -1,12 +1,12 @@
 /**
- * The wasm backend with LLM Lab's fused kernels (kernel-lib/src/kernels/fused.ts) against the cpu
+ * The wasm backend with LLM Lab's fused kernels (kernel-lib/src/device/fused.ts) against the cpu
  * backend running the readable code: every op, forward and backward; the fused kernels really
  * run; nothing leaks; and a few training steps give the same losses.
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
-import { fused } from '../../kernel-lib/src/kernels/fused';
+import { useDevice } from '../../kernel-lib/src/device/backend';
+import { fused } from '../../kernel-lib/src/device/fused';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
 import { Trainer } from '../../kernel-lib/src/train/trainer';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { Block } from '../../kernel-lib/src/nn/block';
 import { embeddingLookup } from '../../kernel-lib/src/nn/embedding';
 import { Params } from '../../kernel-lib/src/nn/params';

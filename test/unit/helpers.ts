@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 

@@ -3,14 +3,14 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyMeans, headScores, InductionHistory, InductionRecorder, scoresFromWeights, strongestHead } from '../../kernel-lib/src/analysis/induction';
-import { trainInduction } from '../../kernel-lib/src/analysis/trainInduction';
+import { copyMeans, headScores, InductionHistory, InductionRecorder, scoresFromWeights, strongestHead } from '../../kernel-lib/src/lessons/induction/scores';
+import { trainInduction } from '../../kernel-lib/src/lessons/induction/train';
 import { saveGPT } from '../../kernel-lib/src/checkpoint/gpt';
-import { InductionBatches, RepeatLayout, repeatedText, repeatPositions, rowPositions, SymbolTokenizer } from '../../kernel-lib/src/data/induction';
+import { InductionBatches, RepeatLayout, repeatedText, repeatPositions, rowPositions, SymbolTokenizer } from '../../kernel-lib/src/lessons/induction/data';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { attentionSpec } from '../../kernel-lib/src/viz/attention';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
-import { inductionBundle, inductionText } from '../../kernel-lib/src/viz/induction';
+import { inductionBundle, inductionText } from '../../kernel-lib/src/lessons/induction/view';
 import { shapesTable } from '../../kernel-lib/src/viz/shapes';
 import { onCpu, values } from './helpers';
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { generate } from '../../kernel-lib/src/generate';
 import { GPT, KVCache } from '../../kernel-lib/src/models/gpt';
 import { maxAbsDiff } from './helpers';

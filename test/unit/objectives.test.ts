@@ -4,13 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { headScores, HELD_OUT_SEED } from '../../kernel-lib/src/analysis/induction';
-import { InductionBatches } from '../../kernel-lib/src/data/induction';
+import { headScores, HELD_OUT_SEED } from '../../kernel-lib/src/lessons/induction/scores';
+import { InductionBatches } from '../../kernel-lib/src/lessons/induction/data';
 import { BOS_ID, denoisingPairs, Seq2SeqChars } from '../../kernel-lib/src/data/seq2seq';
 import { BERT } from '../../kernel-lib/src/models/bert';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
-import { inductionObjective } from '../../kernel-lib/src/train/inductionObjective';
+import { inductionObjective } from '../../kernel-lib/src/lessons/induction/objective';
 import { maskedLM } from '../../kernel-lib/src/train/mlmObjective';
 import { causalLM } from '../../kernel-lib/src/train/objective';
 import { seq2seqObjective } from '../../kernel-lib/src/train/seq2seqObjective';
@@ -89,7 +89,7 @@ describe('objectives', () => {
     model.dispose();
   });
 
-  it('induction: the copy losses and accuracies of analysis/induction.ts as metrics; lossOn picks the trained positions', async () => {
+  it('induction: the copy losses and accuracies of lessons/induction/scores.ts as metrics; lossOn picks the trained positions', async () => {
     await onCpu();
     const model = new GPT({ vocabSize: 12, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, seed: 1, mlp: false });
     const data = new InductionBatches({ vocabSize: 12, seqLen: [3, 7], prefixLen: [0, 2], batchSize: 4, seed: 1 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { learningRateAt } from '../../kernel-lib/src/train/schedule';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { seededRandom } from '../../kernel-lib/src/random';
 import { globalNorm } from '../../kernel-lib/src/train/clip';
 import { onReference } from '../conformance/suite';

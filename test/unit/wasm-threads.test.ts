@@ -1,8 +1,8 @@
 /**
- * LLM_LAB_WASM_THREADS=2 starts tfjs's threaded wasm build in Node (kernels/wasmThreads.ts): the
+ * LLM_LAB_WASM_THREADS=2 starts tfjs's threaded wasm build in Node (device/wasmThreads.ts): the
  * device line says so, the fused kernels still load (on shared memory), training gives the same
  * losses as one thread, and the process exits by itself (the worker threads do not hold it).
- * The fused kernels that the thread pool shares (kernels/wasmPool.ts) give the very same numbers
+ * The fused kernels that the thread pool shares (device/wasmPool.ts) give the very same numbers
  * on 3 threads as on one, on sizes large enough to be shared and not whole multiples of a chunk.
  * Without LLM_LAB_WASM_THREADS the thread count leaves out cores that another process keeps busy.
  * Each run is a fresh Node process: the thread count is fixed when the backend starts.
@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
-import { freeCores, wantedWasmThreads } from '../../kernel-lib/src/kernels/wasmThreads';
+import { freeCores, wantedWasmThreads } from '../../kernel-lib/src/device/wasmThreads';
 
 const root = path.resolve(__dirname, '../..');
 const script = `
@@ -29,7 +29,7 @@ const lab = require('./kernel-lib/dist/index.js');
 // every kernel the pool shares, forward and backward; the outputs as base64 float32
 const kernelScript = `
 const lab = require('./kernel-lib/dist/index.js');
-const { fusedAttention, fusedGelu, fusedCrossEntropy } = require('./kernel-lib/dist/kernels/fused.js');
+const { fusedAttention, fusedGelu, fusedCrossEntropy } = require('./kernel-lib/dist/device/fused.js');
 const tf = lab.tf;
 (async () => {
   await lab.useDevice('wasm', { quiet: true });
@@ -45,7 +45,7 @@ const tf = lab.tf;
   const targets = tf.tensor1d(Array.from({ length: 611 }, (_, i) => (i * 37) % 131), 'int32');
   const ceGrad = tf.grad(z => fusedCrossEntropy(z, targets))(logits);
   const transposed = tf.transpose(random([3, 133, 190], 5), [0, 2, 1]);
-  const out = { pool: require('./kernel-lib/dist/kernels/fusedWasm.js').wasmPoolStats() };
+  const out = { pool: require('./kernel-lib/dist/device/fusedWasm.js').wasmPoolStats() };
   for (const [name, t] of Object.entries({ y, weights, attention, gelu, geluGrad, ceGrad, transposed })) {
     out[name] = Buffer.from((await t.data()).buffer).toString('base64');
   }

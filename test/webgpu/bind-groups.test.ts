@@ -1,11 +1,11 @@
 /**
- * Bind groups reused from step to step on webgpu (kernels/webgpuBindGroups.ts): after the first
+ * Bind groups reused from step to step on webgpu (device/webgpuBindGroups.ts): after the first
  * steps a training step creates none, and training with the reuse matches training without it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
-import { bindGroupCacheStats } from '../../kernel-lib/src/kernels/webgpuBindGroups';
+import { useDevice } from '../../kernel-lib/src/device/backend';
+import { bindGroupCacheStats } from '../../kernel-lib/src/device/webgpuBindGroups';
 import { smallGptLosses } from '../unit/helpers';
 import { releaseWebgpuAfterAll } from './release';
 

@@ -4,9 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { probeAdapter, useDevice } from '../../kernel-lib/src/backend';
-import { fused } from '../../kernel-lib/src/kernels/fused';
-import { forceSoftwareShapes, onSoftwareAdapter } from '../../kernel-lib/src/kernels/webgpuPrograms';
+import { probeAdapter, useDevice } from '../../kernel-lib/src/device/backend';
+import { fused } from '../../kernel-lib/src/device/fused';
+import { forceSoftwareShapes, onSoftwareAdapter } from '../../kernel-lib/src/device/webgpuPrograms';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { describeConformance } from '../conformance/suite';
@@ -15,9 +15,9 @@ import { releaseWebgpuAfterAll } from './release';
 
 releaseWebgpuAfterAll();
 
-// Both shapes of the WGSL programs (kernels/webgpuPrograms.ts), whatever the adapter is: a
+// Both shapes of the WGSL programs (device/webgpuPrograms.ts), whatever the adapter is: a
 // GPU's (workgroups share rows; tfjs's matrix products) and a software adapter's (a thread per
-// row; kernels/webgpuMatMul.ts).
+// row; device/webgpuMatMul.ts).
 const shapes = (software: boolean) => ({ name: `${software ? 'software-adapter' : 'GPU'} program shapes`, before: () => forceSoftwareShapes(software), after: () => forceSoftwareShapes(null) });
 describeConformance('webgpu', 1e-4, shapes(false));
 describeConformance('webgpu', 1e-4, shapes(true));

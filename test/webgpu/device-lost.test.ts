@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it, vi } from 'vitest';
-import { useDevice } from '../../kernel-lib/src/backend';
-import { webgpuLost } from '../../kernel-lib/src/deviceLoss';
+import { useDevice } from '../../kernel-lib/src/device/backend';
+import { webgpuLost } from '../../kernel-lib/src/device/deviceLoss';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { maxAbsDiff } from '../unit/helpers';

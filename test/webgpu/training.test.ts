@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { probeAdapter, useDevice } from '../../kernel-lib/src/backend';
+import { probeAdapter, useDevice } from '../../kernel-lib/src/device/backend';
 import { generate } from '../../kernel-lib/src/generate';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Trainer } from '../../kernel-lib/src/train/trainer';

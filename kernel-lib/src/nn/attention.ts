@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedAttention, fusedAttentionApplies } from '../kernels/fused';
+import { fastPath, fusedAttention } from '../device';
 import { Linear } from './linear';
 import { Params } from './params';
 import { rope } from './positions';
@@ -98,8 +98,8 @@ export class CausalSelfAttention {
 
   forward(x: tf.Tensor, mask?: tf.Tensor): AttentionResult {
     const T = x.shape[1]!;
-    if (this.causal && !this.rope && fusedAttentionApplies(this.dModel, this.nHead)) {
-      // the same computation as below in one kernel (kernels/fused.ts)
+    if (fastPath.attention({ causal: this.causal, rope: this.rope, mask, headSize: this.dModel / this.nHead })) {
+      // the same computation as below in one kernel (device/fused.ts)
       const { y, weights } = fusedAttention(this.cAttn.forward(x) as tf.Tensor3D, this.nHead);
       return { output: this.cProj.forward(y), weights };
     }

@@ -3,8 +3,8 @@ import { Params } from './params';
 
 /**
  * Rows of `table` for each id: (N,) int32 ids -> (N, D). Forward is a gather; its gradient adds
- * each upstream row into the row of its id (UnsortedSegmentSum: kernels/fused.ts supplies it
- * for the wasm backend, which lacks it, and kernels/cpuSegmentSum.ts a fast one for cpu).
+ * each upstream row into the row of its id (UnsortedSegmentSum: device/fused.ts supplies it
+ * for the wasm backend, which lacks it, and device/cpuSegmentSum.ts a fast one for cpu).
  */
 export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   return tf.gather(table, ids);

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedLayerNorm, fusedLayerNormApplies } from '../kernels/fused';
+import { fastPath, fusedLayerNorm } from '../device';
 import { Params } from './params';
 
 /** Normalize each vector on the last axis to mean 0, variance 1, then scale and shift. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
-  if (fusedLayerNormApplies(x.shape[x.rank - 1])) return fusedLayerNorm(x, gamma, beta, eps); // one kernel (kernels/fused.ts)
+  if (fastPath.layerNorm(x.shape[x.rank - 1])) return fusedLayerNorm(x, gamma, beta, eps); // one kernel (device/fused.ts)
   const mean = x.mean(-1, true);
   const centered = x.sub(mean);
   const variance = centered.square().mean(-1, true);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fused, fusedCrossEntropy } from '../kernels/fused';
+import { fastPath, fusedCrossEntropy } from '../device';
 
 /** log p(target) for every row: logits (N, V), targets (N,) -> (N,). */
 function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
@@ -11,7 +11,7 @@ function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D 
  * probability the model gave to the right next token, averaged. ln(V) means "no idea".
  */
 export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  if (fused.active) return fusedCrossEntropy(logits, targets); // the same in one kernel (kernels/fused.ts)
+  if (fastPath.crossEntropy()) return fusedCrossEntropy(logits, targets); // the same in one kernel (device/fused.ts)
   return targetLogProbs(logits, targets).mean().neg() as tf.Scalar;
 }
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { fused, fusedGelu } from '../kernels/fused';
+import { fastPath, fusedGelu } from '../device';
 import { Linear } from './linear';
 import { Params } from './params';
 
 /** GELU, tanh approximation (as in GPT-2): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (fused.active) return fusedGelu(x); // the same formula in one kernel (kernels/fused.ts)
+  if (fastPath.gelu()) return fusedGelu(x); // the same formula in one kernel (device/fused.ts)
   const cube = x.mul(x).mul(x); // x^3 (tf.pow is 5x slower on wasm)
   const inner = x.add(cube.mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
   return x.mul(0.5).mul(inner.tanh().add(1));

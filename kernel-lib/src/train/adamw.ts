@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fused, fusedAdamW } from '../kernels/fused';
-import { adamwInPlace } from '../kernels/webgpuInPlace';
+import { fastPath, fusedAdamWUpdate } from '../device';
 
 export interface AdamWConfig {
   beta1: number;
@@ -50,14 +49,9 @@ export class AdamW {
         if (!gradient) continue; // frozen or unused parameter
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
-        if (fused.active) {
-          // the same update in one kernel (kernels/fused.ts)
-          const step = { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale };
-          if (adamwInPlace(p, gradient, m, v, step)) continue; // webgpu: one dispatch, no new tensors
-          const [p2, m2, v2] = fusedAdamW(p, gradient, m, v, step);
-          p.assign(p2);
-          m.assign(m2);
-          v.assign(v2);
+        if (fastPath.adamw()) {
+          // the same update in one kernel (device/index.ts)
+          fusedAdamWUpdate(p, gradient, m, v, { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale });
           continue;
         }
         const g = gradScale === 1 ? gradient : gradient.mul(gradScale);

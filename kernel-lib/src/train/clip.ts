@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedSumOfSquares } from '../kernels/fused';
+import { fusedSumOfSquares } from '../device';
 
 /** The global L2 norm of all gradients together: the square root of the sum of every squared entry. */
 export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
@@ -7,7 +7,7 @@ export function globalNorm(grads: tf.Tensor[]): tf.Scalar {
     // A chain of adds, not tf.addN: on WebGPU addN binds every input at once, and a model has
     // more parameter tensors than a shader stage may bind (8 on some adapters). With the fused
     // kernels, one kernel reads several gradients per dispatch on WebGPU, and all of them in one
-    // call on wasm, with the bits of this chain (kernels/fused.ts).
+    // call on wasm, with the bits of this chain (device/fused.ts).
     const sumOfSquares = fusedSumOfSquares(grads) ?? grads.reduce((acc, g) => acc.add(g.square().sum()), tf.scalar(0));
     return sumOfSquares.sqrt() as tf.Scalar;
   });

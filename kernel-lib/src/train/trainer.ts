@@ -9,8 +9,7 @@
  * weights; an interrupt (kernel interrupt = SIGINT) also stops it between two steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { describeAdapter, ensureDevice } from '../backend';
-import { copyVariablesToHost, webgpuLost } from '../deviceLoss';
+import { copyVariablesToHost, describeAdapter, ensureDevice, webgpuLost } from '../device';
 import { GPT } from '../models/gpt';
 import { LiveDisplay } from '../viz/display';
 import { TrainingSpec, TrainingStatus } from '../viz/spec';

@@ -1,5 +1,5 @@
 /**
- * The fused kernels of kernels/fused.ts for the cpu backend, in plain JavaScript loops.
+ * The fused kernels of device/fused.ts for the cpu backend, in plain JavaScript loops.
  *
  * The cpu backend is what runs where WebAssembly does not. Its generic kernels make a new array per
  * tensor operation and walk it with generic index arithmetic; a loop written for one job runs many

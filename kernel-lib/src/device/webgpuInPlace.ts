@@ -123,7 +123,7 @@ export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Ten
   const groups = Math.ceil(n / WORKGROUP);
   const groupsX = Math.min(groups, 65535);
   const shared = stepUniforms(backend, step);
-  // the same for this parameter every step (so the bind group is too: kernels/webgpuBindGroups.ts)
+  // the same for this parameter every step (so the bind group is too: device/webgpuBindGroups.ts)
   const own = backend.makeUniforms([{ type: 'int32', data: [n] }, { type: 'int32', data: [groupsX] }, { type: 'float32', data: [step.weightDecay] }]);
   const bindGroup = backend.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),

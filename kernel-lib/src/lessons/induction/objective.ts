@@ -2,15 +2,15 @@
  * Repeated sequences (data/induction.ts) as a training objective: next-token prediction on rows of
  * prefix + A + A, at every position or only where the token can be copied from the first copy.
  * Judged on fixed held-out rows by the loss on each copy and how often the model's top guess is
- * right there (analysis/induction.ts): the first copy stays near chance, the second drops when
+ * right there (lessons/induction/scores.ts): the first copy stays near chance, the second drops when
  * induction heads form.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkInductionData, headScores, HELD_OUT_SEED } from '../analysis/induction';
-import { InductionBatch, InductionBatches, rowPositions } from '../data/induction';
-import { GPT } from '../models/gpt';
-import { maskedCrossEntropy } from '../nn/loss';
-import { checkPositiveInt, Objective } from './objective';
+import { checkInductionData, headScores, HELD_OUT_SEED } from './scores';
+import { InductionBatch, InductionBatches, rowPositions } from './data';
+import { GPT } from '../../models/gpt';
+import { maskedCrossEntropy } from '../../nn/loss';
+import { checkPositiveInt, Objective } from '../../train/objective';
 
 export interface InductionObjectiveOptions {
   /**

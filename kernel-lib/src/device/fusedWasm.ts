@@ -1,9 +1,9 @@
 /**
  * The wasm backend's fused kernels (kernel-lib/assembly/*.ts, AssemblyScript compiled to
- * WebAssembly SIMD, built into dist/kernels/fused.wasm), registered as tfjs kernels. The module
+ * WebAssembly SIMD, built into dist/device/fused.wasm), registered as tfjs kernels. The module
  * imports the memory of tfjs's own wasm backend, so a kernel reads its inputs and writes its
  * outputs right where the tensors live: no copies. Also here: the UnsortedSegmentSum the wasm
- * backend lacks, and faster versions of seven of its stock kernels. kernels/fused.ts owns the
+ * backend lacks, and faster versions of seven of its stock kernels. device/fused.ts owns the
  * switch (fused.enabled), the gradients and the ops the model calls.
  */
 import * as fs from 'fs';
@@ -55,7 +55,7 @@ interface FusedModule {
 }
 
 let kernels: FusedModule | undefined;
-/** With several wasm threads: the workers that share the five kernels above (kernels/wasmPool.ts). */
+/** With several wasm threads: the workers that share the five kernels above (device/wasmPool.ts). */
 let pool: WasmPool | undefined;
 
 type SharedKernel = 'attentionForward' | 'attentionBackward' | 'geluForward' | 'geluBackward' | 'crossEntropyBackward' | 'transposeLastTwo';
@@ -89,7 +89,7 @@ function checkFloat32(kernel: string, inputs: Record<string, TensorInfo>): void 
 }
 
 /**
- * Load dist/kernels/fused.wasm into the running wasm backend and register its kernels. Called
+ * Load dist/device/fused.wasm into the running wasm backend and register its kernels. Called
  * once the wasm backend is ready; false when that backend is not the one this code knows.
  */
 export function installWasmKernels(): boolean {
@@ -98,10 +98,10 @@ export function installWasmKernels(): boolean {
   // the memory: exported by the single-threaded build, made in JavaScript by the threaded one
   const memory = backend?.wasm?.wasmMemory ?? backend?.wasm?.asm?.memory;
   if (!backend || !memory) return false;
-  // dist/kernels/fused.wasm, found the same way from src/kernels (tests) and dist/kernels; the
-  // threaded wasm build (kernels/wasmThreads.ts) has shared memory, which needs its own build
+  // dist/device/fused.wasm, found the same way from src/device (tests) and dist/kernels; the
+  // threaded wasm build (device/wasmThreads.ts) has shared memory, which needs its own build
   const shared = backend.wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
-  const file = path.join(__dirname, '..', '..', 'dist', 'kernels', shared ? 'fused-shared.wasm' : 'fused.wasm');
+  const file = path.join(__dirname, '..', '..', 'dist', 'device', shared ? 'fused-shared.wasm' : 'fused.wasm');
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: build kernel-lib (npm run build -w kernel-lib)`);
   const bytes = fs.readFileSync(file);
   kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as FusedModule;
@@ -315,7 +315,7 @@ const IMPROVED: [string, Improvement][] = [
     return out;
   }],
   // Products of a few rows (generation: one new token per sequence) on the calling thread
-  // (assembly/matmul.ts); the products of training stay with XNNPACK (kernels/wasmMatMul.ts).
+  // (assembly/matmul.ts); the products of training stay with XNNPACK (device/wasmMatMul.ts).
   ['BatchMatMul', ({ inputs: { a, b }, backend, attrs }) => {
     const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const [M, K] = a.shape.slice(-2);
@@ -339,7 +339,7 @@ const IMPROVED: [string, Improvement][] = [
     return out;
   }],
   // Swapping the last two axes (what the matrix products of backpropagation need, see
-  // kernels/wasmMatMul.ts): 4 x 4 blocks at a time, where tfjs's version moves one element at a time.
+  // device/wasmMatMul.ts): 4 x 4 blocks at a time, where tfjs's version moves one element at a time.
   ['Transpose', ({ inputs: { x }, backend, attrs }) => {
     const perm = (attrs as unknown as { perm: number[] }).perm;
     const rank = x.shape.length;

@@ -10,8 +10,8 @@
  * copy (the "phase change"); the first copy's loss stays at chance, ln(vocabSize).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InductionBatch, InductionBatches, RepeatLayout, repeatPositions, rowPositions } from '../data/induction';
-import { GPT } from '../models/gpt';
+import { InductionBatch, InductionBatches, RepeatLayout, repeatPositions, rowPositions } from './data';
+import { GPT } from '../../models/gpt';
 
 /** Per layer x head: [layer][head]. */
 export type PerHead = number[][];

@@ -1,18 +1,18 @@
 /**
  * Training a small attention-only GPT on repeated sequences while recording its head scores
- * (analysis/induction.ts), with the induction view updated live. The loop is the Trainer's
+ * (lessons/induction/scores.ts), with the induction view updated live. The loop is the Trainer's
  * (train/trainer.ts) on the induction objective (train/inductionObjective.ts); at each of its
  * evaluations the recorder measures the heads.
  */
-import { ensureDevice } from '../backend';
-import { InductionBatches } from '../data/induction';
-import { GPT } from '../models/gpt';
-import { inductionObjective, InductionObjectiveOptions } from '../train/inductionObjective';
-import { checkPositiveInt } from '../train/objective';
-import { Trainer } from '../train/trainer';
-import { LiveDisplay } from '../viz/display';
-import { inductionBundle } from '../viz/induction';
-import { InductionHistory, InductionRecorder, InductionScores } from './induction';
+import { ensureDevice } from '../../device';
+import { InductionBatches } from './data';
+import { GPT } from '../../models/gpt';
+import { inductionObjective, InductionObjectiveOptions } from './objective';
+import { checkPositiveInt } from '../../train/objective';
+import { Trainer } from '../../train/trainer';
+import { LiveDisplay } from '../../viz/display';
+import { inductionBundle } from './view';
+import { InductionHistory, InductionRecorder, InductionScores } from './scores';
 
 export interface InductionTrainConfig {
   steps: number;

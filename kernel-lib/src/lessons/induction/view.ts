@@ -4,9 +4,9 @@
  * (unpredictable: stays at chance) and on the second copy (copyable: drops when the heads form).
  * A static picture (SVG) and a text summary; all text escaped.
  */
-import { InductionHistory, strongestHead } from '../analysis/induction';
-import { display, MimeBundle } from './display';
-import { axis, scaleLinear, svgDocument, text } from './svg';
+import { InductionHistory, strongestHead } from './scores';
+import { display, MimeBundle } from '../../viz/display';
+import { axis, scaleLinear, svgDocument, text } from '../../viz/svg';
 
 const HEAD_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 

@@ -1,5 +1,5 @@
 /**
- * The fused kernels of kernels/fused.ts for the webgpu backend, written in WGSL.
+ * The fused kernels of device/fused.ts for the webgpu backend, written in WGSL.
  *
  * On a GPU the cost of a training step of a small model is mostly not arithmetic but the number
  * of kernels: each tensor operation is a separate dispatch that JavaScript prepares (on an H200,

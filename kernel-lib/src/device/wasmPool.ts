@@ -1,7 +1,7 @@
 /**
  * Our fused wasm kernels on several threads.
  *
- * With LLM_LAB_WASM_THREADS > 1 (kernels/wasmThreads.ts), tfjs's threaded build splits its matrix
+ * With LLM_LAB_WASM_THREADS > 1 (device/wasmThreads.ts), tfjs's threaded build splits its matrix
  * products over a pool of workers; our fused kernels (attention, GELU, cross-entropy, transposes)
  * would still run on the main thread alone. This pool runs them on threads too. Each worker
  * instantiates the same fused module on the same shared memory, so a kernel's inputs and outputs

@@ -8,7 +8,7 @@
  * GELU's tanh, LayerNorm, the loss's softmax over the vocabulary, and AdamW's chains of small
  * elementwise operations.
  *
- * So those five are also written as single kernels, for each backend: kernels/fusedWasm.ts
+ * So those five are also written as single kernels, for each backend: device/fusedWasm.ts
  * (AssemblyScript compiled to WebAssembly SIMD), fusedWebgpu.ts (WGSL) and fusedCpu.ts (plain
  * loops). This file registers their gradients, so autodiff works as usual, and has the ops the
  * model calls. The conformance tests check every fused kernel against the readable version.
@@ -49,7 +49,7 @@ function fasterWhenFused(backend: string, name: string, faster: (args: never) =>
 }
 
 let cpuInstalled = false;
-/** Register the JavaScript versions (kernels/fusedCpu.ts) and the faster cpu matrix product. */
+/** Register the JavaScript versions (device/fusedCpu.ts) and the faster cpu matrix product. */
 export function installFusedCpuKernels(): void {
   if (cpuInstalled) return;
   for (const config of CPU_KERNELS) tf.registerKernel(config);
@@ -60,7 +60,7 @@ export function installFusedCpuKernels(): void {
 }
 
 let webgpuInstalled = false;
-/** Register the WGSL versions (kernels/fusedWebgpu.ts); called once the webgpu backend is ready. */
+/** Register the WGSL versions (device/fusedWebgpu.ts); called once the webgpu backend is ready. */
 export function installFusedWebgpuKernels(): void {
   if (webgpuInstalled) return;
   for (const config of WEBGPU_KERNELS) tf.registerKernel(config);
@@ -72,7 +72,7 @@ export function installFusedWebgpuKernels(): void {
   webgpuInstalled = true;
 }
 
-/** Load the wasm module into the running wasm backend (kernels/fusedWasm.ts). */
+/** Load the wasm module into the running wasm backend (device/fusedWasm.ts). */
 export function installFusedWasmKernels(): void {
   if (installWasmKernels()) registerGradients();
 }
@@ -107,12 +107,6 @@ function customGrad<A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc])
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as (...inputs: A) => tf.Tensor;
 }
 
-/** Whether the fused attention applies: wasm, and a head size the SIMD loops handle (multiple of 4). */
-export function fusedAttentionApplies(dModel: number, nHead: number): boolean {
-  // the wasm loops go four floats at a time through a head
-  return fused.active && (tf.getBackend() !== 'wasm' || (dModel / nHead) % 4 === 0);
-}
-
 /**
  * Causal multi-head self-attention from c_attn's output (B, T, 3C): y (B, T, C), weights (B, nh, T, T).
  *
@@ -136,10 +130,6 @@ export function fusedAttention(qkv: tf.Tensor3D, nHead: number): { y: tf.Tensor3
 
 export function fusedGelu(x: tf.Tensor): tf.Tensor {
   return run('LlmLabGelu', { x }) as tf.Tensor;
-}
-
-export function fusedLayerNormApplies(dim: number): boolean {
-  return fused.active && (tf.getBackend() !== 'wasm' || dim % 4 === 0);
 }
 
 /** LayerNorm in one kernel; its row statistics stay off the gradient tape (see fusedAttention). */

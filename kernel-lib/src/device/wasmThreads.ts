@@ -15,7 +15,7 @@
  *      entries for the thread count we want.
  *
  * The matrix products (the largest part of a training step) run on tfjs's threads; our fused
- * kernels run on a pool of our own (kernels/wasmPool.ts).
+ * kernels run on a pool of our own (device/wasmPool.ts).
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
  *
  * On a 2-core machine with both cores free, two threads make a training step of the small model
  * 1.7x faster and the tiny one 1.2x (bench/results): the matrix products split over tfjs's
- * threads, our fused kernels over kernels/wasmPool.ts. But threads only pay on cores nobody else
+ * threads, our fused kernels over device/wasmPool.ts. But threads only pay on cores nobody else
  * uses: with one core busy elsewhere, two threads made the tiny step 1.6x slower than one (they
  * wait for each other). So on a busy machine (a JupyterHub shared by a class) fewer are used.
  */

@@ -10,7 +10,7 @@
  * learn "look back L - 1 positions" from the position embeddings instead of an induction head.
  */
 import * as tf from '@tensorflow/tfjs';
-import { randomInt, seededRandom, Rng } from '../random';
+import { randomInt, seededRandom, Rng } from '../../random';
 
 export interface InductionDataConfig {
   vocabSize: number;

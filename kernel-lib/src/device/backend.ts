@@ -8,12 +8,12 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { placeVariables, variablesOnWebgpu, watchWebgpuDevice, webgpuLostEarlier } from './deviceLoss';
-import { setSoftwareAdapter } from './kernels/webgpuPrograms';
-import { fused, installFusedCpuKernels, installFusedWasmKernels, installFusedWebgpuKernels } from './kernels/fused';
-import { reuseBindGroups } from './kernels/webgpuBindGroups';
-import { installCpuSegmentSum } from './kernels/cpuSegmentSum';
-import { installWasmMatMul } from './kernels/wasmMatMul';
-import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasmThreads';
+import { setSoftwareAdapter } from './webgpuPrograms';
+import { fused, installFusedCpuKernels, installFusedWasmKernels, installFusedWebgpuKernels } from './fused';
+import { reuseBindGroups } from './webgpuBindGroups';
+import { installCpuSegmentSum } from './cpuSegmentSum';
+import { installWasmMatMul } from './wasmMatMul';
+import { prepareWasmThreads, unrefWasmWorkers, wantedWasmThreads } from './wasmThreads';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -120,7 +120,7 @@ function loadWebgpuBackend(): void {
 }
 
 let wasmLoaded = false;
-/** Undo what starting the threaded wasm build needed (kernels/wasmThreads.ts), once it started. */
+/** Undo what starting the threaded wasm build needed (device/wasmThreads.ts), once it started. */
 let afterWasmStart: (() => void) | null = null;
 function loadWasmBackend(): void {
   if (wasmLoaded) return;
