@@ -5,7 +5,7 @@ export { attentionForward, attentionBackward } from './attention';
 export { geluForward, geluBackward, adamw, sumOfSquares, addRepeated } from './elementwise';
 export { layerNormForward, layerNormBackward } from './layerNorm';
 export { unsortedSegmentSum, gatherRows, sumRows } from './rows';
-export { crossEntropyForward, crossEntropyBackward } from './crossEntropy';
+export { crossEntropyForward, crossEntropyBackward, countTargets } from './crossEntropy';
 export { transposeLastTwo } from './transpose';
 export { matMulRows, matMulRowsT } from './matmul';
 export { softmaxRows } from './softmax';

@@ -145,7 +145,7 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
   return normalize(x, gamma, beta);
 }
 
-/** Mean cross-entropy of logits (N, V) and int32 targets (N,), on wasm with SIMD exp. */
+/** Mean cross-entropy of logits (N, V) and int32 targets (N,) over the rows whose target is >= 0 (nn/loss.ts). */
 export function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
   return run('LlmLabCrossEntropy', { logits, targets: targets.dtype === 'int32' ? targets : targets.toInt() }) as tf.Scalar;
 }

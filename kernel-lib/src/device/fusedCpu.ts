@@ -202,25 +202,40 @@ function logSumExp(z: Float32Array, r: number, V: number): number {
   return max + Math.log(s);
 }
 
+/**
+ * The rows that have a target: a negative target marks a row without loss (padding, a prompt
+ * token); one at V or beyond is an error, named with its row.
+ */
+function countTargets(t: Float32Array, V: number): number {
+  let count = 0;
+  for (let r = 0; r < t.length; r++) {
+    if (t[r] >= V) throw new Error(`cross-entropy: target ${t[r]} (row ${r}) is outside the vocabulary [0, ${V - 1}]`);
+    if (t[r] >= 0) count++;
+  }
+  return count;
+}
+
+// The mean over the rows with a target (0 when none has one); with every row counted, that is
+// the plain mean, in the same operations.
 function crossEntropy({ inputs: { logits, targets }, backend }: Args): TensorInfo {
   const z = read(backend, logits);
   const t = read(backend, targets);
-  const [N, V] = logits.shape;
+  const V = logits.shape[1];
+  const count = countTargets(t, V);
   let total = 0;
-  for (let r = 0; r < N; r++) {
-    if (!(t[r] >= 0 && t[r] < V)) throw new Error(`cross-entropy: target ${t[r]} (row ${r}) is outside the vocabulary [0, ${V - 1}]`);
-    total += logSumExp(z, r, V) - z[r * V + t[r]];
-  }
-  return make(backend, [], Float32Array.of(total / N));
+  for (let r = 0; r < t.length; r++) if (t[r] >= 0) total += logSumExp(z, r, V) - z[r * V + t[r]];
+  return make(backend, [], Float32Array.of(count === 0 ? 0 : total / count));
 }
 
+// (softmax - onehot(target)) dLoss / count on the rows with a target; 0 on the others
 function crossEntropyGrad({ inputs: { dy, logits, targets }, backend }: Args): TensorInfo {
   const z = read(backend, logits);
   const t = read(backend, targets);
   const [N, V] = logits.shape;
-  const k = read(backend, dy)[0] / N;
+  const k = read(backend, dy)[0] / countTargets(t, V);
   const d = new Float32Array(N * V);
   for (let r = 0; r < N; r++) {
+    if (t[r] < 0) continue;
     const lse = logSumExp(z, r, V);
     for (let j = 0; j < V; j++) d[r * V + j] = Math.exp(z[r * V + j] - lse) * k;
     d[r * V + t[r]] -= k;

@@ -36,7 +36,7 @@ interface FusedModule {
     start: number, end: number, thread: number): void;
   geluForward(x: number, y: number, n: number, start: number, end: number): void;
   geluBackward(x: number, dy: number, dx: number, n: number, start: number, end: number): void;
-  crossEntropyBackward(logits: number, targets: number, dlogits: number, N: number, V: number, dLoss: number, scratch: number,
+  crossEntropyBackward(logits: number, targets: number, dlogits: number, count: number, V: number, dLoss: number, scratch: number,
     start: number, end: number, thread: number): void;
   transposeLastTwo(x: number, out: number, batch: number, R: number, C: number, start: number, end: number): void;
   adamw(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number,
@@ -45,6 +45,7 @@ interface FusedModule {
   layerNormBackward(dy: number, x: number, gamma: number, mean: number, rstd: number, dx: number, dgamma: number, dbeta: number, N: number, C: number): void;
   unsortedSegmentSum(x: number, ids: number, out: number, N: number, D: number, numSegments: number): void;
   crossEntropyForward(logits: number, targets: number, N: number, V: number, scratch: number): number;
+  countTargets(targets: number, N: number): number;
   gatherRows(table: number, ids: number, out: number, N: number, D: number, rows: number): number;
   sumRows(x: number, out: number, N: number, C: number): void;
   matMulRows(a: number, b: number, out: number, M: number, K: number, N: number): void;
@@ -208,7 +209,8 @@ const KERNELS = [
     const scratch = backend.wasm._malloc(threads() * 8);
     try {
       const dLoss = heap(backend, Float32Array, ptr(backend, dy), 1)[0];
-      run('crossEntropyBackward', [ptr(backend, logits), ptr(backend, targets), ptr(backend, dlogits), N, V, dLoss, scratch], N, N * V);
+      const count = kernels!.countTargets(ptr(backend, targets), N); // the rows with a loss: dLoss is shared among them
+      run('crossEntropyBackward', [ptr(backend, logits), ptr(backend, targets), ptr(backend, dlogits), count, V, dLoss, scratch], N, N * V);
     } finally {
       backend.wasm._free(scratch);
     }

@@ -204,8 +204,9 @@ function layerNormGrad(backend: WebgpuBackend, dy: TensorInfo, x: TensorInfo, ga
 }
 
 // ------------------------------------------------------------------------------ cross-entropy
-// logits (N, V), targets (N,) int32. Per row: logsumexp(z) - z[target]. A workgroup per row:
-// `lse` is the row's log-sum-exp (every lane), from the row's maximum and sum of exponentials.
+// logits (N, V), targets (N,) int32. Per row: logsumexp(z) - z[target]; a negative target marks
+// a row without loss or gradient, and the mean is over the rows with a target. A workgroup per
+// row: `lse` is the row's log-sum-exp (every lane), from the row's maximum and sum of exponentials.
 const ROW_LSE = `
     let V = uniforms.V; let base = row * V; let end = select(0, V, valid);
     var m = -3.4e38;
@@ -215,16 +216,25 @@ const ROW_LSE = `
     for (var j = lane; j < end; j += LANES) { s += exp(logits[base + j] - rowMaximum); }
     let lse = rowMaximum + log(rowSum(s, lane));`;
 
+/** A one-workgroup program's body: `count`, the number of targets >= 0 (as f32, exact), in every lane. */
+const COUNT_TARGETS = `
+    let rows = select(0, uniforms.N, valid);
+    var c = 0.0;
+    for (var r = lane; r < rows; r += LANES) { c += select(0.0, 1.0, targets[r] >= 0); }
+    let count = rowSum(c, lane);`;
+
 function crossEntropy(backend: WebgpuBackend, logits: TensorInfo, targets: TensorInfo): TensorInfo {
   const [N, V] = logits.shape;
   const rowLoss = runRows(backend, rowProgram('ce_rows', ['logits', 'targets'], [N], N, 'V : i32,', `${ROW_LSE}
-    if (valid && lane == 0) { result[row] = lse - logits[base + targets[row]]; }`), [logits, targets], N, [int(V)]);
-  // the mean: one workgroup, its threads striding down the rows
-  const loss = runRows(backend, rowProgram('ce_mean', ['rowLoss'], [], 1, 'N : i32,', `
+    let t = targets[row];
+    if (valid && lane == 0) { result[row] = select(0.0, lse - logits[base + max(t, 0)], t >= 0); }`), [logits, targets], N, [int(V)]);
+  // the mean: one workgroup, its threads striding down the rows (with every row counted, count is
+  // N exactly, and this is the plain mean)
+  const loss = runRows(backend, rowProgram('ce_mean', ['rowLoss', 'targets'], [], 1, 'N : i32,', `${COUNT_TARGETS}
     var s = 0.0;
-    for (var r = lane; r < uniforms.N; r += LANES) { s += rowLoss[r]; }
+    for (var r = lane; r < rows; r += LANES) { s += rowLoss[r]; }
     let total = rowSum(s, lane);
-    if (valid && lane == 0) { result[0] = total / f32(uniforms.N); }`), [rowLoss], 1, [int(N)]);
+    if (valid && lane == 0) { result[0] = select(0.0, total / count, count > 0.0); }`), [rowLoss, targets], 1, [int(N)]);
   dispose(backend, rowLoss);
   return loss;
 }
@@ -233,13 +243,19 @@ function crossEntropyGrad(backend: WebgpuBackend, dy: TensorInfo, logits: Tensor
   const [N, V] = logits.shape;
   const lse = runRows(backend, rowProgram('ce_lse', ['logits'], [N], N, 'V : i32,', `${ROW_LSE}
     if (valid && lane == 0) { result[row] = lse; }`), [logits], N, [int(V)]);
-  // (softmax - onehot(target)) dy / N : one thread per logit
-  const d = run(backend, program('ce_grad', ['logits', 'targets', 'lse', 'dy'], [N, V], N * V, 'V : i32, invN : f32,', `
+  const count = runRows(backend, rowProgram('ce_count', ['targets'], [1], 1, 'N : i32,', `${COUNT_TARGETS}
+    if (valid && lane == 0) { result[0] = count; }`), [targets], 1, [int(N)]);
+  // (softmax - onehot(target)) dy / count : one thread per logit; 0 on rows without a target.
+  // With every row counted the factor is invN, 1 / N rounded once from float64 (WGSL's 1.0 / x
+  // may be off in the last bit): the plain mean's gradient, whatever the GPU.
+  const d = run(backend, program('ce_grad', ['logits', 'targets', 'lse', 'dy', 'count'], [N, V], N * V, 'V : i32, N : i32, invN : f32,', `
     let r = index / uniforms.V; let j = index % uniforms.V;
+    let t = targets[r];
     var g = exp(logits[index] - lse[r]);
-    if (j == targets[r]) { g -= 1.0; }
-    result[index] = g * dy[0] * uniforms.invN;`), [logits, targets, lse, dy], N * V, [int(V), float(1 / N)]);
-  dispose(backend, lse);
+    if (j == t) { g -= 1.0; }
+    let perRow = select(1.0 / count[0], uniforms.invN, count[0] == f32(uniforms.N));
+    result[index] = select(0.0, g * dy[0] * perRow, t >= 0);`), [logits, targets, lse, dy, count], N * V, [int(V, N), float(1 / N)]);
+  dispose(backend, lse, count);
   return d;
 }
 
