@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { GPT, GPTConfig } from '../models/gpt';
-import { Params } from '../nn/params';
+import { Module } from '../nn/module';
 import { decodeSafetensors, encodeSafetensors, NamedArray } from './safetensors';
 
 export interface CheckpointExtras {
@@ -41,7 +41,7 @@ export async function saveGPT(model: GPT, folder: string, extras: CheckpointExtr
     throw new Error('saveGPT: this GPT is attention-only (mlp: false), which the GPT-2 checkpoint format cannot describe (every GPT-2 block has an MLP); it is not saved');
   }
   const tensors = new Map<string, NamedArray>();
-  for (const [name, v] of model.params.variables) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of model.namedParameters()) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(folder, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
   fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify(hfConfig(model.config, extras), null, 2) + '\n');
@@ -58,7 +58,7 @@ export function loadGPT(folder: string): { model: GPT; extras: CheckpointExtras 
 }
 
 /** `model` with the weights of `folder`; a model that does not match is disposed, and the error says why. */
-export function withWeights<M extends { params: Params; dispose(): void }>(model: M, folder: string): M {
+export function withWeights<M extends Module>(model: M, folder: string): M {
   try {
     loadWeights(model, folder);
   } catch (e) {
@@ -72,25 +72,26 @@ export function withWeights<M extends { params: Params; dispose(): void }>(model
  * Put the weights of `folder/model.safetensors` into an existing model. Every name and shape must
  * match; otherwise nothing changes and the error lists what differs.
  */
-export function loadWeights(model: { params: Params }, folder: string): void {
+export function loadWeights(model: Module, folder: string): void {
+  const params = new Map(model.namedParameters());
   const file = path.join(folder, 'model.safetensors');
   const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(file)), file);
   const missing: string[] = [];
   const unexpected: string[] = [];
   const reshaped: string[] = [];
-  for (const [name, v] of model.params.variables) {
+  for (const [name, v] of params) {
     const t = tensors.get(name);
     if (!t) missing.push(`${name} [${v.shape}]`);
     else if (t.shape.join() !== v.shape.join()) reshaped.push(`${name}: checkpoint [${t.shape}], model [${v.shape}]`);
   }
-  for (const [name, t] of tensors) if (!model.params.variables.has(name)) unexpected.push(`${name} [${t.shape}]`);
+  for (const [name, t] of tensors) if (!params.has(name)) unexpected.push(`${name} [${t.shape}]`);
   if (missing.length + unexpected.length + reshaped.length) {
     const list = (what: string, items: string[]) =>
       items.length ? [`${items.length} ${what}: ${items.slice(0, 4).join('; ')}${items.length > 4 ? `; and ${items.length - 4} more` : ''}`] : [];
     const parts = [...list('missing from the checkpoint', missing), ...list('not in the model', unexpected), ...list('of another shape', reshaped)];
     throw new Error(`the checkpoint ${file} does not match the model. ${parts.join('. ')}`);
   }
-  for (const [name, v] of model.params.variables) {
+  for (const [name, v] of params) {
     const t = tensors.get(name)!;
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
   }

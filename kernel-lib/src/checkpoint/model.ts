@@ -22,7 +22,7 @@ function architectureOf(model: CourseModel): Architecture {
 export async function saveModel(model: CourseModel, folder: string, extras: CheckpointExtras = {}): Promise<void> {
   if (model instanceof GPT) return saveGPT(model, folder, extras);
   const tensors = new Map<string, NamedArray>();
-  for (const [name, v] of model.params.variables) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  for (const [name, v] of model.namedParameters()) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
   const architecture = architectureOf(model);
   fs.mkdirSync(folder, { recursive: true });
   fs.writeFileSync(path.join(folder, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));

@@ -15,59 +15,51 @@
  * lr 3e-3: test/learning/mlm-moby-dick.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Block } from '../nn/block';
-import { Embedding } from '../nn/embedding';
+import { Embedding, embedInput, ModelInput } from '../nn/embedding';
 import { Encoder } from '../nn/encoder';
-import { LayerNorm } from '../nn/layerNorm';
+import { TiedLMHead } from '../nn/heads';
+import { Init } from '../nn/init';
 import { crossEntropy } from '../nn/loss';
-import { Params } from '../nn/params';
-import { checkGPTConfig, GPTConfig } from './gpt';
+import { Module } from '../nn/module';
+import { checkGPTConfig, checkInput, GPTConfig } from './gpt';
 
 /** The same sizes as a GPT, and how positions are told to the model (default 'rope'). */
 export interface BERTConfig extends Omit<GPTConfig, 'mlp'> {
   positions?: 'rope' | 'learned';
 }
 
-export class BERT {
+/** A BERT: the encoder (backbone, with the token embeddings) and the LM head tied to them. */
+export class BERT extends Module {
   readonly config: BERTConfig;
-  readonly params: Params;
-  readonly wte: Embedding;
-  /** Learned position embeddings; null with RoPE. */
-  readonly wpe: Embedding | null;
-  /** The blocks and final LayerNorm (nn/encoder.ts, shared with the seq2seq model). */
+  /** The backbone: token (and, with learned positions, position) embeddings, the blocks, the final LayerNorm. */
   readonly encoder: Encoder;
-  readonly h: Block[];
-  readonly lnF: LayerNorm;
+  readonly lmHead: TiedLMHead;
 
   constructor(config: BERTConfig) {
     checkGPTConfig(config);
     const positions = config.positions ?? 'rope';
     if (positions !== 'rope' && positions !== 'learned') throw new Error(`BERT config: positions must be "rope" or "learned", got ${JSON.stringify(config.positions)}`);
+    super();
     this.config = { ...config, positions };
     const { vocabSize, blockSize, nLayer, nHead, nEmbd } = config;
-    this.params = new Params(config.seed);
+    const init = new Init(config.seed);
     const residualStd = 0.02 / Math.sqrt(2 * nLayer);
-    this.wte = new Embedding(this.params, 'encoder.wte', vocabSize, nEmbd);
-    this.wpe = positions === 'learned' ? new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd) : null;
-    this.encoder = new Encoder(this.params, 'encoder', nLayer, nEmbd, nHead, residualStd, { rope: positions === 'rope' });
-    this.h = this.encoder.h;
-    this.lnF = this.encoder.lnF;
+    const wte = new Embedding(init, vocabSize, nEmbd);
+    const wpe = positions === 'learned' ? new Embedding(init, blockSize, nEmbd) : null;
+    this.encoder = this.addModule('encoder', new Encoder(init, nLayer, nEmbd, nHead, residualStd, { rope: positions === 'rope', wte, wpe }));
+    this.lmHead = this.addModule('lm_head', new TiedLMHead(wte));
   }
 
-  numParams(): number {
-    return this.params.count();
+  /** ids (B, T) (or { inputsEmbeds }) -> hidden states (B, T, C) after the final LayerNorm; `mask` (paddingMask) hides padding keys. */
+  hidden(input: ModelInput, mask?: tf.Tensor): tf.Tensor {
+    const T = checkInput('BERT.forward', input, this.config);
+    if (T > this.config.blockSize) throw new Error(`BERT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
+    return this.encoder.forward(embedInput(this.encoder.wte!, this.encoder.wpe, input), mask).output;
   }
 
   /** ids (B, T) -> logits (B, T, V) for every position; `mask` (paddingMask) hides padding keys. */
-  forward(ids: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
-    if (ids.rank !== 2) throw new Error(`BERT.forward: ids must have shape (B, T), got shape [${ids.shape}]`);
-    const [B, T] = ids.shape;
-    if (T > this.config.blockSize) throw new Error(`BERT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
-    const tokens = this.wte.forward(ids); // (B, T, C)
-    const x0 = this.wpe ? tokens.add(this.wpe.forward(tf.range(0, T, 1, 'int32').reshape([1, T]))) : tokens;
-    const x = this.encoder.forward(x0, mask).output; // (B, T, C)
-    const C = this.config.nEmbd;
-    return tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
+  forward(input: ModelInput, mask?: tf.Tensor): tf.Tensor {
+    return this.lmHead.forward(this.hidden(input, mask));
   }
 
   /**
@@ -83,9 +75,5 @@ export class BERT {
     const logits = this.forward(input, mask).reshape([-1, V]);
     const rows = tf.gather(logits, tf.tensor1d(picked, 'int32')) as tf.Tensor2D;
     return crossEntropy(rows, tf.tensor1d(picked.map(i => labels[i]), 'int32'));
-  }
-
-  dispose(): void {
-    this.params.dispose();
   }
 }

@@ -2,14 +2,20 @@
  * A decoder-only transformer (GPT): token + learned position embeddings, a stack of pre-LayerNorm
  * blocks with causal self-attention, a final LayerNorm, and an LM head tied to the token
  * embedding (as in GPT-2). Shapes: B batch, T time (tokens), C channels (nEmbd), V vocabulary.
+ *
+ * As in Hugging Face: the backbone (`transformer`, GPT2Model) returns hidden states; heads turn
+ * them into answers (`lm_head` here; fine-tuning and alignment add a classifier, a reward or a
+ * value head beside it with addModule).
  */
 import * as tf from '@tensorflow/tfjs';
 import { LayerCache } from '../nn/attention';
 import { Block } from '../nn/block';
-import { Embedding } from '../nn/embedding';
+import { Embedding, embedInput, ModelInput } from '../nn/embedding';
+import { TiedLMHead } from '../nn/heads';
+import { Init } from '../nn/init';
 import { LayerNorm } from '../nn/layerNorm';
 import { crossEntropy } from '../nn/loss';
-import { Params } from '../nn/params';
+import { Module, ModuleList } from '../nn/module';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -42,49 +48,53 @@ export interface KVCache {
   layers: LayerCache[];
 }
 
-export interface GPTOutput {
-  logits: tf.Tensor; // (B, T, V)
+export interface ForwardOptions {
+  /** Return the attention weights of every layer. */
+  attentions?: boolean;
+  /** Return the residual stream before every block and after the last one. */
+  hiddenStates?: boolean;
+}
+
+export interface BackboneOutput {
+  /** The last block's output after the final LayerNorm (B, T, C): what the heads read. */
+  hidden: tf.Tensor;
   /** Attention weights per layer, each (B, nh, T, T); only when asked for. */
   attentions?: tf.Tensor[];
   /** Residual stream (B, T, C): the input of every block, then the last block's output (nLayer + 1); only when asked for. */
   hiddenStates?: tf.Tensor[];
 }
 
-export class GPT {
-  readonly config: GPTConfig;
-  readonly params: Params;
+export interface GPTOutput {
+  logits: tf.Tensor; // (B, T, V)
+  attentions?: tf.Tensor[];
+  hiddenStates?: tf.Tensor[];
+}
+
+/** The GPT without its head (Hugging Face's GPT2Model): ids or vectors in, hidden states out. */
+export class GPTBackbone extends Module {
   readonly wte: Embedding;
   readonly wpe: Embedding;
-  readonly h: Block[];
+  readonly h: ModuleList<Block>;
   readonly lnF: LayerNorm;
 
-  constructor(config: GPTConfig) {
-    checkGPTConfig(config);
-    this.config = { ...config };
+  constructor(init: Init, readonly config: GPTConfig) {
+    super();
     const { vocabSize, blockSize, nLayer, nHead, nEmbd } = config;
-    this.params = new Params(config.seed);
     // GPT-2 scales the init of the projections into the residual stream by 1/sqrt(2 * nLayer).
     const residualStd = 0.02 / Math.sqrt(2 * nLayer);
-    this.wte = new Embedding(this.params, 'transformer.wte', vocabSize, nEmbd);
-    this.wpe = new Embedding(this.params, 'transformer.wpe', blockSize, nEmbd);
-    this.h = Array.from({ length: nLayer }, (_, i) => new Block(this.params, `transformer.h.${i}`, nEmbd, nHead, residualStd, { mlp: config.mlp ?? true }));
-    this.lnF = new LayerNorm(this.params, 'transformer.ln_f', nEmbd);
+    this.wte = this.addModule('wte', new Embedding(init, vocabSize, nEmbd));
+    this.wpe = this.addModule('wpe', new Embedding(init, blockSize, nEmbd));
+    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new Block(init, nEmbd, nHead, residualStd, { mlp: config.mlp ?? true }))));
+    this.lnF = this.addModule('ln_f', new LayerNorm(init, nEmbd));
   }
 
-  /** Number of trainable parameters (the LM head shares the token embedding). */
-  numParams(): number {
-    return this.params.count();
-  }
-
-  /** ids (B, T) int32 -> logits (B, T, V), and the attention weights of every layer if asked. */
-  forward(ids: tf.Tensor, options: { attentions?: boolean; hiddenStates?: boolean } = {}): GPTOutput {
-    if (ids.rank !== 2) throw new Error(`GPT.forward: ids must have shape (B, T), got shape [${ids.shape}]`);
-    const [B, T] = ids.shape;
+  /** ids (B, T) int32, or { inputsEmbeds } (B, T, C) -> hidden states (B, T, C). */
+  forward(input: ModelInput, options: ForwardOptions = {}): BackboneOutput {
+    const T = checkInput('GPT.forward', input, this.config);
     if (T > this.config.blockSize) {
       throw new Error(`GPT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
     }
-    const positions = tf.range(0, T, 1, 'int32').reshape([1, T]);
-    let x = this.wte.forward(ids).add(this.wpe.forward(positions)); // (B, T, C) + (1, T, C)
+    let x = embedInput(this.wte, this.wpe, input); // (B, T, C)
     const attentions: tf.Tensor[] = [];
     const hiddenStates: tf.Tensor[] = [x];
     for (const block of this.h) {
@@ -93,11 +103,61 @@ export class GPT {
       if (options.attentions) attentions.push(attention);
       hiddenStates.push(x);
     }
-    x = this.lnF.forward(x);
-    const C = this.config.nEmbd;
-    // Tied LM head: score every vocabulary entry by its dot product with the final vector.
-    const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
-    return { logits, ...(options.attentions && { attentions }), ...(options.hiddenStates && { hiddenStates }) };
+    return { hidden: this.lnF.forward(x), ...(options.attentions && { attentions }), ...(options.hiddenStates && { hiddenStates }) };
+  }
+
+  /**
+   * Hidden states for new tokens ids (B, T_new) that follow the `cache.length` tokens already in
+   * the cache, and the cache extended by them (see GPT.forwardCached).
+   */
+  forwardCached(ids: tf.Tensor, cache: KVCache | null): { hidden: tf.Tensor; cache: KVCache } {
+    if (ids.rank !== 2) throw new Error(`GPT.forwardCached: ids must have shape (B, T), got shape [${ids.shape}]`);
+    const T = ids.shape[1]!;
+    const past = cache?.length ?? 0;
+    if (past + T > this.config.blockSize) {
+      throw new Error(`GPT.forwardCached: ${past} cached + ${T} new tokens do not fit in the context blockSize ${this.config.blockSize}`);
+    }
+    let x = embedInput(this.wte, this.wpe, ids, past); // positions continue from the cache
+    const layers = this.h.map((block, i) => {
+      const r = block.forwardCached(x, cache?.layers[i] ?? null);
+      x = r.output;
+      return r.cache;
+    });
+    return { hidden: this.lnF.forward(x), cache: { length: past + T, layers } };
+  }
+}
+
+/** The shape checks every model's forward makes: ids (B, T) or inputsEmbeds (B, T, nEmbd); returns T. */
+export function checkInput(where: string, input: ModelInput, config: { nEmbd: number }): number {
+  if (input instanceof tf.Tensor) {
+    if (input.rank !== 2) throw new Error(`${where}: ids must have shape (B, T), got shape [${input.shape}]`);
+    return input.shape[1]!;
+  }
+  const e = input.inputsEmbeds;
+  if (!(e instanceof tf.Tensor) || e.rank !== 3 || e.shape[2] !== config.nEmbd) {
+    throw new Error(`${where}: inputsEmbeds must have shape (B, T, nEmbd ${config.nEmbd}), got ${e instanceof tf.Tensor ? `shape [${e.shape}]` : typeof e}`);
+  }
+  return e.shape[1]!;
+}
+
+/** A GPT: the backbone (`transformer`) and the language-model head tied to its token embedding (`lm_head`). */
+export class GPT extends Module {
+  readonly config: GPTConfig;
+  readonly transformer: GPTBackbone;
+  readonly lmHead: TiedLMHead;
+
+  constructor(config: GPTConfig) {
+    checkGPTConfig(config);
+    super();
+    this.config = { ...config };
+    this.transformer = this.addModule('transformer', new GPTBackbone(new Init(config.seed), this.config));
+    this.lmHead = this.addModule('lm_head', new TiedLMHead(this.transformer.wte));
+  }
+
+  /** ids (B, T) int32 (or { inputsEmbeds }) -> logits (B, T, V), and the attention weights of every layer if asked. */
+  forward(input: ModelInput, options: ForwardOptions = {}): GPTOutput {
+    const { hidden, ...rest } = this.transformer.forward(input, options);
+    return { logits: this.lmHead.forward(hidden), ...rest };
   }
 
   /**
@@ -106,33 +166,14 @@ export class GPT {
    * cache.length; together they must fit in blockSize.
    */
   forwardCached(ids: tf.Tensor, cache: KVCache | null): { logits: tf.Tensor; cache: KVCache } {
-    if (ids.rank !== 2) throw new Error(`GPT.forwardCached: ids must have shape (B, T), got shape [${ids.shape}]`);
-    const [B, T] = ids.shape;
-    const past = cache?.length ?? 0;
-    if (past + T > this.config.blockSize) {
-      throw new Error(`GPT.forwardCached: ${past} cached + ${T} new tokens do not fit in the context blockSize ${this.config.blockSize}`);
-    }
-    const positions = tf.range(past, past + T, 1, 'int32').reshape([1, T]);
-    let x = this.wte.forward(ids).add(this.wpe.forward(positions));
-    const layers = this.h.map((block, i) => {
-      const r = block.forwardCached(x, cache?.layers[i] ?? null);
-      x = r.output;
-      return r.cache;
-    });
-    x = this.lnF.forward(x);
-    const C = this.config.nEmbd;
-    const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
-    return { logits, cache: { length: past + T, layers } };
+    const { hidden, cache: next } = this.transformer.forwardCached(ids, cache);
+    return { logits: this.lmHead.forward(hidden), cache: next };
   }
 
-  /** Mean next-token cross-entropy of ids (B, T) against targets (B, T). */
+  /** Mean next-token cross-entropy of ids (B, T) against targets (B, T); targets of -1 get no loss. */
   loss(ids: tf.Tensor, targets: tf.Tensor): tf.Scalar {
     const { logits } = this.forward(ids);
     const V = this.config.vocabSize;
     return crossEntropy(logits.reshape([-1, V]) as tf.Tensor2D, targets.reshape([-1]) as tf.Tensor1D);
-  }
-
-  dispose(): void {
-    this.params.dispose();
   }
 }

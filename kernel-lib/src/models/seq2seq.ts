@@ -7,12 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { paddingMask } from '../nn/attention';
-import { DecoderBlock } from '../nn/decoderBlock';
-import { Embedding } from '../nn/embedding';
-import { Encoder } from '../nn/encoder';
-import { LayerNorm } from '../nn/layerNorm';
+import { Embedding, embedInput } from '../nn/embedding';
+import { Decoder, Encoder } from '../nn/encoder';
+import { TiedLMHead } from '../nn/heads';
+import { Init } from '../nn/init';
 import { maskedCrossEntropy } from '../nn/loss';
-import { Params } from '../nn/params';
+import { Module } from '../nn/module';
 
 export interface Seq2SeqConfig {
   /** One vocabulary for source and target (with the BOS, EOS and PAD ids). */
@@ -64,50 +64,38 @@ export interface Seq2SeqGenerateOptions {
   eosId: number;
 }
 
-export class Seq2Seq {
+export class Seq2Seq extends Module {
   readonly config: Seq2SeqConfig;
-  readonly params: Params;
-  readonly wte: Embedding; // shared: source tokens, target tokens, output layer
-  /** Learned position embeddings; null with RoPE. */
-  readonly encoderWpe: Embedding | null;
-  readonly decoderWpe: Embedding | null;
+  /** One table for source tokens, target tokens and the output layer. */
+  readonly shared: Embedding;
   readonly encoder: Encoder;
-  readonly decoder: DecoderBlock[];
-  readonly decoderLnF: LayerNorm;
+  readonly decoder: Decoder;
+  readonly lmHead: TiedLMHead;
 
   constructor(config: Seq2SeqConfig) {
     checkSeq2SeqConfig(config);
+    super();
     this.config = { ...config };
     const { vocabSize, blockSize, nHead, nEmbd } = config;
     const nEnc = config.nEncoderLayer ?? config.nLayer;
     const nDec = config.nDecoderLayer ?? config.nLayer;
-    this.params = new Params(config.seed);
-    this.wte = new Embedding(this.params, 'shared', vocabSize, nEmbd);
+    const init = new Init(config.seed);
+    this.shared = this.addModule('shared', new Embedding(init, vocabSize, nEmbd));
     const rope = config.positions === 'rope';
-    this.encoderWpe = rope ? null : new Embedding(this.params, 'encoder.wpe', blockSize, nEmbd);
-    this.decoderWpe = rope ? null : new Embedding(this.params, 'decoder.wpe', blockSize, nEmbd);
+    // both position tables first: the seeded init draws in build order
+    const encoderWpe = rope ? null : new Embedding(init, blockSize, nEmbd);
+    const decoderWpe = rope ? null : new Embedding(init, blockSize, nEmbd);
     // GPT-2's init scaled by the number of residual branches: 2 per encoder block, 3 per decoder block.
-    this.encoder = new Encoder(this.params, 'encoder', nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc), { rope });
-    this.decoder = Array.from({ length: nDec }, (_, i) => new DecoderBlock(this.params, `decoder.h.${i}`, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec), { rope }));
-    this.decoderLnF = new LayerNorm(this.params, 'decoder.ln_f', nEmbd);
-  }
-
-  numParams(): number {
-    return this.params.count();
-  }
-
-  /** Token + position embeddings of ids (B, L) -> (B, L, C). */
-  private embed(ids: tf.Tensor, wpe: Embedding | null): tf.Tensor {
-    const L = ids.shape[1]!;
-    const tokens = this.wte.forward(ids);
-    return wpe ? tokens.add(wpe.forward(tf.range(0, L, 1, 'int32').reshape([1, L]))) : tokens;
+    this.encoder = this.addModule('encoder', new Encoder(init, nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc), { rope, wpe: encoderWpe }));
+    this.decoder = this.addModule('decoder', new Decoder(init, nDec, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec), { rope, wpe: decoderWpe }));
+    this.lmHead = this.addModule('lm_head', new TiedLMHead(this.shared));
   }
 
   /** src (B, S) -> the encoder's output, "memory" (B, S, C), and its attention weights per layer. */
   encode(src: tf.Tensor, srcMask?: tf.Tensor): { memory: tf.Tensor; attentions: tf.Tensor[] } {
     this.checkIds('src', src);
     if (srcMask) this.checkMask(srcMask, src);
-    const { output, attentions } = this.encoder.forward(this.embed(src, this.encoderWpe), srcMask);
+    const { output, attentions } = this.encoder.forward(embedInput(this.shared, this.encoder.wpe, src), srcMask);
     return { memory: output, attentions };
   }
 
@@ -117,21 +105,8 @@ export class Seq2Seq {
     if (memory.rank !== 3 || memory.shape[0] !== tgtIn.shape[0] || memory.shape[2] !== this.config.nEmbd) {
       throw new Error(`Seq2Seq.decode: memory must have shape (B ${tgtIn.shape[0]}, S, C ${this.config.nEmbd}), got [${memory.shape}]`);
     }
-    const [B, T] = tgtIn.shape;
-    let x = this.embed(tgtIn, this.decoderWpe); // (B, T, C)
-    const attentions: tf.Tensor[] = [];
-    const crossAttentions: tf.Tensor[] = [];
-    for (const block of this.decoder) {
-      const r = block.forward(x, memory, srcMask);
-      x = r.output;
-      attentions.push(r.attention);
-      crossAttentions.push(r.crossAttention);
-    }
-    x = this.decoderLnF.forward(x);
-    const C = this.config.nEmbd;
-    // Tied output layer: score every vocabulary entry by its dot product with the final vector.
-    const logits = tf.matMul(x.reshape([B * T, C]), this.wte.weight, false, true).reshape([B, T, this.config.vocabSize]);
-    return { logits, attentions, crossAttentions };
+    const { output, attentions, crossAttentions } = this.decoder.forward(embedInput(this.shared, this.decoder.wpe, tgtIn), memory, srcMask); // (B, T, C)
+    return { logits: this.lmHead.forward(output), attentions, crossAttentions };
   }
 
   /**
@@ -244,9 +219,5 @@ export class Seq2Seq {
     const [B, S] = src.shape;
     const ok = mask.rank === 4 && mask.shape[0] === B && mask.shape[1] === 1 && mask.shape[2] === 1 && mask.shape[3] === S;
     if (!ok) throw new Error(`Seq2Seq: srcMask must have shape [${B}, 1, 1, ${S}] (paddingMask(srcLengths, ${S})), got [${mask.shape}]`);
-  }
-
-  dispose(): void {
-    this.params.dispose();
   }
 }

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastPath, fusedAttention } from '../device';
-import { Linear } from './linear';
-import { Params } from './params';
+import { Init } from './init';
+import { Linear, LinearLike } from './linear';
+import { Module } from './module';
 import { rope } from './positions';
 
 /** A large negative number: exp() of it underflows to 0, with no inf - inf = NaN risks. */
@@ -77,15 +78,16 @@ export function causalMaskAfter(tPast: number, tNew: number): tf.Tensor2D {
  * padding (paddingMask). With `rope: true` q and k are rotated by their position (nn/positions.ts)
  * so the scores know how far apart two tokens are (the model then needs no position embedding).
  */
-export class CausalSelfAttention {
-  readonly cAttn: Linear;
-  readonly cProj: Linear;
+export class CausalSelfAttention extends Module {
+  readonly cAttn: LinearLike;
+  readonly cProj: LinearLike;
   readonly causal: boolean;
   readonly rope: boolean;
 
-  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean; rope?: boolean } = {}) {
-    this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 3 * dModel);
-    this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
+  constructor(init: Init, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean; rope?: boolean } = {}) {
+    super();
+    this.cAttn = this.addModule('c_attn', new Linear(init, dModel, 3 * dModel));
+    this.cProj = this.addModule('c_proj', new Linear(init, dModel, dModel, { std: residualStd }));
     this.causal = options.causal ?? true;
     this.rope = options.rope ?? false;
   }

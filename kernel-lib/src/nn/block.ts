@@ -2,24 +2,26 @@ import * as tf from '@tensorflow/tfjs';
 import { CausalSelfAttention, LayerCache } from './attention';
 import { LayerNorm } from './layerNorm';
 import { MLP } from './mlp';
-import { Params } from './params';
+import { Init } from './init';
+import { Module } from './module';
 
 /**
  * A pre-LayerNorm transformer block: x + attn(ln(x)), then x + mlp(ln(x)). With `mlp: false` it is
  * attention only (no ln_2, no MLP): the setting in which induction heads are studied.
  */
-export class Block {
+export class Block extends Module {
   readonly ln1: LayerNorm;
   readonly attn: CausalSelfAttention;
   readonly ln2: LayerNorm | null;
   readonly mlp: MLP | null;
 
-  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number, options: { causal?: boolean; mlp?: boolean; rope?: boolean } = {}) {
-    this.ln1 = new LayerNorm(params, `${name}.ln_1`, dModel);
-    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd, { causal: options.causal, rope: options.rope });
+  constructor(init: Init, dModel: number, nHead: number, residualStd: number, options: { causal?: boolean; mlp?: boolean; rope?: boolean } = {}) {
+    super();
+    this.ln1 = this.addModule('ln_1', new LayerNorm(init, dModel));
+    this.attn = this.addModule('attn', new CausalSelfAttention(init, dModel, nHead, residualStd, { causal: options.causal, rope: options.rope }));
     const withMlp = options.mlp ?? true;
-    this.ln2 = withMlp ? new LayerNorm(params, `${name}.ln_2`, dModel) : null;
-    this.mlp = withMlp ? new MLP(params, `${name}.mlp`, dModel, residualStd) : null;
+    this.ln2 = withMlp ? this.addModule('ln_2', new LayerNorm(init, dModel)) : null;
+    this.mlp = withMlp ? this.addModule('mlp', new MLP(init, dModel, residualStd)) : null;
   }
 
   /** h + mlp(ln(h)), or h itself in an attention-only block. */

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { AttentionResult, mergeHeads, scaledDotProductAttention, splitHeads } from './attention';
-import { Linear } from './linear';
-import { Params } from './params';
+import { Init } from './init';
+import { Linear, LinearLike } from './linear';
+import { Module } from './module';
 import { rope } from './positions';
 
 /**
@@ -13,17 +14,18 @@ import { rope } from './positions';
  * With `rope: true` a query is turned by its target position and a key by its source position, so
  * the scores know where a target token stands relative to a source token (copying aligns easily).
  */
-export class CrossAttention {
-  readonly qAttn: Linear;
-  readonly cAttn: Linear;
-  readonly cProj: Linear;
+export class CrossAttention extends Module {
+  readonly qAttn: LinearLike;
+  readonly cAttn: LinearLike;
+  readonly cProj: LinearLike;
   readonly rope: boolean;
 
-  constructor(params: Params, name: string, readonly dModel: number, readonly nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
+  constructor(init: Init, readonly dModel: number, readonly nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
+    super();
     this.rope = options.rope ?? false;
-    this.qAttn = new Linear(params, `${name}.q_attn`, dModel, dModel);
-    this.cAttn = new Linear(params, `${name}.c_attn`, dModel, 2 * dModel);
-    this.cProj = new Linear(params, `${name}.c_proj`, dModel, dModel, { std: residualStd });
+    this.qAttn = this.addModule('q_attn', new Linear(init, dModel, dModel));
+    this.cAttn = this.addModule('c_attn', new Linear(init, dModel, 2 * dModel));
+    this.cProj = this.addModule('c_proj', new Linear(init, dModel, dModel, { std: residualStd }));
   }
 
   /** x (B, T_tgt, C), memory (B, T_src, C) -> output (B, T_tgt, C), weights (B, nh, T_tgt, T_src). */

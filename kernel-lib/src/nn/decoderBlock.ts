@@ -3,14 +3,15 @@ import { CausalSelfAttention } from './attention';
 import { CrossAttention } from './crossAttention';
 import { LayerNorm } from './layerNorm';
 import { MLP } from './mlp';
-import { Params } from './params';
+import { Init } from './init';
+import { Module } from './module';
 
 /**
  * A decoder block of an encoder-decoder transformer, pre-LayerNorm: the Block of a GPT with a
  * cross-attention between its two halves.
  *   x + causal self-attention(ln(x)),  then + cross-attention(ln(x), encoder output),  then + mlp(ln(x))
  */
-export class DecoderBlock {
+export class DecoderBlock extends Module {
   readonly ln1: LayerNorm;
   readonly attn: CausalSelfAttention;
   readonly lnCrossAttn: LayerNorm;
@@ -18,13 +19,14 @@ export class DecoderBlock {
   readonly ln2: LayerNorm;
   readonly mlp: MLP;
 
-  constructor(params: Params, name: string, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
-    this.ln1 = new LayerNorm(params, `${name}.ln_1`, dModel);
-    this.attn = new CausalSelfAttention(params, `${name}.attn`, dModel, nHead, residualStd, options);
-    this.lnCrossAttn = new LayerNorm(params, `${name}.ln_cross_attn`, dModel);
-    this.crossAttn = new CrossAttention(params, `${name}.crossattention`, dModel, nHead, residualStd, options);
-    this.ln2 = new LayerNorm(params, `${name}.ln_2`, dModel);
-    this.mlp = new MLP(params, `${name}.mlp`, dModel, residualStd);
+  constructor(init: Init, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
+    super();
+    this.ln1 = this.addModule('ln_1', new LayerNorm(init, dModel));
+    this.attn = this.addModule('attn', new CausalSelfAttention(init, dModel, nHead, residualStd, options));
+    this.lnCrossAttn = this.addModule('ln_cross_attn', new LayerNorm(init, dModel));
+    this.crossAttn = this.addModule('crossattention', new CrossAttention(init, dModel, nHead, residualStd, options));
+    this.ln2 = this.addModule('ln_2', new LayerNorm(init, dModel));
+    this.mlp = this.addModule('mlp', new MLP(init, dModel, residualStd));
   }
 
   /**

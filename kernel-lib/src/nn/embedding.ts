@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Params } from './params';
+import { Init } from './init';
+import { Module } from './module';
 
 /**
  * Rows of `table` for each id: (N,) int32 ids -> (N, D). Forward is a gather; its gradient adds
@@ -11,16 +12,33 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor
 }
 
 /** A learned vector per token id (or per position). */
-export class Embedding {
+export class Embedding extends Module {
   readonly weight: tf.Variable;
 
-  constructor(params: Params, name: string, count: number, dim: number, std = 0.02) {
-    this.weight = params.randn(`${name}.weight`, [count, dim], std);
+  constructor(init: Init, readonly count: number, readonly dim: number, std = 0.02) {
+    super();
+    this.weight = this.addParameter('weight', init.randn([count, dim], std));
   }
 
   /** ids (B, T) int32 -> (B, T, D) */
   forward(ids: tf.Tensor): tf.Tensor {
-    const dim = this.weight.shape[1];
-    return embeddingLookup(this.weight as tf.Tensor2D, ids.reshape([-1]) as tf.Tensor1D).reshape([...ids.shape, dim] as number[]);
+    return embeddingLookup(this.weight as tf.Tensor2D, ids.reshape([-1]) as tf.Tensor1D).reshape([...ids.shape, this.dim] as number[]);
   }
+}
+
+/**
+ * What a model reads at its input: token ids (B, T), or vectors (B, T, C) in their place
+ * (`inputsEmbeds`, as in Hugging Face: prompt tuning puts learned vectors before the text's).
+ */
+export type ModelInput = tf.Tensor | { inputsEmbeds: tf.Tensor };
+
+/**
+ * The vectors a transformer starts from: token embeddings (or the given `inputsEmbeds`) plus, with
+ * learned positions, the embedding of each position from `offset` on. (B, T) ids -> (B, T, C).
+ */
+export function embedInput(wte: Embedding, wpe: Embedding | null, input: ModelInput, offset = 0): tf.Tensor {
+  const tokens = input instanceof tf.Tensor ? wte.forward(input) : input.inputsEmbeds; // (B, T, C)
+  if (!wpe) return tokens;
+  const T = tokens.shape[1]!;
+  return tokens.add(wpe.forward(tf.range(offset, offset + T, 1, 'int32').reshape([1, T]))); // + (1, T, C)
 }

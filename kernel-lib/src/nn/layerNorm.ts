@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastPath, fusedLayerNorm } from '../device';
-import { Params } from './params';
+import { Init } from './init';
+import { Module } from './module';
 
 /** Normalize each vector on the last axis to mean 0, variance 1, then scale and shift. */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): tf.Tensor {
@@ -11,13 +12,14 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps =
   return centered.mul(variance.add(eps).rsqrt()).mul(gamma).add(beta);
 }
 
-export class LayerNorm {
+export class LayerNorm extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(params: Params, name: string, dim: number, readonly eps = 1e-5) {
-    this.weight = params.ones(`${name}.weight`, [dim]);
-    this.bias = params.zeros(`${name}.bias`, [dim]);
+  constructor(init: Init, dim: number, readonly eps = 1e-5) {
+    super();
+    this.weight = this.addParameter('weight', init.ones([dim]));
+    this.bias = this.addParameter('bias', init.zeros([dim]));
   }
 
   forward(x: tf.Tensor): tf.Tensor {

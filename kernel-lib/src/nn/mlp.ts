@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastPath, fusedGelu } from '../device';
-import { Linear } from './linear';
-import { Params } from './params';
+import { Init } from './init';
+import { Linear, LinearLike } from './linear';
+import { Module } from './module';
 
 /** GELU, tanh approximation (as in GPT-2): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
 export function gelu(x: tf.Tensor): tf.Tensor {
@@ -12,13 +13,14 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 /** Position-wise feed-forward: expand to 4 x d_model, GELU, project back. */
-export class MLP {
-  readonly cFc: Linear;
-  readonly cProj: Linear;
+export class MLP extends Module {
+  readonly cFc: LinearLike;
+  readonly cProj: LinearLike;
 
-  constructor(params: Params, name: string, dModel: number, residualStd: number) {
-    this.cFc = new Linear(params, `${name}.c_fc`, dModel, 4 * dModel);
-    this.cProj = new Linear(params, `${name}.c_proj`, 4 * dModel, dModel, { std: residualStd });
+  constructor(init: Init, dModel: number, residualStd: number) {
+    super();
+    this.cFc = this.addModule('c_fc', new Linear(init, dModel, 4 * dModel));
+    this.cProj = this.addModule('c_proj', new Linear(init, 4 * dModel, dModel, { std: residualStd }));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -31,15 +33,16 @@ export class MLP {
  * and used as a gate on the other, then one projection down:  down(silu(gate(x)) * up(x)).
  * `hidden` is usually 8/3 x d_model, so that it has as many weights as a 4x GELU MLP.
  */
-export class SwiGLU {
-  readonly gate: Linear;
-  readonly up: Linear;
-  readonly down: Linear;
+export class SwiGLU extends Module {
+  readonly gate: LinearLike;
+  readonly up: LinearLike;
+  readonly down: LinearLike;
 
-  constructor(params: Params, name: string, dModel: number, hidden: number, residualStd: number) {
-    this.gate = new Linear(params, `${name}.gate_proj`, dModel, hidden, { bias: false });
-    this.up = new Linear(params, `${name}.up_proj`, dModel, hidden, { bias: false });
-    this.down = new Linear(params, `${name}.down_proj`, hidden, dModel, { bias: false, std: residualStd });
+  constructor(init: Init, dModel: number, hidden: number, residualStd: number) {
+    super();
+    this.gate = this.addModule('gate_proj', new Linear(init, dModel, hidden, { bias: false }));
+    this.up = this.addModule('up_proj', new Linear(init, dModel, hidden, { bias: false }));
+    this.down = this.addModule('down_proj', new Linear(init, hidden, dModel, { bias: false, std: residualStd }));
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { Params } from './params';
+import { Init } from './init';
+import { Module } from './module';
 
 /**
  * RMSNorm (used by LLaMA and most recent models): divide each vector by its root mean square, then
@@ -10,11 +11,12 @@ export function rmsNorm(x: tf.Tensor, gamma: tf.Tensor, eps = 1e-6): tf.Tensor {
   return x.mul(x.square().mean(-1, true).add(eps).rsqrt()).mul(gamma);
 }
 
-export class RMSNorm {
+export class RMSNorm extends Module {
   readonly weight: tf.Variable;
 
-  constructor(params: Params, name: string, dim: number, readonly eps = 1e-6) {
-    this.weight = params.ones(`${name}.weight`, [dim]);
+  constructor(init: Init, dim: number, readonly eps = 1e-6) {
+    super();
+    this.weight = this.addParameter('weight', init.ones([dim]));
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -20,18 +20,34 @@ function zerosVariable(p: tf.Tensor): tf.Variable {
 /**
  * AdamW (Loshchilov & Hutter): Adam's per-weight step sizes from running averages of the
  * gradient (m) and its square (v), plus weight decay applied directly to the weights.
+ *
+ * It is given the model's parameters, and keeps m and v only for those that receive a gradient:
+ * a frozen parameter (model.freeze) never gets any, so it costs no optimizer memory.
  */
 export class AdamW {
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly params: [string, tf.Variable][];
+  private readonly state = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
   /** Number of updates done so far (Adam's bias correction needs it). */
   t = 0;
 
-  constructor(private readonly params: Map<string, tf.Variable>, readonly config: AdamWConfig) {
-    for (const [name, p] of params) {
-      this.m.set(name, zerosVariable(p));
-      this.v.set(name, zerosVariable(p));
+  constructor(params: Iterable<[string, tf.Variable]>, readonly config: AdamWConfig) {
+    this.params = [...params];
+  }
+
+  /** m and v of p, made (zeros) at its first gradient. */
+  private moments(p: tf.Variable): { m: tf.Variable; v: tf.Variable } {
+    let s = this.state.get(p);
+    if (!s) {
+      s = { m: zerosVariable(p), v: zerosVariable(p) };
+      this.state.set(p, s);
     }
+    return s;
+  }
+
+  /** The parameters that have optimizer state, by name, and the numbers it holds (m and v). */
+  stateSize(): { parameters: string[]; numbers: number } {
+    const named = this.params.filter(([, p]) => this.state.has(p));
+    return { parameters: named.map(([name]) => name), numbers: named.reduce((n, [, p]) => n + 2 * p.size, 0) };
   }
 
   /**
@@ -44,11 +60,10 @@ export class AdamW {
     const c1 = 1 - beta1 ** this.t; // bias corrections: m and v start at 0
     const c2 = 1 - beta2 ** this.t;
     tf.tidy(() => {
-      for (const [name, p] of this.params) {
+      for (const [, p] of this.params) {
         const gradient = grads[p.name]; // tfjs keys gradients by variable name
         if (!gradient) continue; // frozen or unused parameter
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
+        const { m, v } = this.moments(p);
         if (fastPath.adamw()) {
           // the same update in one kernel (device/index.ts)
           fusedAdamWUpdate(p, gradient, m, v, { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale });
@@ -65,8 +80,7 @@ export class AdamW {
   }
 
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
-    this.m.clear();
-    this.v.clear();
+    for (const { m, v } of this.state.values()) tf.dispose([m, v]);
+    this.state.clear();
   }
 }

@@ -67,7 +67,7 @@ export function maskedLM(model: BERT, data: TrainData, options: MaskedLMOptions)
 
   return {
     name: 'masked LM',
-    params: model.params,
+    model,
     tokensPerBatch: batchSize * blockSize,
     nextBatch() {
       const starts = Array.from({ length: batchSize }, () => randomInt(rng, data.train.length - blockSize + 1));

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ClmBatch, ClmBatches, evalWindows, windowsAt } from '../data/clm';
 import { generate } from '../generate';
 import { GPT } from '../models/gpt';
-import { Params } from '../nn/params';
+import { Module } from '../nn/module';
 
 /** The model on held-out data: the mean loss and measures people quote for this objective. */
 export interface Evaluation {
@@ -19,16 +19,27 @@ export interface Evaluation {
   metrics: Record<string, number>;
 }
 
+/**
+ * Besides the loss, a step may report other numbers the live view plots as their own curves
+ * (DPO's reward margin, PPO's KL): `log('reward margin', margin)` inside loss(). The Trainer
+ * reads them back with the loss, in the same wait for the device.
+ */
+export type StepLogger = (name: string, value: tf.Scalar) => void;
+
 export interface Objective<B = unknown> {
   /** e.g. "causal LM", shown in messages. */
   readonly name: string;
-  /** The weights to train. */
-  readonly params: Params;
+  /**
+   * The model that trains: its trainable parameters (model.trainableParameters()) get gradients
+   * and optimizer state; frozen ones, and any other model the loss reads (a reference model), do not.
+   */
+  readonly model: Module;
   /** Tokens the model reads per batch: the unit of the throughput. */
   readonly tokensPerBatch: number;
-  nextBatch(): B;
-  /** Mean loss of a batch (a scalar, differentiable w.r.t. params). */
-  loss(batch: B): tf.Scalar;
+  /** The next batch; may be async (rollouts generate text first). */
+  nextBatch(): B | Promise<B>;
+  /** Mean loss of a batch (a scalar, differentiable w.r.t. the model's trainable parameters). */
+  loss(batch: B, log?: StepLogger): tf.Scalar;
   disposeBatch(batch: B): void;
   /** Loss and metrics on fixed held-out batches (the same ones at every call). */
   evaluate(): Promise<Evaluation>;
@@ -99,7 +110,7 @@ export function causalLM(model: GPT, data: TrainData, options: CausalLMOptions):
   const evalStarts = evalWindows(data.val, blockSize, batchSize, evalBatches);
   return {
     name: 'causal LM',
-    params: model.params,
+    model,
     tokensPerBatch: batchSize * blockSize,
     nextBatch: () => batches.next(),
     loss: ({ x, y }) => model.loss(x, y),

@@ -42,7 +42,7 @@ export function seq2seqObjective(model: Seq2Seq, data: { train: Seq2SeqPair[]; v
 
   return {
     name: 'seq2seq',
-    params: model.params,
+    model,
     tokensPerBatch: Math.round(batchSize * meanLength), // source + target tokens, on average
     nextBatch: () => batches.next(),
     loss: b => model.loss(b.src, b.tgtIn, b.tgtOut, b.srcMask),

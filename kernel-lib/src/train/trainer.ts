@@ -1,25 +1,24 @@
 /**
- * The training loop, with a live view. It trains any Objective (train/objective.ts): a causal LM
- * (GPT), a masked LM (BERT), a seq2seq model; `new Trainer(gpt, data, config, tokenizer)` is the
- * causal-LM shortcut.
+ * The training loop, with a live view: one door for every model and every way of training it.
+ * `new Trainer(objective, config)` trains any Objective (train/objective.ts): a causal LM (GPT),
+ * a masked LM (BERT), a seq2seq model, and what fine-tuning and alignment add.
  *
- * One step: a batch -> loss -> gradients -> clip -> AdamW update with the scheduled learning rate.
- * Every `evalEvery` steps: loss and metrics on fixed held-out batches, and a sample.
- * The loss is read back before the update is applied, so a NaN stops the run with the last good
- * weights; an interrupt (kernel interrupt = SIGINT) also stops it between two steps.
+ * One step: a batch -> loss -> gradients of the parameters that train -> clip -> AdamW update
+ * with the scheduled learning rate. Frozen parameters get no gradient, no share of the clipping
+ * norm and no optimizer state. Every `evalEvery` steps: loss and metrics on fixed held-out
+ * batches, and a sample. The loss is read back before the update is applied, so a NaN stops the
+ * run with the last good weights; an interrupt (kernel interrupt = SIGINT) also stops it between
+ * two steps.
  */
 import * as tf from '@tensorflow/tfjs';
 import { copyVariablesToHost, describeAdapter, ensureDevice, webgpuLost } from '../device';
-import { GPT } from '../models/gpt';
 import { LiveDisplay } from '../viz/display';
-import { TrainingSpec, TrainingStatus } from '../viz/spec';
-import { emptySeries, trainingBundle } from '../viz/training';
+import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract/spec';
+import { addPoint, dropAfter, lastValue, newTrainingSpec, seriesOf, trainingBundle } from '../viz/training';
 import { AdamW } from './adamw';
 import { clipScale, globalNorm } from './clip';
-import { causalLM, checkPositiveInt, Evaluation, Objective, TokenCodec, TrainData } from './objective';
+import { checkPositiveInt, Evaluation, Objective } from './objective';
 import { learningRateAt } from './schedule';
-
-export type { TokenCodec, TrainData } from './objective';
 
 /** The loop's settings, whatever the objective. */
 export interface LoopConfig {
@@ -48,22 +47,9 @@ export interface LoopConfig {
   onEval?: (step: number, evaluation: Evaluation) => void | Promise<void>;
 }
 
-/** The settings of the causal-LM shortcut `new Trainer(gpt, data, config, tokenizer)`. */
-export interface TrainConfig extends LoopConfig {
-  batchSize: number;
-  /** Batches of held-out windows per validation. */
-  evalBatches: number;
-  /** Seed of the batch order (and of the samples). */
-  seed: number;
-  /** A sample at each validation, continuing this prompt (needs a tokenizer). */
-  samplePrompt?: string;
-  sampleTokens: number;
-}
-
 type LoopConfigInput = Partial<LoopConfig> & Pick<LoopConfig, 'steps' | 'learningRate'>;
-type TrainConfigInput = Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>;
 
-export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'learningRate'> = {
+export const defaultTrainConfig: Omit<LoopConfig, 'steps' | 'learningRate'> = {
   warmupSteps: 0,
   weightDecay: 0.1,
   beta1: 0.9,
@@ -71,9 +57,6 @@ export const defaultTrainConfig: Omit<TrainConfig, 'steps' | 'batchSize' | 'lear
   eps: 1e-8,
   gradClip: 1,
   evalEvery: 100,
-  evalBatches: 4,
-  seed: 0,
-  sampleTokens: 120,
   title: 'Training',
   live: true,
   liveIntervalMs: 500,
@@ -115,7 +98,16 @@ export interface StepLog {
   loss: number;
   learningRate: number;
   gradNorm: number;
+  /** What the objective logged in this step (StepLogger), by name. */
+  logged: Record<string, number>;
 }
+
+/** The standard curves of every run (the objective may add its own). */
+const TRAIN_LOSS = 'train loss';
+const VAL_LOSS = 'val loss';
+const LEARNING_RATE = 'learning rate';
+const THROUGHPUT = 'tokens/s';
+const STANDARD_SERIES = [TRAIN_LOSS, VAL_LOSS, LEARNING_RATE, THROUGHPUT];
 
 /**
  * Trains a model for an objective. Keeps its step counter and optimizer state, so calling
@@ -127,48 +119,32 @@ export class Trainer<B = unknown> {
   /** Optimizer steps done. */
   step = 0;
   status: TrainingStatus = 'running';
+  /** Every curve of the run (by name, see series()) and its progress: the live view's spec. */
   readonly history: TrainingSpec;
   /** Every evaluation so far: step, loss and metrics. */
   readonly evaluations: ({ step: number } & Evaluation)[] = [];
-  private readonly optimizer: AdamW;
+  readonly optimizer: AdamW;
   private elapsedSec = 0;
   private stopRequested = false;
   /** The step of the last host copy of the weights (WebGPU only: what survives a device loss). */
   private hostCopyStep = -Infinity;
 
-  /** Train `objective` (causalLM, maskedLM, seq2seq ...). */
-  constructor(objective: Objective<B>, config: LoopConfigInput);
-  /** Causal-LM shortcut: train a GPT on two token streams (train, val); samples need the tokenizer. */
-  constructor(model: GPT, data: TrainData, config: TrainConfigInput, tokenizer?: TokenCodec);
-  constructor(first: Objective<B> | GPT, second: LoopConfigInput | TrainData, third?: TrainConfigInput, tokenizer?: TokenCodec) {
-    if (first instanceof GPT) {
-      const config = { ...defaultTrainConfig, ...third! };
-      checkTrainConfig(config);
-      this.objective = causalLM(first, second as TrainData, { ...config, tokenizer }) as unknown as Objective<B>;
-      this.config = config;
-    } else {
-      this.config = { ...defaultTrainConfig, ...(second as LoopConfigInput) };
-      checkTrainConfig(this.config);
-      this.objective = first;
+  /** Train `objective` (causalLM, maskedLM, seq2seqObjective ...) with the loop's `config`. */
+  constructor(objective: Objective<B>, config: LoopConfigInput) {
+    const given = objective as Partial<Objective<B>> | undefined;
+    if (typeof given?.loss !== 'function' || !given.model) {
+      throw new Error('Trainer: the first argument must be an objective, e.g. new Trainer(causalLM(model, data, { batchSize: 16, tokenizer }), { steps, learningRate })');
     }
-    this.optimizer = new AdamW(this.objective.params.variables, this.config);
-    this.history = {
-      kind: 'training',
-      version: 1,
-      title: this.config.title,
-      status: 'running',
-      step: 0,
-      totalSteps: this.config.steps,
-      elapsedSec: 0,
-      etaSec: null,
-      tokensPerSec: null,
-      backend: '',
-      trainLoss: emptySeries(),
-      valLoss: emptySeries(),
-      learningRate: emptySeries(),
-      throughput: emptySeries(),
-      samples: []
-    };
+    this.config = { ...defaultTrainConfig, ...config };
+    checkTrainConfig(this.config);
+    this.objective = objective;
+    this.optimizer = new AdamW(objective.model.namedParameters(), this.config);
+    this.history = newTrainingSpec(this.config.title, this.config.steps);
+  }
+
+  /** One curve of the run by name ('train loss', 'val loss', 'learning rate', 'tokens/s', or one the objective logs). */
+  series(name: string): TrainingSeries {
+    return seriesOf(this.history, name) ?? { name, panel: name, step: [], value: [] };
   }
 
   private learningRate(step: number): number {
@@ -179,20 +155,28 @@ export class Trainer<B = unknown> {
   /** One optimizer step. Returns null (and changes nothing) if the loss or gradients are not finite. */
   async trainStep(): Promise<StepLog | null> {
     const lr = this.learningRate(this.step);
-    const batch = this.objective.nextBatch();
-    const { value, grads } = tf.variableGrads(() => this.objective.loss(batch));
-    const norm = globalNorm(Object.values(grads));
-    const check = tf.stack([value, norm]);
-    const [loss, gradNorm] = await check.data(); // wait for the device: nothing applied yet
+    const trainable = this.objective.model.trainableParameters().map(([, p]) => p);
+    if (trainable.length === 0) throw new Error(`nothing to train: every parameter of the ${this.objective.name} model is frozen (model.unfreeze(pattern) picks what trains)`);
+    const batch = await this.objective.nextBatch();
+    const logged = new Map<string, tf.Scalar>();
+    const log = (name: string, value: tf.Scalar) => {
+      if (logged.has(name) || STANDARD_SERIES.includes(name)) throw new Error(`${this.objective.name}: a step logged ${JSON.stringify(name)} twice, or under a name the Trainer plots itself`);
+      logged.set(name, tf.keep(value.reshape([]) as tf.Scalar)); // past the gradient's scope: read back below
+    };
+    // Only the trainable parameters enter the gradient: frozen ones, and reference models, never do.
+    const { value, grads } = tf.variableGrads(() => this.objective.loss(batch, log), trainable);
+    const norm = globalNorm(trainable.filter(p => grads[p.name]).map(p => grads[p.name]));
+    const check = tf.stack([value, norm, ...logged.values()]);
+    const [loss, gradNorm, ...extra] = await check.data(); // wait for the device: nothing applied yet
     const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
     // Gradient clipping: AdamW multiplies every gradient by the scale as it reads it (one pass, no
     // clipped copies; clipByGlobalNorm in train/clip.ts is the same thing written out).
     if (ok) this.optimizer.step(grads, lr, clipScale(gradNorm, this.config.gradClip));
     this.objective.disposeBatch(batch);
-    tf.dispose([value, norm, check, grads]);
+    tf.dispose([value, norm, check, grads, ...logged.values()]);
     if (!ok) return null;
     this.step += 1;
-    return { step: this.step, loss, learningRate: lr, gradNorm };
+    return { step: this.step, loss, learningRate: lr, gradNorm, logged: Object.fromEntries([...logged.keys()].map((name, i) => [name, extra[i]])) };
   }
 
   /** Loss and metrics on the objective's fixed held-out batches. */
@@ -204,8 +188,7 @@ export class Trainer<B = unknown> {
   private async checkpoint(): Promise<void> {
     const evaluation = await this.evaluate();
     this.evaluations.push({ step: this.step, ...evaluation });
-    this.history.valLoss.step.push(this.step);
-    this.history.valLoss.value.push(evaluation.loss);
+    addPoint(this.history, VAL_LOSS, this.step, evaluation.loss);
     const text = await this.objective.sample?.(this.step);
     if (text !== undefined) this.history.samples.push({ step: this.step, text });
     await this.config.onEval?.(this.step, evaluation);
@@ -225,12 +208,12 @@ export class Trainer<B = unknown> {
     delete h.message;
     const view = this.config.live ? new LiveDisplay() : null;
     let lastShown = 0;
-    const show = (force: boolean) => {
+    const show = (force: boolean, final = false) => {
       if (!view) return;
       const now = Date.now();
       if (!force && now - lastShown < this.config.liveIntervalMs) return;
       lastShown = now;
-      view.show(trainingBundle(h));
+      view.show(trainingBundle(h, { final })); // the SVG fallback only with the final state
     };
 
     this.stopRequested = false;
@@ -243,7 +226,7 @@ export class Trainer<B = unknown> {
     let windowStart = performance.now();
     let windowSteps = 0;
     try {
-      if (this.step === 0 && h.valLoss.step.length === 0) await this.checkpoint();
+      if (this.step === 0 && this.evaluations.length === 0) await this.checkpoint();
       show(true);
       while (this.step < this.config.steps && !this.stopRequested) {
         // Let the event loop run: the kernel's interrupt and the live view's messages need it.
@@ -259,18 +242,16 @@ export class Trainer<B = unknown> {
           break;
         }
         windowSteps += 1;
-        h.trainLoss.step.push(log.step);
-        h.trainLoss.value.push(log.loss);
-        h.learningRate.step.push(log.step);
-        h.learningRate.value.push(log.learningRate);
+        addPoint(h, TRAIN_LOSS, log.step, log.loss);
+        addPoint(h, LEARNING_RATE, log.step, log.learningRate);
+        for (const [name, value] of Object.entries(log.logged)) addPoint(h, name, log.step, value);
         const now = performance.now();
         const atEval = this.step % this.config.evalEvery === 0 || this.step === this.config.steps;
         // A point per second or 50 steps, and one before each evaluation, which is not training
         // time: a short run with frequent evaluations still gets its throughput.
         if (now - windowStart > 1000 || windowSteps >= 50 || atEval) {
           h.tokensPerSec = (windowSteps * tokensPerStep) / ((now - windowStart) / 1000);
-          h.throughput.step.push(log.step);
-          h.throughput.value.push(h.tokensPerSec);
+          addPoint(h, THROUGHPUT, log.step, h.tokensPerSec);
           windowStart = now;
           windowSteps = 0;
         }
@@ -304,7 +285,7 @@ export class Trainer<B = unknown> {
       this.elapsedSec = performance.now() / 1000 - started;
       h.elapsedSec = this.elapsedSec;
       h.etaSec = h.status === 'running' ? h.etaSec : 0;
-      show(true);
+      show(true, true);
     }
     return this.summary();
   }
@@ -314,14 +295,7 @@ export class Trainer<B = unknown> {
     this.step = step;
     this.optimizer.t = step;
     const h = this.history;
-    for (const series of [h.trainLoss, h.valLoss, h.learningRate, h.throughput]) {
-      const keep = series.step.findIndex(s => s > step);
-      if (keep >= 0) {
-        series.step.length = keep;
-        series.value.length = keep;
-      }
-    }
-    h.samples = h.samples.filter(s => s.step <= step);
+    dropAfter(h, step);
     const kept = this.evaluations.filter(e => e.step <= step);
     this.evaluations.splice(0, this.evaluations.length, ...kept);
     h.step = step;
@@ -329,14 +303,14 @@ export class Trainer<B = unknown> {
 
   summary(): TrainSummary {
     const h = this.history;
-    const last = (values: number[]) => (values.length ? values[values.length - 1] : null);
+    const last = (name: string) => lastValue(h, name) ?? null;
     const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
     return {
       status: h.status,
       step: h.step,
       totalSteps: h.totalSteps,
-      trainLoss: round(last(h.trainLoss.value), 4),
-      valLoss: round(last(h.valLoss.value), 4),
+      trainLoss: round(last(TRAIN_LOSS), 4),
+      valLoss: round(last(VAL_LOSS), 4),
       ...(this.evaluations.length ? { valMetrics: roundAll(this.evaluations[this.evaluations.length - 1].metrics) } : {}),
       tokensPerSec: round(h.tokensPerSec, 0),
       elapsedSec: Number(h.elapsedSec.toFixed(1)),
@@ -351,16 +325,4 @@ export class Trainer<B = unknown> {
 
 function roundAll(metrics: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, Number(v.toPrecision(4))]));
-}
-
-/** Convenience: build a Trainer and run it. */
-export async function trainGPT(
-  model: GPT,
-  data: TrainData,
-  config: Partial<TrainConfig> & Pick<TrainConfig, 'steps' | 'batchSize' | 'learningRate'>,
-  tokenizer?: TokenCodec
-): Promise<Trainer> {
-  const trainer = new Trainer(model, data, config, tokenizer);
-  await trainer.train();
-  return trainer;
 }

@@ -9,8 +9,8 @@ import { splitHeads } from '../nn/attention';
 import { GPT } from '../models/gpt';
 import { checkIndex, encodeForView, TokenLabeler, tokenLabel } from './attention';
 import { bundleOf, display, MimeBundle } from './display';
-import { neuronRows } from './neuronMath';
-import { NeuronViewSpec } from './spec';
+import { neuronRows } from '../contract/neuronMath';
+import { NeuronViewSpec } from '../contract/spec';
 import { svgDocument, text } from './svg';
 
 export interface NeuronViewOptions {
@@ -34,7 +34,7 @@ export async function neuronViewSpec(model: GPT, tokenizer: TokenLabeler, senten
 
   const [q, k] = tf.tidy(() => {
     const { hiddenStates } = model.forward(tf.tensor2d(ids, [1, ids.length], 'int32'), { hiddenStates: true });
-    const block = model.h[layer];
+    const block = model.transformer.h.at(layer);
     const qkv = block.attn.cAttn.forward(block.ln1.forward(hiddenStates![layer])); // (1, T, 3C)
     // (1, nh, T, hs) -> this head's (T, hs)
     return tf.split(qkv, 3, -1).slice(0, 2).map(t => splitHeads(t, nHead).gather([head], 1).squeeze([0, 1]));

@@ -24,15 +24,16 @@ export function shapesTable(model: GPT, batch: number, time: number): ShapeRow[]
   const B = batch;
   const T = time;
   const hs = C / nh;
-  const p = (name: string) => model.params.get(name).size;
+  // the parameters of each step are those of the module that does it, counted in the model's tree
+  const p = (path: string) => model.getModule(path).numParams();
   const rows: ShapeRow[] = [
     { step: 'token ids', shape: [B, T], dims: '(B, T)', params: 0 },
-    { step: 'token embedding (wte)', shape: [B, T, C], dims: '(B, T, C)', params: p('transformer.wte.weight') },
-    { step: '+ position embedding (wpe)', shape: [B, T, C], dims: '(B, T, C)', params: p('transformer.wpe.weight') }
+    { step: 'token embedding (wte)', shape: [B, T, C], dims: '(B, T, C)', params: p('transformer.wte') },
+    { step: '+ position embedding (wpe)', shape: [B, T, C], dims: '(B, T, C)', params: p('transformer.wpe') }
   ];
   for (let i = 0; i < nLayer; i++) {
     const h = `transformer.h.${i}`;
-    const lin = (n: string) => p(`${h}.${n}.weight`) + p(`${h}.${n}.bias`);
+    const lin = (n: string) => p(`${h}.${n}`);
     rows.push(
       { step: `block ${i}: LayerNorm 1`, shape: [B, T, C], dims: '(B, T, C)', params: lin('ln_1') },
       { step: `block ${i}: q, k, v (c_attn)`, shape: [B, T, 3 * C], dims: '(B, T, 3C)', params: lin('attn.c_attn') },
@@ -49,8 +50,8 @@ export function shapesTable(model: GPT, batch: number, time: number): ShapeRow[]
     );
   }
   rows.push(
-    { step: 'final LayerNorm', shape: [B, T, C], dims: '(B, T, C)', params: p('transformer.ln_f.weight') + p('transformer.ln_f.bias') },
-    { step: 'LM head (tied to wte): logits', shape: [B, T, V], dims: '(B, T, V)', params: 0 }
+    { step: 'final LayerNorm', shape: [B, T, C], dims: '(B, T, C)', params: p('transformer.ln_f') },
+    { step: 'LM head (tied to wte): logits', shape: [B, T, V], dims: '(B, T, V)', params: p('lm_head') }
   );
   return rows;
 }

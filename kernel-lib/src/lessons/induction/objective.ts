@@ -41,7 +41,7 @@ export function inductionObjective(model: GPT, data: InductionBatches, options: 
 
   return {
     name: 'induction (repeated sequences)',
-    params: model.params,
+    model,
     tokensPerBatch: data.batchSize * data.blockSize,
     nextBatch: () => data.next(),
     loss(batch) {
