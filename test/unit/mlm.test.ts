@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maskTokens } from '../../kernel-lib/src/data/mlm';
+import { maskingOptions, maskTokens } from '../../kernel-lib/src/data/mlm';
+import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 
 describe('BERT masking', () => {
   const n = 200_000;
@@ -28,5 +29,16 @@ describe('BERT masking', () => {
     expect(withSpecial.labels.every(l => l === -1)).toBe(true);
     expect(() => maskTokens(ids, { maskId: 100, vocabSize: 100 })).toThrow('maskId 100 is outside the vocabulary [0, 100)');
     expect(() => maskTokens(ids, { maskId: 1, vocabSize: 100, rate: 1.5 })).toThrow('rate must be in (0, 1), got 1.5');
+  });
+
+  it("takes the [MASK] id, the vocabulary and the ids never picked from the tokenizer's special tokens", () => {
+    const tok = CharTokenizer.fromText('abcdefgh', { specialTokens: ['pad', 'mask'] });
+    const options = maskingOptions(tok, { rate: 0.5, seed: 1 });
+    expect(options).toEqual({ maskId: 9, vocabSize: 10, special: new Set([8, 9]), rate: 0.5, seed: 1 });
+    const ids = tok.encode('abcdefgh'.repeat(50) + '<pad>'.repeat(50));
+    const { input, labels } = maskTokens(ids, options);
+    expect(labels.slice(400).every(l => l === -1)).toBe(true); // no <pad> is picked
+    expect(tok.decode(input).split('<mask>').length).toBeGreaterThan(100);
+    expect(() => maskingOptions(CharTokenizer.fromText('ab'))).toThrow('masked language modelling: the tokenizer has no mask token (its special tokens: none)');
   });
 });

@@ -3,9 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mobyDickChapters } from '../../kernel-lib/src/data/corpus';
 import {
   BOS_ID, corruptSpans, denoisingPairs, EOS_ID, FIRST_ID, MASK_ID, PAD_ID, randomStrings, reversalPairs, Seq2SeqBatches,
-  seq2seqBatch, Seq2SeqChars, sentencesOf, wordsOf
+  seq2seqBatch, Seq2SeqChars, sentencesOf, SPECIAL_TOKENS, wordsOf
 } from '../../kernel-lib/src/data/seq2seq';
 import { seededRandom } from '../../kernel-lib/src/random';
+import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 import { onCpu } from './helpers';
 
 beforeAll(onCpu);
@@ -82,5 +83,18 @@ describe('seq2seq data', () => {
     const [pair] = reversalPairs([chars.encode('whale')]);
     expect(chars.decode(pair.tgt)).toBe('elahw');
     expect(chars.vocabSize).toBe(FIRST_ID + chars.chars.vocabSize);
+  });
+
+  it('Seq2SeqChars has the special tokens the batches use, before the characters', () => {
+    const chars = Seq2SeqChars.fromText('ba');
+    expect(chars.specialTokens).toEqual({ pad: PAD_ID, bos: BOS_ID, eos: EOS_ID, mask: MASK_ID });
+    expect([PAD_ID, BOS_ID, EOS_ID, MASK_ID, FIRST_ID]).toEqual([0, 1, 2, 3, 4]);
+    expect(SPECIAL_TOKENS).toEqual(['<pad>', '<bos>', '<eos>', '<mask>']);
+    expect(chars.encode('ab')).toEqual([FIRST_ID, FIRST_ID + 1]);
+    const ids = [BOS_ID, FIRST_ID, MASK_ID, FIRST_ID + 1, EOS_ID, PAD_ID];
+    expect(chars.decode(ids)).toBe('<bos>a<mask>b<eos><pad>');
+    expect(chars.decode(ids, { skipSpecialTokens: true })).toBe('ab');
+    expect(chars.tokenStrings(ids)).toEqual(['<bos>', 'a', '<mask>', 'b', '<eos>', '<pad>']);
+    expect(() => new Seq2SeqChars(CharTokenizer.fromText('ab', { specialTokens: ['mask'] }))).toThrow('Seq2SeqChars: the character tokenizer must have no special tokens of its own (it has mask)');
   });
 });

@@ -27,5 +27,18 @@ describe('CharTokenizer', () => {
     const tok = CharTokenizer.fromText('abc');
     expect(() => tok.encode('abz')).toThrow(/"z" at position 2/);
     expect(() => tok.decode([0, 7])).toThrow(/token id 7 at position 1/);
+    // positions index the string, as text[i] and text.slice(i) do: an emoji takes two
+    expect(() => CharTokenizer.fromText('🐋a').encode('🐋b')).toThrow('character "b" at position 2 is not in the vocabulary (2 characters)');
+  });
+
+  it('takes a [MASK] token after the characters, for masked language modelling', () => {
+    const tok = CharTokenizer.fromText('abc', { specialTokens: ['mask'] });
+    expect(tok.vocab).toEqual(['a', 'b', 'c']);
+    expect(tok.specialTokens).toEqual({ mask: 3 });
+    expect(tok.vocabSize).toBe(4);
+    expect(tok.encode('ab<mask>c')).toEqual([0, 1, 3, 2]);
+    expect(tok.decode([0, 3, 2])).toBe('a<mask>c');
+    expect(tok.decode([0, 3, 2], { skipSpecialTokens: true })).toBe('ac');
+    expect(() => tok.encode('<mas')).toThrow('character "<" at position 0 is not in the vocabulary (3 characters)');
   });
 });

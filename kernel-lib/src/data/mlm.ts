@@ -5,6 +5,7 @@
  * fine-tuning time there is no [MASK]).
  */
 import { Rng, seededRandom } from '../random';
+import { requireSpecialToken, Tokenizer } from '../tokenizers/tokenizer';
 
 export interface MaskingOptions {
   /** The id of the [MASK] token. */
@@ -15,6 +16,16 @@ export interface MaskingOptions {
   seed?: number;
   /** Ids never picked (padding, [CLS], ...). */
   special?: ReadonlySet<number>;
+}
+
+/**
+ * Masking options from a tokenizer, as Hugging Face's DataCollatorForLanguageModeling(tokenizer)
+ * takes them: its mask token, its vocabulary, and its special tokens, which are never picked.
+ * E.g. maskTokens(ids, maskingOptions(CharTokenizer.fromText(text, { specialTokens: ['mask'] }))).
+ */
+export function maskingOptions(tokenizer: Tokenizer, options: Pick<MaskingOptions, 'rate' | 'seed'> = {}): MaskingOptions {
+  const maskId = requireSpecialToken(tokenizer, 'mask', 'masked language modelling');
+  return { maskId, vocabSize: tokenizer.vocabSize, special: new Set(Object.values(tokenizer.specialTokens)), ...options };
 }
 
 /** What to feed the model, and what it should predict: labels[i] = original id, or -1 (no loss here). */

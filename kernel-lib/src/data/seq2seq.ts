@@ -11,12 +11,17 @@ import * as tf from '@tensorflow/tfjs';
 import { paddingMask } from '../nn/attention';
 import { randomInt, Rng, seededRandom } from '../random';
 import { CharTokenizer } from '../tokenizers/char';
+import { DecodeOptions, encodeCharacters, SpecialTokenTable, specialTokenText, Tokenizer } from '../tokenizers/tokenizer';
 
-export const PAD_ID = 0;
-export const BOS_ID = 1;
-export const EOS_ID = 2;
-export const MASK_ID = 3;
-export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<mask>'];
+/** The special tokens of every seq2seq vocabulary, ids 0..3 in this order. */
+const SPECIALS = new SpecialTokenTable(['pad', 'bos', 'eos', 'mask'], 0, 'Seq2SeqChars');
+
+export const PAD_ID = SPECIALS.ids.pad;
+export const BOS_ID = SPECIALS.ids.bos;
+export const EOS_ID = SPECIALS.ids.eos;
+export const MASK_ID = SPECIALS.ids.mask;
+/** The special tokens' texts, by id: <pad>, <bos>, <eos>, <mask>. */
+export const SPECIAL_TOKENS = SPECIALS.names.map(specialTokenText);
 /** The first id that is not special. */
 export const FIRST_ID = SPECIAL_TOKENS.length;
 
@@ -27,8 +32,16 @@ export interface Seq2SeqPair {
 }
 
 /** Characters of a text after the special ids: id = FIRST_ID + the character's CharTokenizer id. */
-export class Seq2SeqChars {
-  constructor(readonly chars: CharTokenizer) {}
+export class Seq2SeqChars implements Tokenizer {
+  readonly specialTokens = SPECIALS.ids;
+  private readonly ids: Map<string, number>;
+
+  constructor(readonly chars: CharTokenizer) {
+    if (chars.vocabSize !== chars.vocab.length) {
+      throw new Error(`Seq2SeqChars: the character tokenizer must have no special tokens of its own (it has ${Object.keys(chars.specialTokens).join(', ')})`);
+    }
+    this.ids = new Map(chars.vocab.map((ch, i) => [ch, FIRST_ID + i]));
+  }
 
   static fromText(text: string): Seq2SeqChars {
     return new Seq2SeqChars(CharTokenizer.fromText(text));
@@ -39,12 +52,24 @@ export class Seq2SeqChars {
   }
 
   encode(text: string): number[] {
-    return this.chars.encode(text).map(id => id + FIRST_ID);
+    return SPECIALS.encode(text, (piece, start) =>
+      encodeCharacters(piece, start, ch => this.ids.get(ch), (ch, i) => `Seq2SeqChars: character ${JSON.stringify(ch)} at position ${i} is not in the vocabulary (${this.chars.vocabSize} characters)`)
+    );
   }
 
-  /** Special ids are shown by name (<mask>, <eos>, ...). */
-  decode(ids: ArrayLike<number>): string {
-    return Array.from(ids, id => (id < FIRST_ID ? SPECIAL_TOKENS[id] : this.chars.decode([id - FIRST_ID]))).join('');
+  /** Special ids read as their names (<mask>, <eos>, ...), or are left out with skipSpecialTokens. */
+  decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
+    return SPECIALS.join(ids, (id, i) => this.tokenText(id, i), options);
+  }
+
+  tokenStrings(ids: ArrayLike<number>): string[] {
+    return Array.from(ids, (id, i) => this.tokenText(id, i));
+  }
+
+  private tokenText(id: number, position: number): string {
+    const text = id >= FIRST_ID ? this.chars.vocab[id - FIRST_ID] : SPECIALS.textOf(id);
+    if (text === undefined) throw new Error(`Seq2SeqChars: token id ${id} at position ${position} is outside the vocabulary [0, ${this.vocabSize})`);
+    return text;
   }
 }
 

@@ -10,7 +10,11 @@
  * Pairs never cross a chunk boundary: the text is first cut into chunks (a word with the space
  * before it, a run of digits, a run of punctuation, a run of spaces), like GPT-2's pre-tokenizer.
  * That keeps "the" and " the" as word pieces instead of tokens like "e t".
+ *
+ * Special tokens (e.g. <mask>) take the ids after the merges; their text in a text is cut out
+ * before chunking, as Hugging Face does.
  */
+import { DecodeOptions, SpecialTokenName, SpecialTokenOptions, SpecialTokensWith, SpecialTokenTable, specialTokenText, Tokenizer } from './tokenizer';
 
 /** Chunks: an optional space and letters, digits, other symbols, or whitespace. */
 const CHUNK = /\s?\p{L}+|\s?\p{N}+|\s?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
@@ -18,21 +22,23 @@ const CHUNK = /\s?\p{L}+|\s?\p{N}+|\s?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8'); // malformed byte sequences become U+FFFD
 
-export interface BpeTrainOptions {
-  /** 256 byte tokens + the merges to learn. */
+export interface BpeTrainOptions<N extends SpecialTokenName = never> extends SpecialTokenOptions<N> {
+  /** 256 byte tokens + the merges to learn + the special tokens (as Hugging Face's BpeTrainer counts them). */
   vocabSize: number;
 }
 
-export class BpeTokenizer {
+/** N: the special tokens it was built with (none by default). */
+export class BpeTokenizer<N extends SpecialTokenName = never> implements Tokenizer {
   /** merges[i] = [a, b]: token 256 + i is token a followed by token b. */
   readonly merges: ReadonlyArray<readonly [number, number]>;
-  /** token id -> its bytes */
+  /** token id -> its bytes (a special token: the UTF-8 of its text, <mask>) */
   private readonly bytes: Uint8Array[];
+  private readonly specials: SpecialTokenTable<N>;
   /** "a,b" -> merged id (the lower the id, the earlier the merge and the higher its priority) */
   private readonly rank = new Map<string, number>();
   private readonly cache = new Map<string, number[]>();
 
-  constructor(merges: ReadonlyArray<readonly [number, number]>) {
+  constructor(merges: ReadonlyArray<readonly [number, number]>, options: SpecialTokenOptions<N> = {}) {
     this.bytes = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
     merges.forEach(([a, b], i) => {
       const id = 256 + i;
@@ -46,19 +52,23 @@ export class BpeTokenizer {
       this.rank.set(`${a},${b}`, id);
     });
     this.merges = merges.map(([a, b]) => [a, b] as const);
+    this.specials = new SpecialTokenTable(options.specialTokens ?? [], this.bytes.length, 'BpeTokenizer');
+    for (const name of this.specials.names) this.bytes.push(encoder.encode(specialTokenText(name)));
   }
 
   /** Learn merges on `text` until the vocabulary has `vocabSize` tokens (fewer if no pair repeats). */
-  static train(text: string, { vocabSize }: BpeTrainOptions): BpeTokenizer {
-    if (!Number.isInteger(vocabSize) || vocabSize < 256) {
-      throw new Error(`BpeTokenizer.train: vocabSize must be an integer >= 256 (the byte tokens), got ${vocabSize}`);
+  static train<N extends SpecialTokenName = never>(text: string, { vocabSize, specialTokens = [] }: BpeTrainOptions<N>): BpeTokenizer<N> {
+    const fixed = 256 + specialTokens.length;
+    if (!Number.isInteger(vocabSize) || vocabSize < fixed) {
+      const what = specialTokens.length > 0 ? `${fixed} (the byte tokens and ${specialTokens.length} special tokens)` : '256 (the byte tokens)';
+      throw new Error(`BpeTokenizer.train: vocabSize must be an integer >= ${what}, got ${vocabSize}`);
     }
     // Each distinct chunk once, with how often it occurs: merges are counted per chunk type.
     const counts = new Map<string, number>();
     for (const chunk of chunks(text)) counts.set(chunk, (counts.get(chunk) ?? 0) + 1);
     const words = [...counts].map(([chunk, count]) => ({ ids: Array.from(encoder.encode(chunk)), count }));
     const merges: [number, number][] = [];
-    while (256 + merges.length < vocabSize) {
+    while (fixed + merges.length < vocabSize) {
       const pairs = new Map<string, number>();
       for (const { ids, count } of words) {
         for (let i = 0; i + 1 < ids.length; i++) {
@@ -76,17 +86,23 @@ export class BpeTokenizer {
       merges.push([a, b]);
       for (const w of words) w.ids = mergePair(w.ids, a, b, id);
     }
-    return new BpeTokenizer(merges);
+    return new BpeTokenizer(merges, { specialTokens });
   }
 
   get vocabSize(): number {
     return this.bytes.length;
   }
 
+  get specialTokens(): SpecialTokensWith<N> {
+    return this.specials.ids;
+  }
+
   encode(text: string): number[] {
-    const out: number[] = [];
-    for (const chunk of chunks(text)) out.push(...this.encodeChunk(chunk));
-    return out;
+    return this.specials.encode(text, piece => {
+      const out: number[] = [];
+      for (const chunk of chunks(piece)) out.push(...this.encodeChunk(chunk));
+      return out;
+    });
   }
 
   /** Apply the merges to one chunk, earliest-learned first, until none applies. */
@@ -108,17 +124,17 @@ export class BpeTokenizer {
     return ids;
   }
 
-  decode(ids: ArrayLike<number>): string {
-    return decoder.decode(this.bytesOf(ids));
+  decode(ids: ArrayLike<number>, { skipSpecialTokens = false }: DecodeOptions = {}): string {
+    return decoder.decode(this.bytesOf(ids, skipSpecialTokens));
   }
 
-  /** The bytes of a token sequence. */
-  bytesOf(ids: ArrayLike<number>): Uint8Array {
+  /** The bytes of a token sequence; with skipSpecialTokens, without those of the special tokens. */
+  bytesOf(ids: ArrayLike<number>, skipSpecialTokens = false): Uint8Array {
     const parts: Uint8Array[] = [];
     let length = 0;
     for (let i = 0; i < ids.length; i++) {
-      const part = this.bytes[ids[i]];
-      if (!part) throw new Error(`BpeTokenizer: token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${this.vocabSize})`);
+      if (skipSpecialTokens && this.specials.has(ids[i])) continue;
+      const part = this.tokenBytes(ids[i], i);
       parts.push(part);
       length += part.length;
     }
@@ -136,15 +152,23 @@ export class BpeTokenizer {
    * bytes are shown as <xx> hex then, instead of a replacement character.
    */
   tokenStrings(ids: ArrayLike<number>): string[] {
-    return Array.from(ids, id => {
-      const b = this.bytesOf([id]);
+    return Array.from(ids, (id, i) => {
+      const b = this.tokenBytes(id, i);
       const text = decoder.decode(b);
       return text.includes('\uFFFD') ? Array.from(b, x => `<${x.toString(16).padStart(2, '0')}>`).join('') : text;
     });
   }
 
-  toJSON(): { type: 'bpe'; merges: [number, number][] } {
-    return { type: 'bpe', merges: this.merges.map(([a, b]) => [a, b]) };
+  private tokenBytes(id: number, position: number): Uint8Array {
+    const bytes = this.bytes[id];
+    if (!bytes) throw new Error(`BpeTokenizer: token id ${id} at position ${position} is outside the vocabulary [0, ${this.vocabSize})`);
+    return bytes;
+  }
+
+  /** The merges, and the special tokens when there are any (then new BpeTokenizer(merges, { specialTokens }) loads it). */
+  toJSON(): { type: 'bpe'; merges: [number, number][]; specialTokens?: string[] } {
+    const merges = this.merges.map(([a, b]): [number, number] => [a, b]);
+    return this.specials.size > 0 ? { type: 'bpe', merges, specialTokens: [...this.specials.names] } : { type: 'bpe', merges };
   }
 }
 

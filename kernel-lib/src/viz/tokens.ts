@@ -4,14 +4,9 @@
  * The picture of why BPE's sequences are shorter than characters', and what it costs (a bigger
  * vocabulary, and pieces that are not words).
  */
+import { Tokenizer } from '../tokenizers/tokenizer';
 import { display, MimeBundle } from './display';
 import { escapeXml } from './svg';
-
-export interface TokenizerLike {
-  vocabSize: number;
-  encode(text: string): number[];
-  tokenStrings(ids: ArrayLike<number>): string[];
-}
 
 export interface TokenRow {
   name: string;
@@ -23,7 +18,7 @@ export interface TokenRow {
 // light tints that read in both themes behind the theme's text colour
 const TINTS = ['rgba(31,119,180,0.3)', 'rgba(255,127,14,0.35)', 'rgba(44,160,44,0.3)', 'rgba(214,39,40,0.28)', 'rgba(148,103,189,0.3)'];
 
-export function tokenRows(tokenizers: Record<string, TokenizerLike>, text: string): TokenRow[] {
+export function tokenRows(tokenizers: Record<string, Tokenizer>, text: string): TokenRow[] {
   return Object.entries(tokenizers).map(([name, tok]) => {
     const ids = tok.encode(text);
     return { name, vocabSize: tok.vocabSize, ids, pieces: tok.tokenStrings(ids) };
@@ -47,7 +42,7 @@ export function tokensHtml(rows: TokenRow[], text: string): string {
   return `<div class="llm-lab-tokens">${body}</div>`;
 }
 
-export function tokensBundle(tokenizers: Record<string, TokenizerLike>, text: string): MimeBundle {
+export function tokensBundle(tokenizers: Record<string, Tokenizer>, text: string): MimeBundle {
   const rows = tokenRows(tokenizers, text);
   return { 'text/html': tokensHtml(rows, text), 'text/plain': tokensText(rows, text) };
 }
@@ -77,6 +72,6 @@ export function showMerges(bpe: MergeSource, count = 30): void {
 }
 
 /** Show how `text` splits under each tokenizer, e.g. showTokens({ characters: char, BPE: bpe }, text). */
-export function showTokens(tokenizers: Record<string, TokenizerLike>, text: string): void {
+export function showTokens(tokenizers: Record<string, Tokenizer>, text: string): void {
   display(tokensBundle(tokenizers, text));
 }

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { randomInt, seededRandom, Rng } from '../../random';
+import { DecodeOptions, encodeCharacters, SpecialTokens, SpecialTokenTable, Tokenizer } from '../../tokenizers/tokenizer';
 
 export interface InductionDataConfig {
   vocabSize: number;
@@ -197,36 +198,44 @@ const SYMBOLS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
 /**
  * A tokenizer for the random tokens: token i is the i-th of a-z, A-Z, 0-9 (at most 62), so a
- * repeated sequence reads as text ("qhxbk...qhxbk...") and works with showAttention.
+ * repeated sequence reads as text ("qhxbk...qhxbk...") and works with showAttention. It has no
+ * special tokens: every id is a random token.
  */
-export class SymbolTokenizer {
+export class SymbolTokenizer implements Tokenizer {
   readonly vocab: string[];
+  private readonly ids: Map<string, number>;
+  private readonly specials = new SpecialTokenTable([], 0, 'SymbolTokenizer');
 
   constructor(readonly vocabSize: number) {
     if (!(Number.isInteger(vocabSize) && vocabSize >= 2 && vocabSize <= SYMBOLS.length)) {
       throw new Error(`SymbolTokenizer: vocabSize must be an integer in [2, ${SYMBOLS.length}], got ${vocabSize}`);
     }
     this.vocab = SYMBOLS.slice(0, vocabSize).split('');
+    this.ids = new Map(this.vocab.map((ch, i) => [ch, i]));
+  }
+
+  get specialTokens(): SpecialTokens {
+    return this.specials.ids;
   }
 
   encode(text: string): number[] {
-    return [...text].map((ch, i) => {
-      const id = this.vocab.indexOf(ch);
-      if (id < 0) throw new Error(`SymbolTokenizer: ${JSON.stringify(ch)} at position ${i} is not a token (the tokens are ${this.vocab.join('')})`);
-      return id;
-    });
+    return this.specials.encode(text, (piece, start) =>
+      encodeCharacters(piece, start, ch => this.ids.get(ch), (ch, i) => `SymbolTokenizer: ${JSON.stringify(ch)} at position ${i} is not a token (the tokens are ${this.vocab.join('')})`)
+    );
   }
 
-  decode(ids: ArrayLike<number>): string {
-    return this.tokenStrings(ids).join('');
+  decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
+    return this.specials.join(ids, (id, i) => this.tokenText(id, i), options);
   }
 
   tokenStrings(ids: ArrayLike<number>): string[] {
-    return Array.from(ids, id => {
-      const s = this.vocab[id];
-      if (s === undefined) throw new Error(`SymbolTokenizer: id ${id} is outside the vocabulary [0, ${this.vocabSize})`);
-      return s;
-    });
+    return Array.from(ids, (id, i) => this.tokenText(id, i));
+  }
+
+  private tokenText(id: number, position: number): string {
+    const text = this.vocab[id];
+    if (text === undefined) throw new Error(`SymbolTokenizer: token id ${id} at position ${position} is outside the vocabulary [0, ${this.vocabSize})`);
+    return text;
   }
 }
 
