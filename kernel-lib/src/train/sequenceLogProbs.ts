@@ -58,7 +58,7 @@ export function sequenceLogProbs(model: CausalLM, ids: tf.Tensor, lossMask: tf.T
   return tf.tidy(() => {
     const targets = maskedTargets(ids, lossMask).reshape([-1]) as tf.Tensor1D; // (B (T-1),)
     const scored = targets.greaterEqual(0).toFloat();
-    const logp = targetLogProbs(predictingLogits(model, ids), tf.maximum(targets, 0) as tf.Tensor1D).mul(scored); // (B (T-1),)
+    const logp = targetLogProbs(predictingLogits(model, ids), tf.maximum(targets, tf.scalar(0, 'int32')) as tf.Tensor1D).mul(scored); // (B (T-1),)
     const perToken = logp.reshape([B, T - 1]) as tf.Tensor2D;
     return { perToken, sum: perToken.sum(1) as tf.Tensor1D, count: scored.reshape([B, T - 1]).sum(1) as tf.Tensor1D };
   });
