@@ -12,7 +12,8 @@ import { embeddingLookup } from '../../kernel-lib/src/nn/embedding';
 import { layerNorm } from '../../kernel-lib/src/nn/layerNorm';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
 import { gelu, SwiGLU } from '../../kernel-lib/src/nn/mlp';
-import { Params } from '../../kernel-lib/src/nn/params';
+import { Init } from '../../kernel-lib/src/nn/init';
+import { Module } from '../../kernel-lib/src/nn/module';
 import { rope } from '../../kernel-lib/src/nn/positions';
 import { rmsNorm } from '../../kernel-lib/src/nn/rmsNorm';
 import { BERT } from '../../kernel-lib/src/models/bert';
@@ -32,21 +33,33 @@ export interface OpCase {
   inputs: Input[];
   /** A plain function of the inputs... */
   f?: (...xs: tf.Tensor[]) => tf.Tensor;
-  /** ...or a model, built once per run, whose weights get gradients too. */
-  model?: () => { params: Params; f: (...xs: tf.Tensor[]) => tf.Tensor };
+  /** ...or a model (a layer or a whole model), built once per run, whose parameters get gradients too. */
+  model?: () => { module: Module; f: (...xs: tf.Tensor[]) => tf.Tensor };
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Multi-head causal self-attention on x of `shape` (B, T, C); x is scaled up so the softmax is peaked. */
-function selfAttention(name: string, shape: number[], nHead: number): OpCase {
+/** The targets with -1 (no target) on the rows `drop` picks. */
+function withoutTargets(targets: tf.Tensor, drop: (row: number) => boolean): tf.Tensor1D {
+  return tf.tidy(() => {
+    const dropped = tf.tensor1d(Array.from({ length: targets.size }, (_, r) => (drop(r) ? 1 : 0)), 'bool');
+    return tf.where(dropped, tf.fill(targets.shape, -1, 'int32'), targets) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Multi-head self-attention on x of `shape` (B, T, C); x is scaled up so the softmax is peaked.
+ * Causal unless `causal: false` (an encoder); `lengths` pads sequence b after lengths[b] tokens
+ * (paddingMask).
+ */
+function selfAttention(name: string, shape: number[], nHead: number, options: { causal?: boolean; lengths?: number[] } = {}): OpCase {
   return {
     name,
     inputs: [{ shape }],
     model: () => {
-      const params = new Params(5);
-      const m = new CausalSelfAttention(params, 'attn', shape[2], nHead, 0.02);
-      return { params, f: x => m.forward(x.mul(20)).output };
+      const m = new CausalSelfAttention(new Init(5), shape[2], nHead, 0.02, { causal: options.causal ?? true });
+      const mask = options.lengths && (() => paddingMask(options.lengths!, shape[1]));
+      return { module: m, f: x => tf.tidy(() => m.forward(x.mul(20), mask?.()).output) };
     }
   };
 }
@@ -84,14 +97,13 @@ export const CASES: OpCase[] = [
     name: 'SwiGLU feed-forward',
     inputs: [{ shape: [2, 3, 8] }],
     model: () => {
-      const params = new Params(7);
-      const m = new SwiGLU(params, 'mlp', 8, 12, 0.02);
-      return { params, f: x => m.forward(x.mul(10)) };
+      const m = new SwiGLU(new Init(7), 8, 12, 0.02);
+      return { module: m, f: x => m.forward(x.mul(10)) };
     }
   },
   { name: 'embedding lookup (gather)', inputs: [{ shape: [7, 4] }, { shape: [9], ids: 7 }], f: (t, ids) => embeddingLookup(t as tf.Tensor2D, ids as tf.Tensor1D) },
   {
-    name: 'cross-entropy',
+    name: 'cross-entropy, every row with a target',
     inputs: [{ shape: [6, 5] }, { shape: [6], ids: 5 }],
     f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, targets as tf.Tensor1D)
   },
@@ -99,6 +111,22 @@ export const CASES: OpCase[] = [
     name: 'cross-entropy, 150 classes (more than a workgroup has threads)',
     inputs: [{ shape: [20, 150] }, { shape: [20], ids: 150 }],
     f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, targets as tf.Tensor1D)
+  },
+  {
+    name: 'cross-entropy, targets -1 (no loss, no gradient) on rows 1, 2 and 5',
+    inputs: [{ shape: [6, 5] }, { shape: [6], ids: 5 }],
+    f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, withoutTargets(targets, r => [1, 2, 5].includes(r)))
+  },
+  {
+    name: 'cross-entropy, every target -1 (loss 0, zero gradient)',
+    inputs: [{ shape: [4, 5] }, { shape: [4], ids: 5 }],
+    f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, withoutTargets(targets, () => true))
+  },
+  {
+    // 300 x 256 logits: enough work for the wasm threads to share the gradient's rows
+    name: 'cross-entropy, 300 rows of 256 classes, every third target -1',
+    inputs: [{ shape: [300, 256] }, { shape: [300], ids: 256 }],
+    f: (logits, targets) => crossEntropy(logits.mul(3) as tf.Tensor2D, withoutTargets(targets, r => r % 3 === 1))
   },
   {
     name: 'scaled dot-product attention with the causal mask',
@@ -110,22 +138,26 @@ export const CASES: OpCase[] = [
   selfAttention('causal self-attention, GPT-like size (B 2, T 33, C 32, 4 heads)', [2, 33, 32], 4),
   // more keys per row than a workgroup has threads (webgpu's row kernels)
   selfAttention('causal self-attention, T 80 (B 1, C 16, 2 heads)', [1, 80, 16], 2),
+  // padded batches: sequence b has lengths[b] real tokens, its keys after them are hidden
+  selfAttention('causal self-attention, second sequence padded (lengths 7 and 4 of T 7)', [2, 7, 8], 2, { lengths: [7, 4] }),
+  selfAttention('causal self-attention, GPT-like size, padded (lengths 33 and 20)', [2, 33, 32], 4, { lengths: [33, 20] }),
+  selfAttention('encoder self-attention (not causal)', [2, 7, 8], 2, { causal: false }),
+  selfAttention('encoder self-attention (not causal), second sequence padded (lengths 7 and 4 of T 7)', [2, 7, 8], 2, { causal: false, lengths: [7, 4] }),
+  selfAttention('encoder self-attention (not causal), T 80, padded (lengths 80 and 50)', [2, 80, 16], 2, { causal: false, lengths: [80, 50] }),
   {
     name: 'transformer block',
     inputs: [{ shape: [2, 6, 8] }],
     model: () => {
-      const params = new Params(5);
-      const m = new Block(params, 'h.0', 8, 2, 0.02);
-      return { params, f: x => m.forward(x).output };
+      const m = new Block(new Init(5), 8, 2, 0.02);
+      return { module: m, f: x => m.forward(x).output };
     }
   },
   {
     name: 'cross-attention (decoder T 5 reads encoder S 7, second source padded to 4)',
     inputs: [{ shape: [2, 5, 8] }, { shape: [2, 7, 8] }],
     model: () => {
-      const params = new Params(6);
-      const m = new CrossAttention(params, 'xattn', 8, 2, 0.02);
-      return { params, f: (x, memory) => tf.tidy(() => m.forward(x.mul(10), memory, paddingMask([7, 4], 7)).output) };
+      const m = new CrossAttention(new Init(6), 8, 2, 0.02);
+      return { module: m, f: (x, memory) => tf.tidy(() => m.forward(x.mul(10), memory, paddingMask([7, 4], 7)).output) };
     }
   },
   {
@@ -134,7 +166,7 @@ export const CASES: OpCase[] = [
     model: () => {
       const m = new Seq2Seq({ vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, seed: 2 });
       // tgtOut - 1: the ids drawn as 0 become -1, padding
-      return { params: m.params, f: (src, tgtIn, tgtOut) => tf.tidy(() => m.loss(src, tgtIn, tgtOut.sub(1), paddingMask([6, 4], 6))) };
+      return { module: m, f: (src, tgtIn, tgtOut) => tf.tidy(() => m.loss(src, tgtIn, tgtOut.sub(1), paddingMask([6, 4], 6))) };
     }
   },
   {
@@ -143,7 +175,7 @@ export const CASES: OpCase[] = [
     model: () => {
       const m = new BERT({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 2 });
       const labels = Int32Array.from([3, -1, 5, -1, -1, 7, -1, 2, -1, 9, -1, -1]);
-      return { params: m.params, f: ids => tf.tidy(() => m.mlmLoss(ids, labels, paddingMask([6, 4], 6))) };
+      return { module: m, f: ids => tf.tidy(() => m.mlmLoss(ids, labels, paddingMask([6, 4], 6))) };
     }
   },
   {
@@ -151,7 +183,16 @@ export const CASES: OpCase[] = [
     inputs: [{ shape: [2, 6], ids: 11 }, { shape: [2, 6], ids: 11 }],
     model: () => {
       const m = new GPT({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 2 });
-      return { params: m.params, f: (ids, targets) => m.loss(ids, targets) };
+      return { module: m, f: (ids, targets) => m.loss(ids, targets) };
+    }
+  },
+  {
+    name: 'GPT loss on the answer only (targets -1 on the first 3 tokens of each sequence)',
+    inputs: [{ shape: [2, 6], ids: 11 }, { shape: [2, 6], ids: 11 }],
+    model: () => {
+      const m = new GPT({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 2 });
+      const answerOnly = (targets: tf.Tensor) => withoutTargets(targets.reshape([-1]), r => r % 6 < 3).reshape([2, 6]);
+      return { module: m, f: (ids, targets) => tf.tidy(() => m.loss(ids, answerOnly(targets))) };
     }
   }
 ];
@@ -172,7 +213,7 @@ export async function runCase(c: OpCase, seed = 1): Promise<CaseResult> {
       ? tf.tensor(Int32Array.from({ length: size(i.shape) }, () => Math.floor(random() * i.ids!)), i.shape, 'int32')
       : tf.variable(tf.tensor(Float32Array.from({ length: size(i.shape) }, () => random() * 2 - 1), i.shape))
   );
-  const wrt = [...inputs.filter(t => t instanceof tf.Variable), ...(model ? model.params.variables.values() : [])] as tf.Variable[];
+  const wrt = [...inputs.filter(t => t instanceof tf.Variable), ...(model ? model.module.parameters() : [])] as tf.Variable[];
   const out = tf.tidy(() => f(...inputs));
   const dy = tf.tensor(Float32Array.from({ length: out.size }, () => random() * 2 - 1), out.shape);
   const { grads } = tf.variableGrads(() => f(...inputs).mul(dy).sum() as tf.Scalar, wrt);
@@ -181,7 +222,7 @@ export async function runCase(c: OpCase, seed = 1): Promise<CaseResult> {
     grads: (await Promise.all(wrt.map(v => grads[v.name].data()))) as Float32Array[]
   };
   tf.dispose([...inputs, out, dy, ...Object.values(grads)]);
-  model?.params.dispose();
+  model?.module.dispose();
   return result;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The conformance suite: every case of ops.ts on `backend` against the cpu backend, forward and
- * all gradients, plus AdamW. Tolerance: the largest difference, divided by max(1, the largest
+ * all gradients, plus the gradient norm, AdamW, and the attention weights of a padded batch. Tolerance: the largest difference, divided by max(1, the largest
  * reference magnitude), stays under `tolerance` (float32 sums in a different order differ by a
  * few units in the 7th digit; 1e-4 leaves room for that across a whole GPT, and is far below
  * any real bug, which shows up at 1e-2 or more).
@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDevice, type BackendName } from '../../kernel-lib/src/device/backend';
 import { fused } from '../../kernel-lib/src/device/fused';
+import { CausalSelfAttention, paddingMask } from '../../kernel-lib/src/nn/attention';
+import { Init } from '../../kernel-lib/src/nn/init';
 import { maxAbsDiff } from '../unit/helpers';
 import { seededRandom } from '../../kernel-lib/src/random';
 import { globalNorm } from '../../kernel-lib/src/train/clip';
@@ -54,6 +56,22 @@ export function describeConformance(backend: BackendName, tolerance = 1e-4, vari
         reference.grads.forEach((g, i) => expect(relativeError(actual.grads[i], g), `gradient ${i}`).toBeLessThan(tolerance));
       });
     }
+
+    it("a padded batch (lengths 3 and 5 of T 5): the short sequence's last query reads its 3 tokens, 1/3 each", async () => {
+      await useDevice(backend, { quiet: true });
+      expect(fused.active).toBe(true);
+      const attention = new CausalSelfAttention(new Init(1), 8, 2, 0.02);
+      const x = tf.zeros([2, 5, 8]); // every score is 0: a query weighs the keys it may read alike
+      const mask = paddingMask([3, 5], 5);
+      const { output, weights } = attention.forward(x, mask);
+      const w = (await weights.array()) as number[][][][]; // (B, nh, T, T)
+      for (const h of [0, 1]) {
+        expect(relativeError(w[0][h][4], [1 / 3, 1 / 3, 1 / 3, 0, 0]), `head ${h}`).toBeLessThan(1e-6);
+        expect(relativeError(w[1][h][4], [0.2, 0.2, 0.2, 0.2, 0.2]), `head ${h}`).toBeLessThan(1e-6);
+      }
+      tf.dispose([x, mask, output, weights]);
+      attention.dispose();
+    });
 
     it('global gradient norm of 9 tensors (more than one fused kernel reads)', async () => {
       const norm = async () => {

@@ -9,6 +9,7 @@ import { useDevice } from '../../kernel-lib/src/device/backend';
 import { fused } from '../../kernel-lib/src/device/fused';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { crossEntropy } from '../../kernel-lib/src/nn/loss';
+import { causalLM } from '../../kernel-lib/src/train/objective';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { describeConformance, onReference } from '../conformance/suite';
 import { maxAbsDiff, PATTERN_TOKENS, SMALL_GPT, smallGptLosses } from './helpers';
@@ -59,7 +60,7 @@ describe('wasm fused kernels', () => {
   it('leak no tensors and no wasm buffers across training steps', async () => {
     await useDevice('wasm', { quiet: true });
     const model = new GPT(config);
-    const trainer = new Trainer(model, { train: tokens, val: tokens }, { steps: 10, batchSize: 4, learningRate: 3e-3, live: false });
+    const trainer = new Trainer(causalLM(model, { train: tokens, val: tokens }, { batchSize: 4 }), { steps: 10, learningRate: 3e-3, live: false });
     await trainer.trainStep();
     const tensors = tf.memory().numTensors;
     const buffers = tf.engine().backend.numDataIds();
@@ -80,12 +81,19 @@ describe('wasm fused kernels', () => {
     tf.dispose([table, ids]);
   });
 
-  it('cross-entropy names a target outside the vocabulary', async () => {
-    await useDevice('wasm', { quiet: true });
-    const logits = tf.zeros([3, 4]) as tf.Tensor2D;
-    const targets = tf.tensor1d([0, 3, 9], 'int32');
-    expect(() => crossEntropy(logits, targets)).toThrow('target 9 (row 2) is outside the vocabulary [0, 3]');
-    tf.dispose([logits, targets]);
+  it('cross-entropy names a target beyond the vocabulary, on wasm and cpu; a negative one marks a row without loss', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await useDevice(backend, { quiet: true });
+      expect(fused.active).toBe(true);
+      const logits = tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]);
+      const bad = tf.tensor1d([0, 3, 9], 'int32');
+      expect(() => crossEntropy(logits, bad), backend).toThrow('target 9 (row 2) is outside the vocabulary [0, 3]');
+      // rows 0 and 1 without a target: the loss is row 2's alone, ln(e + 3) - 1
+      const masked = tf.tensor1d([-1, -1, 0], 'int32');
+      const loss = crossEntropy(logits, masked);
+      expect((await loss.data())[0]).toBeCloseTo(Math.log(Math.E + 3) - 1, 6);
+      tf.dispose([logits, bad, masked, loss]);
+    }
   });
 
   it('sum over leading axes (keepDims or not) matches the reference, on wasm and on cpu', async () => {

@@ -20,7 +20,7 @@ const lab = require('./kernel-lib/dist/index.js');
   const device = await lab.useDevice('wasm', { quiet: true });
   const model = new lab.GPT({ vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 });
   const tokens = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + (i >> 3)) % 23);
-  const trainer = new lab.Trainer(model, { train: tokens, val: tokens }, { steps: 6, batchSize: 4, learningRate: 3e-3, live: false, seed: 9 });
+  const trainer = new lab.Trainer(lab.causalLM(model, { train: tokens, val: tokens }, { batchSize: 4, seed: 9 }), { steps: 6, learningRate: 3e-3, live: false });
   const losses = [];
   for (let i = 0; i < 6; i++) losses.push((await trainer.trainStep()).loss);
   console.log(JSON.stringify({ line: device.line, losses }));
@@ -44,9 +44,12 @@ const tf = lab.tf;
   const logits = random([611, 131], 4);
   const targets = tf.tensor1d(Array.from({ length: 611 }, (_, i) => (i * 37) % 131), 'int32');
   const ceGrad = tf.grad(z => fusedCrossEntropy(z, targets))(logits);
+  // every third row without a target (-1): no loss, a zero gradient, the mean over the others
+  const someTargets = tf.tensor1d(Array.from({ length: 611 }, (_, i) => (i % 3 === 1 ? -1 : (i * 37) % 131)), 'int32');
+  const ceMaskedGrad = tf.grad(z => fusedCrossEntropy(z, someTargets))(logits);
   const transposed = tf.transpose(random([3, 133, 190], 5), [0, 2, 1]);
   const out = { pool: require('./kernel-lib/dist/device/fusedWasm.js').wasmPoolStats() };
-  for (const [name, t] of Object.entries({ y, weights, attention, gelu, geluGrad, ceGrad, transposed })) {
+  for (const [name, t] of Object.entries({ y, weights, attention, gelu, geluGrad, ceGrad, ceMaskedGrad, transposed })) {
     out[name] = Buffer.from((await t.data()).buffer).toString('base64');
   }
   console.log(JSON.stringify(out));
@@ -78,7 +81,7 @@ describe('wasm with threads', () => {
     expect(one.pool).toEqual({ threads: 1, workerChunks: 0 });
     expect(three.pool.threads).toBe(3);
     expect(three.pool.workerChunks).toBeGreaterThan(0); // the workers did take part
-    expect(Object.keys(three)).toEqual(['pool', 'y', 'weights', 'attention', 'gelu', 'geluGrad', 'ceGrad', 'transposed']);
+    expect(Object.keys(three)).toEqual(['pool', 'y', 'weights', 'attention', 'gelu', 'geluGrad', 'ceGrad', 'ceMaskedGrad', 'transposed']);
     for (const name of Object.keys(one).slice(1)) expect(three[name], name).toBe(one[name]);
   });
 
