@@ -1,9 +1,10 @@
 /**
  * The conformance suite: every case of ops.ts on `backend` against the cpu backend, forward and
- * all gradients, plus the gradient norm, AdamW, and the attention weights of a padded batch. Tolerance: the largest difference, divided by max(1, the largest
- * reference magnitude), stays under `tolerance` (float32 sums in a different order differ by a
- * few units in the 7th digit; 1e-4 leaves room for that across a whole GPT, and is far below
- * any real bug, which shows up at 1e-2 or more).
+ * all gradients, plus the gradient norm, AdamW, and the attention weights of a padded batch.
+ * Tolerance: the largest difference, divided by max(1, the largest reference magnitude), stays
+ * under `tolerance` (float32 sums in a different order differ by a few units in the 7th digit;
+ * 1e-4 leaves room for that across a whole GPT, and is far below any real bug, which shows up
+ * at 1e-2 or more).
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
