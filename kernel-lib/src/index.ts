@@ -41,7 +41,7 @@ export type { LoopConfig, StepLog, TrainSummary } from './train/trainer';
 export { sequenceLogProbs, maskedNextTokenLoss, maskedTargets } from './train/sequenceLogProbs';
 export type { CausalLM, SequenceLogProbs } from './train/sequenceLogProbs';
 export { causalLM } from './train/objective';
-export type { Objective, Evaluation, TrainData, TokenCodec, CausalLMOptions, StepLogger } from './train/objective';
+export type { Objective, Evaluation, TrainData, CausalLMOptions, StepLogger } from './train/objective';
 
 export { generate, generateText, samplingDistribution, sampleFrom, checkSampling } from './generate';
 export type { SamplingOptions, GenerateOptions } from './generate';

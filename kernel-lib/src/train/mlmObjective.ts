@@ -10,7 +10,8 @@ import { maskTokens, MaskingOptions } from '../data/mlm';
 import { BERT } from '../models/bert';
 import { crossEntropy } from '../nn/loss';
 import { randomInt, seededRandom } from '../random';
-import { checkPositiveInt, checkTokenStreams, Objective, TokenCodec, TrainData } from './objective';
+import type { Tokenizer } from '../tokenizers/tokenizer';
+import { checkPositiveInt, checkTokenStreams, Objective, TrainData } from './objective';
 
 export interface MaskedLMOptions {
   batchSize: number;
@@ -23,7 +24,7 @@ export interface MaskedLMOptions {
   seed?: number;
   /** At each evaluation, hide some characters of this text and show the model's guesses. */
   sampleText?: string;
-  tokenizer?: TokenCodec;
+  tokenizer?: Tokenizer;
 }
 
 export interface MaskedLMBatch {
@@ -101,7 +102,7 @@ export function maskedLM(model: BERT, data: TrainData, options: MaskedLMOptions)
  * Hide every 5th token of `text` (from the 3rd), let the model guess them all at once, and show
  * "with blanks  ->  filled in". The blanks are [MASK] tokens, as in training.
  */
-export async function fillInBlanks(model: BERT, tokenizer: TokenCodec, text: string, maskId: number): Promise<string> {
+export async function fillInBlanks(model: BERT, tokenizer: Tokenizer, text: string, maskId: number): Promise<string> {
   const ids = tokenizer.encode(text).slice(0, model.config.blockSize);
   const hidden = ids.map((_, i) => i % 5 === 2);
   const input = ids.map((id, i) => (hidden[i] ? maskId : id));

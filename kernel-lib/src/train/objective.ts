@@ -10,6 +10,7 @@ import { ClmBatch, ClmBatches, evalWindows, windowsAt } from '../data/clm';
 import { generate } from '../generate';
 import { GPT } from '../models/gpt';
 import { Module } from '../nn/module';
+import type { Tokenizer } from '../tokenizers/tokenizer';
 
 /** The model on held-out data: the mean loss and measures people quote for this objective. */
 export interface Evaluation {
@@ -47,11 +48,6 @@ export interface Objective<B = unknown> {
   sample?(step: number): Promise<string | undefined>;
 }
 
-export interface TokenCodec {
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-}
-
 /** Two token streams: train on one, evaluate on the other. */
 export interface TrainData {
   train: Int32Array;
@@ -80,7 +76,7 @@ export interface CausalLMOptions {
   /** Continue this prompt at every evaluation (needs a tokenizer). */
   samplePrompt?: string;
   sampleTokens?: number;
-  tokenizer?: TokenCodec;
+  tokenizer?: Tokenizer;
 }
 
 /** Mean loss of a model over fixed batches, read back one batch at a time. */

@@ -5,6 +5,7 @@
  * accuracy; the sample is a greedy decoding of one held-out source.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Tokenizer } from '../tokenizers/tokenizer';
 import { BOS_ID, EOS_ID, Seq2SeqBatch, seq2seqBatch, Seq2SeqBatches, Seq2SeqPair } from '../data/seq2seq';
 import { Seq2Seq } from '../models/seq2seq';
 import { checkPositiveInt, Objective } from './objective';
@@ -15,7 +16,7 @@ export interface Seq2SeqObjectiveOptions {
   evalPairs?: number;
   seed?: number;
   /** Shows ids as text in samples (e.g. Seq2SeqChars). */
-  tokenizer?: { decode(ids: ArrayLike<number>): string };
+  tokenizer?: Tokenizer;
 }
 
 /** Mean loss and the number of right guesses over the real (not padding) target tokens of a batch. */
