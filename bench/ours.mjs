@@ -8,10 +8,11 @@ import { peakRssBytes, profileStep, readJob, report, timeSteps } from './measure
 const { tf } = lab;
 const job = readJob();
 
-/** Trainer options from the shared optimizer settings; `steps` is large because we call trainStep() ourselves. */
-function trainerOptions(batchSize, overrides = {}) {
+/** A Trainer of the causal LM with the shared optimizer settings; `steps` is large because we call trainStep() ourselves. */
+function causalTrainer(model, data, batchSize, overrides = {}, evalBatches = 4) {
   const { learningRate, beta1, beta2, eps, weightDecay, gradClip } = OPTIMIZER;
-  return { steps: 1e6, batchSize, learningRate, beta1, beta2, eps, weightDecay, gradClip, live: false, ...overrides };
+  const objective = lab.causalLM(model, data, { batchSize, evalBatches });
+  return new lab.Trainer(objective, { steps: 1e6, learningRate, beta1, beta2, eps, weightDecay, gradClip, live: false, ...overrides });
 }
 
 /**
@@ -29,7 +30,7 @@ async function liveViewCost(model, data, batchSize, steps) {
   const runs = { on: [], off: [] };
   for (const live of [false, true, true, false, false, true, true, false]) {
     // evalEvery = steps: the same two validations (at step 0 and at the end) in both modes
-    const trainer = new lab.Trainer(model, data, trainerOptions(batchSize, { steps, live, evalEvery: steps, evalBatches: 1 }));
+    const trainer = causalTrainer(model, data, batchSize, { steps, live, evalEvery: steps }, 1);
     const t0 = performance.now();
     await trainer.train();
     const sec = (performance.now() - t0) / 1000;
@@ -48,7 +49,7 @@ report(async () => {
   const tokens = tokenStream(gptConfig.vocabSize);
   const data = { train: tokens, val: tokens };
 
-  const trainer = new lab.Trainer(model, data, trainerOptions(batchSize));
+  const trainer = causalTrainer(model, data, batchSize);
   const train = await timeSteps(() => trainer.trainStep(), job, tf);
   const profile = await profileStep(() => trainer.trainStep(), tf);
   const tensorBytesBetweenSteps = tf.memory().numBytes; // weights, gradients gone, AdamW's m and v

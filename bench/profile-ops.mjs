@@ -12,7 +12,7 @@ const { batchSize, ...gpt } = CONFIGS[config];
 await lab.useDevice(backend);
 const model = new lab.GPT({ ...gpt, seed: 1 });
 const tokens = tokenStream(gpt.vocabSize);
-const trainer = new lab.Trainer(model, { train: tokens, val: tokens }, { steps: 1e6, batchSize, learningRate: 1e-3, live: false });
+const trainer = new lab.Trainer(lab.causalLM(model, { train: tokens, val: tokens }, { batchSize }), { steps: 1e6, learningRate: 1e-3, live: false });
 for (let i = 0; i < 3; i++) await trainer.trainStep(); // warm up
 
 // wrap every registered kernel of the backend with a timer

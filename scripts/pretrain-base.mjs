@@ -50,7 +50,9 @@ log(`BPE: ${tokenizer.vocabSize} tokens learned in ${bpeSeconds.toFixed(1)} s; $
 
 const model = new lab.GPT(config);
 log(`GPT: ${model.numParams().toLocaleString()} parameters, ${train.steps} steps of ${train.batchSize} x ${config.blockSize} tokens`);
-const trainer = new lab.Trainer(model, data, { ...train, onEval: (step, e) => log(`step ${step}: val loss ${e.loss.toFixed(3)}, perplexity ${e.metrics.perplexity.toFixed(1)}`) }, tokenizer);
+const { batchSize, evalBatches, samplePrompt, sampleTokens, seed: batchSeed, ...loop } = train; // what the objective takes, and the loop's settings
+const objective = lab.causalLM(model, data, { batchSize, evalBatches, seed: batchSeed, samplePrompt, sampleTokens, tokenizer });
+const trainer = new lab.Trainer(objective, { ...loop, onEval: (step, e) => log(`step ${step}: val loss ${e.loss.toFixed(3)}, perplexity ${e.metrics.perplexity.toFixed(1)}`) });
 const summary = await trainer.train();
 if (summary.status !== 'done') throw new Error(`pretraining did not finish: ${JSON.stringify(summary)}`);
 const last = trainer.evaluations.at(-1);
