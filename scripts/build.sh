@@ -24,6 +24,6 @@ build() {
 
 build kernel-lib kernel-lib/dist/index.js "npm run build -w kernel-lib" kernel-lib/src kernel-lib/assembly kernel-lib/package.json kernel-lib/tsconfig.json
 build extension extension/labext/@llm-lab/jupyterlab/package.json "npm run build -w extension" \
-  extension/src extension/package.json extension/webpack.config.js style scripts/build-labextension.mjs kernel-lib/src/viz/spec.ts kernel-lib/src/viz/format.ts kernel-lib/src/viz/palette.ts kernel-lib/src/viz/neuronMath.ts
+  extension/src extension/package.json extension/webpack.config.js style scripts/build-labextension.mjs kernel-lib/src/contract kernel-lib/contract
 build lab-host scripts/lab-host/build/bundle.js "npm run build -w scripts/lab-host" \
   scripts/lab-host/index.js scripts/lab-host/bootstrap.js scripts/lab-host/webpack.config.js scripts/lab-host/package.json package-lock.json

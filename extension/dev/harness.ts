@@ -12,9 +12,11 @@ import {
   MODEL_VIEW_MIME_TYPE,
   NEURON_VIEW_MIME_TYPE,
   rendererFactory,
-  TRAINING_MIME_TYPE
+  TRAINING_MIME_TYPE,
+  TRAINING_V1_MIME_TYPE
 } from '../lib/mime.js';
 import {
+  alignmentSpec,
   attentionSpec,
   attentionTrainingSpec,
   charTokens,
@@ -22,7 +24,8 @@ import {
   headViewSpec,
   modelViewSpec,
   neuronViewSpec,
-  trainingSpec
+  trainingSpec,
+  trainingSpecV1
 } from '../../test/renderers/fixtures';
 
 function show(id: string, mimeType: string, data: unknown): Promise<void> {
@@ -42,6 +45,8 @@ Object.assign(window, { llmLab: { rendererFactory, trainingSpec, attentionSpec, 
 Promise.all([
   show('training', TRAINING_MIME_TYPE, JSON.stringify(trainingSpec(180, 300))),
   show('training-done', TRAINING_MIME_TYPE, trainingSpec(300, 300, { status: 'interrupted', message: 'Stopped at step 300 by the user (KeyboardInterrupt).' })),
+  show('training-alignment', TRAINING_MIME_TYPE, alignmentSpec(180, 300)),
+  show('training-v1', TRAINING_V1_MIME_TYPE, JSON.stringify(trainingSpecV1(120, 300))),
   show('attention', ATTENTION_MIME_TYPE, JSON.stringify(attentionSpec(sentence, 4, 4))),
   show('attention-words', ATTENTION_MIME_TYPE, attentionSpec(words, 2, 2, { causal: false, layer: 0, head: 1 })),
   show('error', ATTENTION_MIME_TYPE, { ...attentionSpec(words, 1, 1), version: 2 }),

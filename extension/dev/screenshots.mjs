@@ -38,6 +38,8 @@ const themes = {
 const sections = [
   'training',
   'training-done',
+  'training-alignment',
+  'training-v1',
   'attention',
   'attention-words',
   'error',

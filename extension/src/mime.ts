@@ -1,10 +1,11 @@
 /**
  * The mime extension: one renderer factory for every view kind the kernel sends. Each output is
- * one bundle (the spec + image/svg+xml + text/plain); our rank beats the SVG fallback, so the
- * lab shows the interactive view and other frontends (nbconvert, GitHub) show the SVG.
+ * one bundle (the spec + image/svg+xml + text/plain; a live training view adds the SVG when its
+ * run ends); our rank beats the SVG fallback, so the lab shows the interactive view and other
+ * frontends (nbconvert, GitHub) show the SVG.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { mimeTypeFor } from '@llm-lab/kernel/dist/viz/spec';
+import { mimeTypeFor } from '@llm-lab/kernel/contract';
 import { AttentionRenderer } from './renderers/attention';
 import { AttentionTrainingRenderer } from './renderers/attention-training';
 import { HeadViewRenderer } from './renderers/head-view';
@@ -14,6 +15,8 @@ import type { RendererClass } from './renderers/spec-renderer';
 import { TrainingRenderer } from './renderers/training';
 
 export const TRAINING_MIME_TYPE = mimeTypeFor('training');
+/** What notebooks saved before training specs had named series hold; drawn by the same renderer. */
+export const TRAINING_V1_MIME_TYPE = mimeTypeFor('training', 1);
 export const ATTENTION_MIME_TYPE = mimeTypeFor('attention');
 export const HEAD_VIEW_MIME_TYPE = mimeTypeFor('head-view');
 export const MODEL_VIEW_MIME_TYPE = mimeTypeFor('model-view');
@@ -22,6 +25,7 @@ export const NEURON_VIEW_MIME_TYPE = mimeTypeFor('neuron-view');
 
 const RENDERERS: Record<string, RendererClass> = {
   [TRAINING_MIME_TYPE]: TrainingRenderer,
+  [TRAINING_V1_MIME_TYPE]: TrainingRenderer,
   [ATTENTION_MIME_TYPE]: AttentionRenderer,
   [HEAD_VIEW_MIME_TYPE]: HeadViewRenderer,
   [MODEL_VIEW_MIME_TYPE]: ModelViewRenderer,

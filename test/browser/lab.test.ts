@@ -27,7 +27,7 @@ describe('notebook 01 in JupyterLab', () => {
     await training.scrollIntoViewIfNeeded();
     await page.waitForSelector('.llm-lab-training .js-plotly-plot', { timeout: 60_000 });
     expect(await training.locator('.llm-lab-status').textContent()).toBe('done');
-    expect(await training.textContent()).toContain('step 1600 / 1600');
+    expect(await training.textContent()).toContain('step 1600/1600');
     await page.waitForTimeout(500);
     await shot('committed-training.png');
   });

@@ -11,9 +11,10 @@ import { copyNotebooks, isPictureOnly, Lab, labForSuite, openNotebook, results, 
 
 const NAME = '03-self-attention.ipynb';
 
-/** The saved specs of one MIME kind, in output order. */
+/** The saved specs of one MIME kind (whatever its version: notebooks saved before training v2 hold v1), in output order. */
 function savedSpecs<T>(kind: string): T[] {
-  const saved = savedOutputs(NAME).map(o => o.data?.[`application/vnd.llm-lab.${kind}.v1+json`]).filter(s => s !== undefined);
+  const specOf = (data: Record<string, unknown> = {}) => Object.entries(data).find(([mime]) => new RegExp(`^application/vnd\\.llm-lab\\.${kind}\\.v\\d+\\+json$`).test(mime))?.[1];
+  const saved = savedOutputs(NAME).map(o => specOf(o.data)).filter(s => s !== undefined);
   return saved.map(s => (typeof s === 'string' ? JSON.parse(s) : s) as T); // tslab saves the JSON as text
 }
 

@@ -8,7 +8,7 @@ Run with Debian's python3 (jupyter_client).
 import json, os, sys, time
 from jupyter_client.manager import KernelManager
 
-MIME = "application/vnd.llm-lab.training.v1+json"
+MIME = "application/vnd.llm-lab.training.v2+json"
 root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
 
 SETUP = """

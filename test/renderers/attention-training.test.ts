@@ -1,6 +1,6 @@
 import './setup';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AttentionTrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
+import type { AttentionTrainingSpec } from '@llm-lab/kernel/contract';
 import { ATTENTION_TRAINING_MIME_TYPE } from '../../extension/src/mime';
 import { attentionColor } from '../../extension/src/renderers/attention-heatmap';
 import { PLAY_INTERVAL_MS } from '../../extension/src/renderers/attention-training';

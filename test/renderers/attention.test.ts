@@ -1,6 +1,6 @@
 import './setup';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttentionSpec } from '@llm-lab/kernel/dist/viz/spec';
+import type { AttentionSpec } from '@llm-lab/kernel/contract';
 import { ATTENTION_MIME_TYPE } from '../../extension/src/mime';
 import { attentionColor, shortLabel } from '../../extension/src/renderers/attention-heatmap';
 import { attentionSpec, charTokens } from './fixtures';

@@ -1,7 +1,7 @@
 import './setup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ATTENTION_MIME_TYPE, TRAINING_MIME_TYPE } from '../../extension/src/mime';
-import { attentionSpec, charTokens, trainingSpec } from './fixtures';
+import { attentionSpec, charTokens, trainingSpec, trainingSpecV1 } from './fixtures';
 import { createRenderer, mimeModel, render } from './render';
 
 afterEach(() => {
@@ -17,16 +17,21 @@ function errorText(root: HTMLElement): string {
 }
 
 const training = trainingSpec(30, 100);
+const trainingV1 = trainingSpecV1(30, 100);
 const attention = attentionSpec(charTokens('hello'), 2, 2);
 
 describe('malformed training specs', () => {
+  const withSeries = (i: number, patch: object) => ({ ...training, series: training.series.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
   const cases: [string, unknown, string][] = [
     ['wrong kind', { ...training, kind: 'attention' }, 'kind must be "training", got "attention"'],
-    ['a future version', { ...training, version: 2 }, 'version must be 1, got 2'],
+    ['a future version', { ...training, version: 3 }, 'version must be 2 or 1, got 3'],
     ['a missing field', { ...training, backend: undefined }, 'backend must be a string, got undefined'],
     ['an unknown status', { ...training, status: 'paused' }, 'status must be running | done | interrupted | error, got "paused"'],
-    ['series of different lengths', { ...training, valLoss: { step: [1, 2, 3], value: [1, 2] } }, 'valLoss.value must have length 3, got 2'],
-    ['a string that is not JSON', '{"kind": "training", "version": 1,', 'spec is not valid JSON'],
+    ['a series whose step and value lengths differ', withSeries(1, { value: [1, 2] }), 'series[1] ("val loss"): value.length (2) must equal step.length (1)'],
+    ['two series of one name', withSeries(2, { name: 'train loss' }), 'series[0] and series[2] are both named "train loss": names must be unique'],
+    ['a series without a name', withSeries(3, { name: undefined }), 'series[3].name must be a non-empty string, got undefined'],
+    ['a version 1 spec whose series lengths differ', { ...trainingV1, valLoss: { step: [1, 2, 3], value: [1, 2] } }, 'valLoss.value must have length 3, got 2'],
+    ['a string that is not JSON', '{"kind": "training", "version": 2,', 'spec is not valid JSON'],
     ['no data at all', undefined, 'spec must be an object, got undefined'],
     ['an array', [training], 'spec must be an object']
   ];
@@ -49,7 +54,7 @@ describe('malformed training specs', () => {
 
     await renderer.renderModel(mimeModel(TRAINING_MIME_TYPE, trainingSpec(30, 100)));
     expect(renderer.node.querySelector('.llm-lab-error')).toBeNull();
-    expect(renderer.node.querySelector('.llm-lab-training')!.textContent).toContain('step 30 / 100');
+    expect(renderer.node.querySelector('.llm-lab-training')!.textContent).toContain('step 30/100');
   });
 });
 

@@ -2,7 +2,7 @@
  * Specs as the kernel builds them (deterministic, no tfjs): used by the renderer tests and by
  * the screenshot harness (extension/dev/).
  */
-import type { AttentionSpec, AttentionTrainingSpec, HeadViewSpec, ModelViewSpec, NeuronViewSpec, Series, TrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
+import type { AttentionSpec, AttentionTrainingSpec, HeadViewSpec, ModelViewSpec, NeuronViewSpec, Series, TrainingSeries, TrainingSpec, TrainingSpecV1 } from '@llm-lab/kernel/contract';
 
 function series(steps: number[], f: (step: number) => number): Series {
   return { step: steps, value: steps.map(f) };
@@ -10,16 +10,24 @@ function series(steps: number[], f: (step: number) => number): Series {
 
 const range = (from: number, to: number, every = 1) => Array.from({ length: Math.floor((to - from) / every) + 1 }, (_, i) => from + i * every);
 
-/** A run `step` steps into `totalSteps`, with the curves a small GPT on characters produces. */
-export function trainingSpec(step = 120, totalSteps = 300, overrides: Partial<TrainingSpec> = {}): TrainingSpec {
+/** The curves a small GPT on characters produces, `step` steps into `totalSteps`. */
+function curves(step: number, totalSteps: number) {
   const steps = range(1, step);
   const loss = (s: number) => 1.35 + 2.85 * Math.exp(-s / 70) + 0.06 * Math.sin(s * 1.7);
   const warmup = 20;
   const lr = (s: number) => (s < warmup ? (3e-3 * s) / warmup : 3e-4 + 0.5 * (3e-3 - 3e-4) * (1 + Math.cos((Math.PI * (s - warmup)) / (totalSteps - warmup))));
+  return {
+    trainLoss: series(steps, loss),
+    valLoss: series(range(20, step, 20), s => loss(s) + 0.08),
+    learningRate: series(steps, lr),
+    throughput: series(steps, s => 16000 + 900 * Math.sin(s / 9))
+  };
+}
+
+/** The progress fields of a run `step` steps into `totalSteps`. */
+function progress(step: number, totalSteps: number) {
   const secPerStep = 0.25;
   return {
-    kind: 'training',
-    version: 1,
     title: 'Pretraining a 4-layer GPT on Moby-Dick (characters)',
     status: step < totalSteps ? 'running' : 'done',
     step,
@@ -28,13 +36,39 @@ export function trainingSpec(step = 120, totalSteps = 300, overrides: Partial<Tr
     etaSec: (totalSteps - step) * secPerStep,
     tokensPerSec: 4096 / secPerStep,
     backend: 'wasm (SIMD, 2 threads)',
-    trainLoss: series(steps, loss),
-    valLoss: series(range(20, step, 20), s => loss(s) + 0.08),
-    learningRate: series(steps, lr),
-    throughput: series(steps, s => 16000 + 900 * Math.sin(s / 9)),
-    samples: range(50, step, 50).map(s => ({ step: s, text: `Call me Ishmael. <b>not bold</b> step ${s}\n  the whale, the whale` })),
+    samples: range(50, step, 50).map(s => ({ step: s, text: `Call me Ishmael. <b>not bold</b> step ${s}\n  the whale, the whale` }))
+  } as const;
+}
+
+/** A run `step` steps into `totalSteps`: the four standard series, as the Trainer records them. */
+export function trainingSpec(step = 120, totalSteps = 300, overrides: Partial<TrainingSpec> = {}): TrainingSpec {
+  const c = curves(step, totalSteps);
+  const named = (name: string, panel: string, s: Series): TrainingSeries => ({ name, panel, ...s });
+  return {
+    kind: 'training',
+    version: 2,
+    ...progress(step, totalSteps),
+    series: [
+      named('train loss', 'loss (nats/token)', c.trainLoss),
+      named('val loss', 'loss (nats/token)', c.valLoss),
+      named('learning rate', 'learning rate', c.learningRate),
+      named('tokens/s', 'tokens/s', c.throughput)
+    ],
     ...overrides
   };
+}
+
+/** The same run with a series of its own on its own panel (an alignment method's reward margin). */
+export function alignmentSpec(step = 120, totalSteps = 300): TrainingSpec {
+  const spec = trainingSpec(step, totalSteps, { title: 'DPO on the base model' });
+  const steps = range(1, step);
+  spec.series.push({ name: 'reward margin', panel: 'reward margin', ...series(steps, s => 0.8 * (1 - Math.exp(-s / 60)) + 0.05 * Math.sin(s)) });
+  return spec;
+}
+
+/** The same run as version 1 of the spec saved it (notebooks from before named series). */
+export function trainingSpecV1(step = 120, totalSteps = 300): TrainingSpecV1 {
+  return { kind: 'training', version: 1, ...progress(step, totalSteps), ...curves(step, totalSteps) };
 }
 
 /** Causal softmax rows whose sharpness differs by layer and head, so heads look different. */

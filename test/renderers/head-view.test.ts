@@ -1,7 +1,6 @@
 import './setup';
 import { afterEach, describe, expect, it } from 'vitest';
-import { headColor } from '@llm-lab/kernel/dist/viz/palette';
-import type { HeadViewSpec } from '@llm-lab/kernel/dist/viz/spec';
+import { headColor, type HeadViewSpec } from '@llm-lab/kernel/contract';
 import { HEAD_VIEW_MIME_TYPE } from '../../extension/src/mime';
 import { MIN_LINE_WEIGHT, shortToken } from '../../extension/src/renderers/attention-lines';
 import { charTokens, crossAttentionSpec, headViewSpec } from './fixtures';

@@ -1,6 +1,6 @@
 import './setup';
 import { afterEach, describe, expect, it } from 'vitest';
-import { headColor } from '@llm-lab/kernel/dist/viz/palette';
+import { headColor } from '@llm-lab/kernel/contract';
 import { MODEL_VIEW_MIME_TYPE } from '../../extension/src/mime';
 import { MIN_LINE_WEIGHT, shortToken } from '../../extension/src/renderers/attention-lines';
 import { THUMBNAIL_MIN_WEIGHT } from '../../extension/src/renderers/model-view';

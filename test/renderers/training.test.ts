@@ -2,11 +2,9 @@ import './setup';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
-import { rendererFactory } from '../../extension/src/mime';
-import { TRAINING_MIME_TYPE } from '../../extension/src/mime';
-import { TRACE_NAMES } from '../../extension/src/renderers/training-plot';
+import { rendererFactory, TRAINING_MIME_TYPE, TRAINING_V1_MIME_TYPE } from '../../extension/src/mime';
 import { readTheme } from '../../extension/src/renderers/theme';
-import { trainingSpec } from './fixtures';
+import { alignmentSpec, trainingSpec, trainingSpecV1 } from './fixtures';
 import { createRenderer, mimeModel, render } from './render';
 
 /** What plotly keeps on its root div. */
@@ -26,35 +24,83 @@ afterEach(() => {
 });
 
 describe('training view', () => {
-  it('draws the four curves with the spec data, on their own axes', async () => {
+  it('draws the four standard series with the spec data on three subplots, both losses on the first', async () => {
     const spec = trainingSpec(120, 300);
     const renderer = await render(TRAINING_MIME_TYPE, JSON.stringify(spec)); // tslab sends a string
     const plot = plotOf(renderer.node);
     const traces = plot.data!;
-    expect(traces.map(t => t.name)).toEqual([TRACE_NAMES.trainLoss, TRACE_NAMES.valLoss, TRACE_NAMES.learningRate, TRACE_NAMES.throughput]);
-    expect(traces[0].x).toEqual(spec.trainLoss.step);
-    expect(traces[0].y).toEqual(spec.trainLoss.value);
+    expect(traces.map(t => t.name)).toEqual(['train loss', 'val loss', 'learning rate', 'tokens/s']);
+    spec.series.forEach((s, i) => {
+      expect(traces[i].x).toEqual(s.step);
+      expect(traces[i].y).toEqual(s.value);
+    });
     expect(traces[1].x).toEqual([20, 40, 60, 80, 100, 120]);
-    expect(traces[2].y).toEqual(spec.learningRate.value);
     expect(traces.map(t => `${t.xaxis}/${t.yaxis}`)).toEqual(['x/y', 'x/y', 'x2/y2', 'x3/y3']);
     const layout = plot._fullLayout!;
     expect(layout.yaxis.title?.text).toBe('loss (nats/token)');
     expect(layout.yaxis2.title?.text).toBe('learning rate');
     expect(layout.yaxis3.title?.text).toBe('tokens/s');
     expect(layout.xaxis.title?.text).toBe('step');
+    expect(layout.yaxis4).toBeUndefined();
     // plotly drew real marks, one path per curve at least
     expect(plot.querySelectorAll('g.trace.scatter').length).toBe(4);
-    expect(plot.querySelector('.legend')?.textContent).toContain('validation loss');
+    // the legend names the two curves that share a subplot; the others' axis titles name them
+    expect(Array.from(plot.querySelectorAll('.legend .legendtext'), t => t.textContent)).toEqual(['train loss', 'val loss']);
   });
 
-  it('writes the status line: status, progress, elapsed, ETA, throughput, backend', async () => {
-    const renderer = await render(TRAINING_MIME_TYPE, trainingSpec(120, 300)); // ipykernel sends an object
+  it('draws a series on a panel of its own as one more subplot, with its trace', async () => {
+    const spec = alignmentSpec(120, 300);
+    const renderer = await render(TRAINING_MIME_TYPE, spec);
+    const plot = plotOf(renderer.node);
+    const margin = plot.data!.find(t => t.name === 'reward margin')!;
+    expect(plot.data!).toHaveLength(5);
+    expect(`${margin.xaxis}/${margin.yaxis}`).toBe('x4/y4');
+    expect(margin.y).toEqual(spec.series[4].value);
+    expect(plot._fullLayout!.yaxis4.title?.text).toBe('reward margin');
+    expect(plot.querySelectorAll('g.trace.scatter').length).toBe(5);
+    expect(plot.querySelectorAll('g.subplot.x4y4 .scatterlayer g.trace path.js-line').length).toBe(1); // its curve, on its own subplot
+    expect(renderer.node.querySelector('.llm-lab-training-status')!.textContent).toContain('reward margin 0.');
+  });
+
+  it('draws a version 1 spec (saved before named series) as its four curves', async () => {
+    const v1 = trainingSpecV1(120, 300);
+    const renderer = await render(TRAINING_V1_MIME_TYPE, JSON.stringify(v1));
+    expect(renderer.node.querySelector('.llm-lab-error')).toBeNull();
+    const traces = plotOf(renderer.node).data!;
+    expect(traces.map(t => t.name)).toEqual(['train loss', 'val loss', 'learning rate', 'tokens/s']);
+    [v1.trainLoss, v1.valLoss, v1.learningRate, v1.throughput].forEach((s, i) => {
+      expect(traces[i].x).toEqual(s.step);
+      expect(traces[i].y).toEqual(s.value);
+    });
+    expect(traces.map(t => `${t.xaxis}/${t.yaxis}`)).toEqual(['x/y', 'x/y', 'x2/y2', 'x3/y3']);
+    expect(renderer.node.querySelector('.llm-lab-training-status')!.textContent).toContain('step 120/300');
+  });
+
+  it('shows untrusted series names as text: in the legend, the axis titles and the status line', async () => {
+    const evil = '<b>bold</b> <img src=x onerror=alert(1)>';
+    const spec = trainingSpec(30, 100);
+    spec.series.push({ name: evil, panel: 'loss (nats/token)', step: [30], value: [2] }, { name: `${evil} 2`, panel: `${evil} panel`, step: [30], value: [3] });
+    const renderer = await render(TRAINING_MIME_TYPE, spec);
+    const plot = plotOf(renderer.node);
+    expect(Array.from(plot.querySelectorAll('.legend .legendtext'), t => t.textContent)).toContain(evil);
+    expect(plot.querySelector('.g-y4title')!.textContent).toBe(`${evil} panel`);
+    expect(renderer.node.querySelector('.llm-lab-training-status')!.textContent).toContain(`${evil} 2.000`);
+    expect(renderer.node.querySelector('img, b')).toBeNull();
+    expect(plot.querySelector('tspan[style*="bold"]')).toBeNull(); // plotly did not read <b> as markup
+  });
+
+  it('writes the status line: status, progress, elapsed, ETA, throughput, latest losses, backend', async () => {
+    const spec = trainingSpec(120, 300);
+    const renderer = await render(TRAINING_MIME_TYPE, spec); // ipykernel sends an object
     const header = renderer.node.querySelector('.llm-lab-training-status')!.textContent!;
     expect(header).toContain('running');
-    expect(header).toContain('step 120 / 300');
+    expect(header).toContain('step 120/300');
     expect(header).toContain('elapsed 30s');
     expect(header).toContain('ETA 45s');
     expect(header).toContain('16,384 tokens/s');
+    expect(header).toContain(`train loss ${spec.series[0].value[119].toFixed(3)}`);
+    expect(header).toContain(`val loss ${spec.series[1].value[5].toFixed(3)}`);
+    expect(header).not.toContain('learning rate');
     expect(header).toContain('backend wasm (SIMD, 2 threads)');
     expect(renderer.node.querySelector('.llm-lab-title')!.textContent).toBe('Pretraining a 4-layer GPT on Moby-Dick (characters)');
     expect((renderer.node.querySelector('.llm-lab-progress-bar') as HTMLElement).style.width).toBe('40%');
@@ -81,7 +127,7 @@ describe('training view', () => {
     expect(second).toBe(first);
     expect(second.data![0].x.length).toBe(200);
     expect(second.querySelectorAll('g.trace.scatter').length).toBe(4);
-    expect(renderer.node.textContent).toContain('step 200 / 300');
+    expect(renderer.node.textContent).toContain('step 200/300');
   });
 
   it('draws only the newest of specs that arrive while drawing', async () => {
@@ -89,7 +135,7 @@ describe('training view', () => {
     const draws = [10, 20, 30, 40, 50].map(step => renderer.renderModel(mimeModel(TRAINING_MIME_TYPE, trainingSpec(step, 300))));
     await Promise.all(draws);
     expect(plotOf(renderer.node).data![0].x.length).toBe(50);
-    expect(renderer.node.textContent).toContain('step 50 / 300');
+    expect(renderer.node.textContent).toContain('step 50/300');
   });
 
   it('ends with status done, no ETA, and says why a run stopped early', async () => {
@@ -107,7 +153,7 @@ describe('training view', () => {
 
   it('leaves gaps where the kernel sent null for a NaN loss', async () => {
     const spec = trainingSpec(30, 300);
-    spec.trainLoss.value[10] = null as unknown as number;
+    spec.series[0].value[10] = null as unknown as number;
     const renderer = await render(TRAINING_MIME_TYPE, JSON.stringify(spec));
     expect(plotOf(renderer.node).data![0].y[10]).toBeNull();
     expect(renderer.node.querySelector('.llm-lab-error')).toBeNull();
@@ -141,7 +187,7 @@ describe('training view', () => {
   it('draws the plot once the output is attached (JupyterLab renders before attaching)', async () => {
     const renderer = rendererFactory.createRenderer({ mimeType: TRAINING_MIME_TYPE } as IRenderMime.IRendererOptions);
     await renderer.renderModel(mimeModel(TRAINING_MIME_TYPE, trainingSpec(20, 300)));
-    expect(renderer.node.textContent).toContain('step 20 / 300');
+    expect(renderer.node.textContent).toContain('step 20/300');
     expect(renderer.node.querySelector('.js-plotly-plot')).toBeNull(); // plotly cannot measure a detached node
 
     Widget.attach(renderer, document.body);

@@ -7,7 +7,7 @@ import { attentionSpec } from '../../kernel-lib/src/viz/attention';
 import { AttentionRecorder, spreadFrames } from '../../kernel-lib/src/viz/attentionTraining';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
 import { crossAttentionSpec, headViewBundle, headViewSpec, modelViewBundle, modelViewSpec } from '../../kernel-lib/src/viz/headView';
-import { neuronRows } from '../../kernel-lib/src/viz/neuronMath';
+import { neuronRows } from '../../kernel-lib/src/contract/neuronMath';
 import { neuronViewBundle, neuronViewSpec } from '../../kernel-lib/src/viz/neuronView';
 import {
   parseSpecData,
@@ -15,7 +15,7 @@ import {
   validateHeadViewSpec,
   validateModelViewSpec,
   validateNeuronViewSpec
-} from '../../kernel-lib/src/viz/spec';
+} from '../../kernel-lib/src/contract/spec';
 import { onCpu } from './helpers';
 
 const evil = '<img src=x onerror=alert(1)>';

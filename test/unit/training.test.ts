@@ -8,7 +8,7 @@ import { clipByGlobalNorm, clipScale } from '../../kernel-lib/src/train/clip';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { generate } from '../../kernel-lib/src/generate';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
-import { validateTrainingSpec } from '../../kernel-lib/src/viz/spec';
+import { validateTrainingSpec } from '../../kernel-lib/src/contract/spec';
 import { maxAbsDiff, onCpu } from './helpers';
 
 beforeAll(onCpu);

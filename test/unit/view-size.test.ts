@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
 import { AttentionRecorder } from '../../kernel-lib/src/viz/attentionTraining';
-import { roundRow } from '../../kernel-lib/src/viz/format';
+import { roundRow } from '../../kernel-lib/src/contract/format';
 import { modelViewBundle, modelViewSpec } from '../../kernel-lib/src/viz/headView';
-import { parseSpecData, validateAttentionTrainingSpec } from '../../kernel-lib/src/viz/spec';
+import { parseSpecData, validateAttentionTrainingSpec } from '../../kernel-lib/src/contract/spec';
 import { onCpu } from './helpers';
 
 describe('roundRow', () => {

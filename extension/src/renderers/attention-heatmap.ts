@@ -7,7 +7,7 @@
  * .text(), which sets textContent, never as markup.
  */
 import { axisRight, format, interpolateViridis, scaleSequentialSqrt, scaleSqrt, select, Selection } from 'd3';
-import type { AttentionSpec } from '@llm-lab/kernel/dist/viz/spec';
+import type { AttentionSpec } from '@llm-lab/kernel/contract';
 
 /** Weight -> color. sqrt spreads the small weights that long sequences produce. */
 export const attentionColor = scaleSequentialSqrt(interpolateViridis).domain([0, 1]);

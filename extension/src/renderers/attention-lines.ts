@@ -7,7 +7,7 @@
  * Token text is untrusted: it goes in with d3's .text() (textContent), never as markup.
  */
 import { select, Selection } from 'd3';
-import { headColor } from '@llm-lab/kernel/dist/viz/palette';
+import { headColor } from '@llm-lab/kernel/contract';
 
 /** Lines fainter than this are not drawn: invisible anyway, and there are heads x n^2 of them. */
 export const MIN_LINE_WEIGHT = 0.005;

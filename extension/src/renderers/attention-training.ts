@@ -4,7 +4,7 @@
  * its own, selectors pick the layer and head, and the heatmap recolors in place, so the learner
  * sees structure appear.
  */
-import { AttentionTrainingSpec, validateAttentionTrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
+import { AttentionTrainingSpec, validateAttentionTrainingSpec } from '@llm-lab/kernel/contract';
 import { indexSelect } from './attention';
 import { CellDatum, drawHeatmap, isMasked } from './attention-heatmap';
 import { element } from './dom';

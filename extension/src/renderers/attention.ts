@@ -5,7 +5,7 @@
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
-import { AttentionSpec, parseSpecData, validateAttentionSpec } from '@llm-lab/kernel/dist/viz/spec';
+import { AttentionSpec, parseSpecData, validateAttentionSpec } from '@llm-lab/kernel/contract';
 import { CellDatum, drawHeatmap, isMasked } from './attention-heatmap';
 import { element } from './dom';
 import { errorBox } from './error';

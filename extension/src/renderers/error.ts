@@ -3,7 +3,7 @@
  * does not match its type (SpecError names the path and the value), a JSON string that does not
  * parse, or a drawing library that failed.
  */
-import { SpecError, SpecKind } from '@llm-lab/kernel/dist/viz/spec';
+import { SpecError, SpecKind } from '@llm-lab/kernel/contract';
 import { element } from './dom';
 
 export function errorMessage(error: unknown): string {

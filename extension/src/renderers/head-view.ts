@@ -4,8 +4,7 @@
  * selector, point at a token to keep only its lines. Cross-attention specs (keyTokens) read the
  * same way: target tokens on the left, source tokens on the right.
  */
-import { HeadViewSpec, validateHeadViewSpec } from '@llm-lab/kernel/dist/viz/spec';
-import { headColor } from '@llm-lab/kernel/dist/viz/palette';
+import { headColor, HeadViewSpec, validateHeadViewSpec } from '@llm-lab/kernel/contract';
 import { indexSelect } from './attention';
 import { drawTokenLines, Focus } from './attention-lines';
 import { element } from './dom';

@@ -4,8 +4,7 @@
  * large below, with its token labels and pointer focus.
  */
 import { select } from 'd3';
-import { ModelViewSpec, validateModelViewSpec } from '@llm-lab/kernel/dist/viz/spec';
-import { headColor } from '@llm-lab/kernel/dist/viz/palette';
+import { headColor, ModelViewSpec, validateModelViewSpec } from '@llm-lab/kernel/contract';
 import { drawTokenLines } from './attention-lines';
 import { element } from './dom';
 import { describeFocus } from './head-view';

@@ -6,8 +6,7 @@
  * token with the selector or by clicking a key's token; point at a cell to read its numbers.
  */
 import { select } from 'd3';
-import { NeuronViewSpec, validateNeuronViewSpec } from '@llm-lab/kernel/dist/viz/spec';
-import { NeuronRow, neuronRows } from '@llm-lab/kernel/dist/viz/neuronMath';
+import { NeuronRow, neuronRows, NeuronViewSpec, validateNeuronViewSpec } from '@llm-lab/kernel/contract';
 import { shortToken } from './attention-lines';
 import { element } from './dom';
 import { formatWeight } from './format';

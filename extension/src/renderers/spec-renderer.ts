@@ -4,7 +4,7 @@
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
-import { parseSpecData, SpecKind } from '@llm-lab/kernel/dist/viz/spec';
+import { parseSpecData, SpecKind } from '@llm-lab/kernel/contract';
 import { errorBox } from './error';
 
 export type RendererClass = new (options: IRenderMime.IRendererOptions) => IRenderMime.IRenderer;

@@ -1,61 +1,100 @@
 /**
  * The training figure as plain plotly data: spec + theme in, traces and layout out (no DOM,
- * so tests can read it). Top row: train and validation loss. Bottom row: learning rate
- * (left) and throughput (right). Every x axis is the optimizer step, from 0 to totalSteps,
- * so the curves grow to the right as the run progresses.
+ * so tests can read it). One subplot per panel of the spec's series, in the order the panels
+ * first appear: the first (the loss) across the top, the others two to a row below it
+ * (panelCells). Every x axis is the optimizer step, from 0 to totalSteps, so the curves grow to
+ * the right as the run progresses.
  */
 import type { PlotConfig, PlotData, PlotLayout } from 'plotly.js-dist-min';
-import type { Series, TrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
+import {
+  isStandardSeries,
+  lastStep,
+  LEARNING_RATE,
+  LOSS_PANEL,
+  panelCells,
+  seriesColor,
+  TOKENS_PER_SEC,
+  TRAIN_LOSS,
+  trainingPanels,
+  TrainingSeries,
+  TrainingSpec,
+  VAL_LOSS
+} from '@llm-lab/kernel/contract';
 import type { ThemeColors } from './theme';
 
-/** Trace names: also the legend entries and what tests look for. */
-export const TRACE_NAMES = {
-  trainLoss: 'train loss',
-  valLoss: 'validation loss',
-  learningRate: 'learning rate',
-  throughput: 'tokens/s'
-} as const;
+/** Pixel heights: margins, the first row's plot, and each further row (the gap above it holds the step axis). */
+const MARGIN = { l: 56, r: 16, t: 28, b: 40 };
+const FIRST_ROW = 208;
+const ROW = 97;
+const ROW_GAP = 67;
+/** Fraction of the width between the two columns. */
+const COLUMN_GAP = 0.12;
 
-export const PLOT_HEIGHT = 440;
-
-function line(series: Series, name: string, axes: string, color: string, extra: PlotData = {}): PlotData {
-  return {
-    type: 'scatter',
-    mode: 'lines',
-    name,
-    x: series.step,
-    y: series.value, // null (a NaN in the kernel) leaves a gap
-    xaxis: `x${axes}`,
-    yaxis: `y${axes}`,
-    line: { color, width: 2 },
-    hovertemplate: `step %{x}<br>${name} %{y:.4g}<extra></extra>`,
-    ...extra
-  };
+/** Plotly reads names and titles as a little HTML: escape them so that they show as typed. */
+function plain(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** The height of the figure, from its number of panels. */
+export function plotHeight(panels: number): number {
+  const rows = panels > 1 ? Math.ceil((panels - 1) / 2) : 0;
+  return MARGIN.t + MARGIN.b + FIRST_ROW + rows * (ROW_GAP + ROW);
+}
+
+/** plotly's axis names of the i-th subplot: x/y, x2/y2, ... */
+function axisId(i: number): string {
+  return i === 0 ? '' : String(i + 1);
+}
+
+function seriesColors(spec: TrainingSpec, theme: ThemeColors): Map<string, string> {
+  const standard: Record<string, string> = { [TRAIN_LOSS]: theme.brand, [VAL_LOSS]: theme.warn, [LEARNING_RATE]: theme.accent, [TOKENS_PER_SEC]: theme.fontMuted };
+  let others = 0;
+  return new Map(spec.series.map(s => [s.name, isStandardSeries(s.name) ? standard[s.name] : seriesColor(others++)]));
+}
+
+/** A series needs a legend entry unless it is alone on a panel of its own name (the axis title names it). */
+function inLegend(s: TrainingSeries, spec: TrainingSpec): boolean {
+  return s.name !== s.panel || spec.series.some(o => o !== s && o.panel === s.panel);
+}
+
+/**
+ * One trace per series that has points. An empty trace makes plotly draw NaN paths, so a series
+ * appears with its first point; its panel's axes are there from the start.
+ */
 export function trainingTraces(spec: TrainingSpec, theme: ThemeColors): PlotData[] {
-  const traces: PlotData[] = [
-    line(spec.trainLoss, TRACE_NAMES.trainLoss, '', theme.brand, { line: { color: theme.brand, width: 1.5 } }),
-    // Validation runs every few steps: markers show where the points are.
-    line(spec.valLoss, TRACE_NAMES.valLoss, '', theme.warn, { mode: 'lines+markers', marker: { size: 5, color: theme.warn } }),
-    line(spec.learningRate, TRACE_NAMES.learningRate, '2', theme.accent, { showlegend: false }),
-    line(spec.throughput, TRACE_NAMES.throughput, '3', theme.fontMuted, { showlegend: false })
-  ];
-  // An empty trace on the small subplots makes plotly draw NaN paths; they have no legend entry
-  // to keep, so leave them out until their first point.
-  return traces.filter(t => t.showlegend !== false || (t.x as number[]).length > 0);
-}
-
-/** The last step any series reached (a run may go past its planned total, e.g. when resumed). */
-function lastStep(spec: TrainingSpec): number {
-  const ends = [spec.trainLoss, spec.valLoss, spec.learningRate, spec.throughput].map(s => (s.step.length ? s.step[s.step.length - 1] : 0));
-  return Math.max(spec.totalSteps, spec.step, ...ends);
+  const colors = seriesColors(spec, theme);
+  return trainingPanels(spec).flatMap((panel, i) =>
+    panel.series
+      .filter(s => s.step.length > 0)
+      .map(s => {
+        const color = colors.get(s.name)!;
+        const trace: PlotData = {
+          type: 'scatter',
+          mode: 'lines',
+          name: plain(s.name),
+          x: s.step,
+          y: s.value, // null (a NaN in the kernel) leaves a gap
+          xaxis: `x${axisId(i)}`,
+          yaxis: `y${axisId(i)}`,
+          line: { color, width: s.name === TRAIN_LOSS ? 1.5 : 2 },
+          showlegend: inLegend(s, spec),
+          // the name comes from the trace, not written into the template: no %{...} in a name is read
+          hovertemplate: 'step %{x}<br>%{fullData.name} %{y:.4g}<extra></extra>'
+        };
+        // Validation runs every few steps: markers show where the points are.
+        if (s.name === VAL_LOSS) Object.assign(trace, { mode: 'lines+markers', marker: { size: 5, color } });
+        return trace;
+      })
+  );
 }
 
 export function trainingLayout(spec: TrainingSpec, theme: ThemeColors): PlotLayout {
   const end = lastStep(spec);
+  const panels = trainingPanels(spec);
+  const height = plotHeight(panels.length);
+  const inner = height - MARGIN.t - MARGIN.b;
   const axis = (title: string, extra: PlotLayout = {}): PlotLayout => ({
-    title: { text: title, font: { size: 12, color: theme.fontMuted }, standoff: 6 },
+    title: { text: plain(title), font: { size: 12, color: theme.fontMuted }, standoff: 6 },
     gridcolor: theme.grid,
     linecolor: theme.grid,
     zerolinecolor: theme.grid,
@@ -63,31 +102,41 @@ export function trainingLayout(spec: TrainingSpec, theme: ThemeColors): PlotLayo
     automargin: true,
     ...extra
   });
-  // Plotly cannot autorange an axis with no points yet (it draws NaN paths): fix a range until data arrives.
-  const valueRange = (...series: Series[]): PlotLayout => (series.some(s => s.step.length > 0) ? {} : { range: [0, 1], autorange: false });
-  const stepAxis = (domain: [number, number], anchor: string): PlotLayout =>
-    axis('step', { domain, anchor, ...(end > 0 ? { range: [0, end], autorange: false } : { autorange: true }) });
-  return {
-    height: PLOT_HEIGHT,
+  const layout: PlotLayout = {
+    height,
     autosize: true,
-    margin: { l: 56, r: 16, t: 28, b: 40 },
+    margin: MARGIN,
     paper_bgcolor: 'rgba(0,0,0,0)', // the output area's own background shows through
     plot_bgcolor: 'rgba(0,0,0,0)',
     font: { family: theme.fontFamily, size: 12, color: theme.font },
     showlegend: true,
-    legend: { orientation: 'h', x: 0, y: 1.02, xanchor: 'left', yanchor: 'bottom', font: { size: 12, color: theme.font } },
+    legend: { orientation: 'h', x: 0, y: 1, xanchor: 'left', yanchor: 'bottom', font: { size: 12, color: theme.font } },
     hovermode: 'closest',
     hoverlabel: { font: { family: theme.fontFamily } },
     modebar: { bgcolor: 'rgba(0,0,0,0)', color: theme.fontMuted, activecolor: theme.font },
     // Live updates keep what the user zoomed or hid.
-    uirevision: 'llm-lab-training',
-    xaxis: stepAxis([0, 1], 'y'),
-    yaxis: axis('loss (nats/token)', { domain: [0.44, 1], anchor: 'x', ...valueRange(spec.trainLoss, spec.valLoss) }),
-    xaxis2: stepAxis([0, 0.44], 'y2'),
-    yaxis2: axis(TRACE_NAMES.learningRate, { domain: [0, 0.26], anchor: 'x2', exponentformat: 'e', rangemode: 'tozero', ...valueRange(spec.learningRate) }),
-    xaxis3: stepAxis([0.56, 1], 'y3'),
-    yaxis3: axis(TRACE_NAMES.throughput, { domain: [0, 0.26], anchor: 'x3', rangemode: 'tozero', ...valueRange(spec.throughput) })
+    uirevision: 'llm-lab-training'
   };
+  panelCells(panels.length).forEach((cell, i) => {
+    // pixels from the top of the plotting area to this row's plot
+    const top = cell.row === 0 ? 0 : FIRST_ROW + (cell.row - 1) * (ROW_GAP + ROW) + ROW_GAP;
+    const bottom = top + (cell.row === 0 ? FIRST_ROW : ROW);
+    const x: [number, number] = cell.span === 2 ? [0, 1] : cell.column === 0 ? [0, (1 - COLUMN_GAP) / 2] : [(1 + COLUMN_GAP) / 2, 1];
+    const { panel, series } = panels[i];
+    const id = axisId(i);
+    // Plotly cannot autorange an axis with no points yet (it draws NaN paths): fix a range until data arrives.
+    const empty = series.every(s => s.step.length === 0) ? { range: [0, 1], autorange: false } : {};
+    layout[`xaxis${id}`] = axis('step', { domain: x, anchor: `y${id}`, ...(end > 0 ? { range: [0, end], autorange: false } : { autorange: true }) });
+    layout[`yaxis${id}`] = axis(panel, {
+      domain: [1 - bottom / inner, 1 - top / inner],
+      anchor: `x${id}`,
+      // A loss lives far from 0: zoom on it; other panels show 0. Small rates read 3e-4, throughput 16k.
+      ...(panel === LOSS_PANEL ? {} : { rangemode: 'tozero' }),
+      ...(panel === TOKENS_PER_SEC ? {} : { exponentformat: 'e' }),
+      ...empty
+    });
+  });
+  return layout;
 }
 
 export const PLOT_CONFIG: PlotConfig = {

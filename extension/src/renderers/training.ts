@@ -1,17 +1,17 @@
 /**
- * The live training view: a status header, loss / learning-rate / throughput curves (plotly)
- * and the latest generated samples. The kernel sends a new spec on the same display up to a
- * few times a second; each one updates the same DOM nodes and the same plot (Plotly.react),
- * and specs that arrive while a draw is in flight are coalesced: only the newest is drawn.
+ * The live training view: a status header, the run's curves (plotly: one subplot per panel of
+ * its series) and the latest generated samples. The kernel sends a new spec on the same display
+ * up to a few times a second; each one updates the same DOM nodes and the same plot
+ * (Plotly.react), and specs that arrive while a draw is in flight are coalesced: only the newest
+ * is drawn. A version 1 spec (a notebook saved before named series) is drawn as version 2.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import type { PlotlyStatic } from 'plotly.js-dist-min';
-import { parseSpecData, TrainingSpec, validateTrainingSpec } from '@llm-lab/kernel/dist/viz/spec';
+import { parseSpecData, TrainingSpec, trainingStatusFacts, validateTrainingSpec } from '@llm-lab/kernel/contract';
 import { element } from './dom';
 import { errorBox } from './error';
-import { formatCount, formatDuration, formatLoss } from './format';
 import { readTheme, ThemeColors, watchTheme } from './theme';
 import { PLOT_CONFIG, trainingLayout, trainingTraces } from './training-plot';
 
@@ -25,23 +25,6 @@ function loadPlotly(): Promise<PlotlyStatic> {
   // The chunk name lets the build skip re-minifying plotly (extension/webpack.config.js).
   plotlyModule ??= import(/* webpackChunkName: "plotly" */ 'plotly.js-dist-min').then(m => m.default);
   return plotlyModule;
-}
-
-function lastValue(values: number[]): number | undefined {
-  return values.length ? values[values.length - 1] : undefined;
-}
-
-/** "step 120 / 500", "elapsed 1m02s", ...: the facts of the status line, in reading order. */
-export function statusFacts(spec: TrainingSpec): string[] {
-  const facts = [`step ${spec.step} / ${spec.totalSteps}`, `elapsed ${formatDuration(spec.elapsedSec)}`];
-  if (spec.status === 'running' && spec.etaSec !== null) facts.push(`ETA ${formatDuration(spec.etaSec)}`);
-  if (spec.tokensPerSec !== null) facts.push(`${formatCount(spec.tokensPerSec)} tokens/s`);
-  const train = lastValue(spec.trainLoss.value);
-  const val = lastValue(spec.valLoss.value);
-  if (train !== undefined) facts.push(`train loss ${formatLoss(train)}`);
-  if (val !== undefined) facts.push(`val loss ${formatLoss(val)}`);
-  facts.push(`backend ${spec.backend}`);
-  return facts;
 }
 
 /** The DOM of one training view; built once, updated in place by every spec. */
@@ -111,7 +94,7 @@ class TrainingView {
   private renderStatus(spec: TrainingSpec): void {
     const badge = element('span', `llm-lab-status llm-lab-status-${spec.status}`, spec.status);
     const parts: Node[] = [badge];
-    for (const fact of statusFacts(spec)) {
+    for (const fact of trainingStatusFacts(spec)) {
       parts.push(document.createTextNode(' · '), element('span', 'llm-lab-fact', fact));
     }
     this.status.replaceChildren(...parts);

@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { GPT } from '../models/gpt';
 import { bundleOf, display, MimeBundle } from './display';
-import { roundWeights } from './format';
-import { AttentionSpec } from './spec';
+import { roundWeights } from '../contract/format';
+import { AttentionSpec } from '../contract/spec';
 import { num, svgDocument, text } from './svg';
 
 /** Anything that turns text into ids and ids back into labels. */

@@ -10,7 +10,7 @@
 import { GPT } from '../models/gpt';
 import { heatmapCells, modelAttention, TokenLabeler } from './attention';
 import { bundleOf, LiveDisplay, MimeBundle } from './display';
-import { AttentionTrainingSpec } from './spec';
+import { AttentionTrainingSpec } from '../contract/spec';
 import { svgDocument, text } from './svg';
 
 /** The SVG fallback shows at most this many frames, spread over the run. */

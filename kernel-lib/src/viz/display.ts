@@ -1,15 +1,15 @@
 /**
  * Display transport: one MIME bundle per output, as Jupyter defines it:
- *   application/vnd.llm-lab.<kind>.v1+json  the spec, drawn by the JupyterLab extension
- *   image/svg+xml                            a static picture for nbconvert, GitHub, no extension
- *   text/plain                               a one-line summary
+ *   application/vnd.llm-lab.<kind>.v<N>+json  the spec, drawn by the JupyterLab extension
+ *   image/svg+xml                             a static picture for nbconvert, GitHub, no extension
+ *   text/plain                                a one-line summary
  * Live outputs keep one display_id and are replaced with update_display_data.
  *
  * tslab's public display API sends one MIME type per call; a full bundle goes through its
  * jupyter module's writer (internal API, wrapped here and nowhere else).
  */
 import * as path from 'path';
-import { mimeTypeFor, Spec } from './spec';
+import { mimeTypeFor, Spec } from '../contract/spec';
 
 export type MimeBundle = Record<string, string>;
 
@@ -96,7 +96,14 @@ export function specJson(spec: Spec): string {
   });
 }
 
-/** The full bundle of a spec: the spec itself, an SVG picture of it, and a line of text. */
-export function bundleOf(spec: Spec, svg: string, text: string): MimeBundle {
-  return { [mimeTypeFor(spec.kind)]: specJson(spec), 'image/svg+xml': svg, 'text/plain': text };
+/**
+ * The bundle of a spec: the spec itself, an SVG picture of it, and a line of text. A live view's
+ * updates may leave the picture out (null): drawing it each time costs the kernel time, and only
+ * the last update of a display is saved.
+ */
+export function bundleOf(spec: Spec, svg: string | null, text: string): MimeBundle {
+  const bundle: MimeBundle = { [mimeTypeFor(spec.kind)]: specJson(spec) };
+  if (svg !== null) bundle['image/svg+xml'] = svg;
+  bundle['text/plain'] = text;
+  return bundle;
 }

@@ -9,9 +9,9 @@
 import { GPT } from '../models/gpt';
 import { checkIndex, heatmapCells, selfAttentionFields, TokenLabeler, tokenLabel } from './attention';
 import { bundleOf, display, MimeBundle } from './display';
-import { roundWeights } from './format';
-import { headColor } from './palette';
-import { HeadViewSpec, ModelViewSpec, validateHeadViewSpec } from './spec';
+import { roundWeights } from '../contract/format';
+import { headColor } from '../contract/palette';
+import { HeadViewSpec, ModelViewSpec, validateHeadViewSpec } from '../contract/spec';
 import { num, opacity, svgDocument, text } from './svg';
 
 export interface HeadViewOptions {

@@ -11,6 +11,8 @@ import { inductionObjective, InductionObjectiveOptions } from './objective';
 import { checkPositiveInt } from '../../train/objective';
 import { Trainer } from '../../train/trainer';
 import { LiveDisplay } from '../../viz/display';
+import { seriesOf } from '../../viz/training';
+import { TRAIN_LOSS } from '../../contract/training';
 import { inductionBundle } from './view';
 import { InductionHistory, InductionRecorder, InductionScores } from './scores';
 
@@ -76,9 +78,11 @@ export async function trainInduction(model: GPT, data: InductionBatches, config:
   });
   const recorder = new InductionRecorder(model, data, { batchSize: c.evalBatchSize, title });
   const h = recorder.history;
-  h.trainLoss = trainer.history.trainLoss; // one series, filled by the Trainer
   const view = c.live ? new LiveDisplay() : null;
-  const show = () => view?.show(inductionBundle(h));
+  const show = () => {
+    h.trainLoss = seriesOf(trainer.history, TRAIN_LOSS) ?? h.trainLoss; // the Trainer's series, once it has a point
+    view?.show(inductionBundle(h));
+  };
   const record = async (step: number) => {
     const scores = await recorder.record(step);
     c.onRecord?.(step, scores);

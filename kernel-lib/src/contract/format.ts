@@ -12,6 +12,23 @@ export function formatDuration(sec: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** 12,345 (whole numbers with thousands separators, whatever the locale). */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * The value of a training series as the status line shows it: a loss or a margin to 3 decimals
+ * (1.235, -0.420), a big one as a count (16,384), a small one with its exponent (3.00e-4); '?'
+ * where the kernel sent null for a NaN.
+ */
+export function formatValue(v: number | null | undefined): string {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '?';
+  const size = Math.abs(v);
+  if (size >= 10_000) return formatCount(v);
+  return size !== 0 && size < 0.01 ? v.toExponential(2) : v.toFixed(3);
+}
+
 /** Places kept for attention weights in view specs: finer than a colour or a 3-decimal readout shows. */
 export const WEIGHT_DECIMALS = 4;
 

@@ -1,56 +1,38 @@
 /**
  * View specs: the contract between the kernel (which builds them) and the JupyterLab
- * extension (which draws them). Plain JSON, no DOM, no tensors. One type per kind,
- * versioned through the MIME type `application/vnd.llm-lab.<kind>.v1+json`.
+ * extension (which draws them). Plain JSON, no DOM, no tensors. One type per kind, versioned
+ * through the MIME type `application/vnd.llm-lab.<kind>.v<version>+json`, each kind on its own
+ * version (SPEC_VERSIONS). The training view's spec has its own file (training.ts), re-exported
+ * here: this module answers for every kind.
  *
- * This file must stay free of tfjs and DOM imports: the extension bundles it.
+ * The contract must stay free of tfjs, Dawn and DOM imports: the extension bundles it
+ * (test/unit/contract.test.ts loads it and checks what came with it).
  */
 
-export const SPEC_VERSION = 1;
+import type { TrainingSpec } from './training';
+import { arr, fail, header as checkHeader, int, numbers, obj, SpecError, str } from './check';
+
+export { SpecError } from './check';
+export * from './training';
 
 export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view';
 
-export function mimeTypeFor(kind: SpecKind): string {
-  return `application/vnd.llm-lab.${kind}.v${SPEC_VERSION}+json`;
-}
+/**
+ * The version of each kind this build writes. A kind's version goes up when its shape changes;
+ * the renderer of a kind still reads the versions before (training v1: the four fixed series).
+ */
+export const SPEC_VERSIONS: { readonly [K in SpecKind]: Extract<Spec, { kind: K }>['version'] } = {
+  training: 2,
+  attention: 1,
+  'head-view': 1,
+  'model-view': 1,
+  'attention-training': 1,
+  'neuron-view': 1
+};
 
-/** A series of (step, value) points; both arrays have the same length. */
-export interface Series {
-  step: number[];
-  value: number[];
-}
-
-export type TrainingStatus = 'running' | 'done' | 'interrupted' | 'error';
-
-/** A generated sample shown under the curves (untrusted text: always escaped). */
-export interface TrainingSample {
-  step: number;
-  text: string;
-}
-
-/** Live view of a training run: loss curves, learning rate, throughput, progress. */
-export interface TrainingSpec {
-  kind: 'training';
-  version: 1;
-  title: string;
-  status: TrainingStatus;
-  /** Optimizer steps done so far, and planned. */
-  step: number;
-  totalSteps: number;
-  elapsedSec: number;
-  /** Estimated seconds left; null before the first timed step. */
-  etaSec: number | null;
-  /** Latest training throughput (tokens per second); null before the first timed step. */
-  tokensPerSec: number | null;
-  /** Backend that runs the training, e.g. "wasm" or "webgpu (NVIDIA ...)". */
-  backend: string;
-  trainLoss: Series;
-  valLoss: Series;
-  learningRate: Series;
-  throughput: Series;
-  samples: TrainingSample[];
-  /** Why the run stopped early, when status is 'interrupted' or 'error'. */
-  message?: string;
+/** `application/vnd.llm-lab.<kind>.v<version>+json`, by default of the version this build writes. */
+export function mimeTypeFor(kind: SpecKind, version: number = SPEC_VERSIONS[kind]): string {
+  return `application/vnd.llm-lab.${kind}.v${version}+json`;
 }
 
 /** Self-attention weights of every layer and head for one sequence of tokens. */
@@ -147,95 +129,8 @@ export interface NeuronViewSpec {
 
 export type Spec = TrainingSpec | AttentionSpec | HeadViewSpec | ModelViewSpec | AttentionTrainingSpec | NeuronViewSpec;
 
-/** A spec that does not match its type; the message names the offending path and value. */
-export class SpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SpecError';
-  }
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'undefined';
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-}
-
-function fail(path: string, expected: string, got: unknown): never {
-  throw new SpecError(`${path} must be ${expected}, got ${describe(got)}`);
-}
-
-function obj(v: unknown, path: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'an object', v);
-  return v as Record<string, unknown>;
-}
-
-function num(v: unknown, path: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(path, 'a finite number', v);
-  return v as number;
-}
-
-function int(v: unknown, path: string, min = 0): number {
-  const n = num(v, path);
-  if (!Number.isInteger(n) || n < min) fail(path, `an integer >= ${min}`, v);
-  return n;
-}
-
-function str(v: unknown, path: string): string {
-  if (typeof v !== 'string') fail(path, 'a string', v);
-  return v as string;
-}
-
-function arr(v: unknown, path: string, length?: number): unknown[] {
-  if (!Array.isArray(v)) fail(path, 'an array', v);
-  const a = v as unknown[];
-  if (length !== undefined && a.length !== length) {
-    throw new SpecError(`${path} must have length ${length}, got ${a.length}`);
-  }
-  return a;
-}
-
-/** Numbers in a series may be null (JSON has no NaN) where a value was not finite. */
-function numbers(v: unknown, path: string, length?: number): number[] {
-  const a = arr(v, path, length);
-  a.forEach((x, i) => {
-    if (x !== null) num(x, `${path}[${i}]`);
-  });
-  return a as number[];
-}
-
-function series(v: unknown, path: string): Series {
-  const o = obj(v, path);
-  const step = numbers(o.step, `${path}.step`);
-  numbers(o.value, `${path}.value`, step.length);
-  return o as unknown as Series;
-}
-
-function header(o: Record<string, unknown>, kind: SpecKind): void {
-  if (o.kind !== kind) fail('kind', JSON.stringify(kind), o.kind);
-  if (o.version !== SPEC_VERSION) fail('version', String(SPEC_VERSION), o.version);
-  str(o.title, 'title');
-}
-
-export function validateTrainingSpec(v: unknown): TrainingSpec {
-  const o = obj(v, 'spec');
-  header(o, 'training');
-  const statuses: TrainingStatus[] = ['running', 'done', 'interrupted', 'error'];
-  if (!statuses.includes(o.status as TrainingStatus)) fail('status', statuses.join(' | '), o.status);
-  int(o.step, 'step');
-  int(o.totalSteps, 'totalSteps');
-  num(o.elapsedSec, 'elapsedSec');
-  if (o.etaSec !== null) num(o.etaSec, 'etaSec');
-  if (o.tokensPerSec !== null) num(o.tokensPerSec, 'tokensPerSec');
-  str(o.backend, 'backend');
-  for (const k of ['trainLoss', 'valLoss', 'learningRate', 'throughput']) series(o[k], k);
-  arr(o.samples, 'samples').forEach((s, i) => {
-    const so = obj(s, `samples[${i}]`);
-    int(so.step, `samples[${i}].step`);
-    str(so.text, `samples[${i}].text`);
-  });
-  if (o.message !== undefined) str(o.message, 'message');
-  return o as unknown as TrainingSpec;
+function header(o: Record<string, unknown>, kind: Exclude<SpecKind, 'training'>): void {
+  checkHeader(o, kind, [SPEC_VERSIONS[kind]]);
 }
 
 export function validateAttentionSpec(v: unknown): AttentionSpec {
