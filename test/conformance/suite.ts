@@ -74,6 +74,26 @@ export function describeConformance(backend: BackendName, tolerance = 1e-4, vari
       attention.dispose();
     });
 
+    it('self-attention takes the fused kernel causal or not, padded or not, and the readable path with a mask of another shape', async () => {
+      await useDevice(backend, { quiet: true });
+      const kernelsOf = async (causal: boolean, mask?: tf.Tensor) => {
+        const attention = new CausalSelfAttention(new Init(1), 8, 2, 0.02, { causal });
+        const x = tf.ones([2, 5, 8]);
+        const { kernelNames } = await tf.profile(() => tf.tidy(() => attention.forward(x, mask).output));
+        tf.dispose(x);
+        attention.dispose();
+        return [...kernelNames];
+      };
+      const padding = paddingMask([3, 5], 5);
+      const queryMask = tf.zeros([5, 5]); // (T, T): not a key mask
+      for (const causal of [true, false]) {
+        expect(await kernelsOf(causal), `causal ${causal}`).toContain('LlmLabAttention');
+        expect(await kernelsOf(causal, padding), `causal ${causal}, padded`).toContain('LlmLabAttention');
+        expect(await kernelsOf(causal, queryMask), `causal ${causal}, (T, T) mask`).not.toContain('LlmLabAttention');
+      }
+      tf.dispose([padding, queryMask]);
+    });
+
     it('global gradient norm of 9 tensors (more than one fused kernel reads)', async () => {
       const norm = async () => {
         const random = seededRandom(5);

@@ -38,6 +38,10 @@ const tf = lab.tf;
   const dy = random([3, 61, 64], 2);
   const attention = tf.grad(x => fusedAttention(x, 4).y.mul(dy).sum())(qkv);
   const { y, weights } = fusedAttention(qkv, 4);
+  // an encoder's (not causal) on a padded batch: sequences of 61, 40 and 7 tokens
+  const mask = lab.paddingMask([61, 40, 7], 61);
+  const padded = fusedAttention(qkv, 4, { causal: false, mask });
+  const paddedGrad = tf.grad(x => fusedAttention(x, 4, { causal: false, mask }).y.mul(dy).sum())(qkv);
   const x = random([301, 257], 3);
   const gelu = fusedGelu(x);
   const geluGrad = tf.grad(t => fusedGelu(t).mul(x).sum())(x);
@@ -49,7 +53,7 @@ const tf = lab.tf;
   const ceMaskedGrad = tf.grad(z => fusedCrossEntropy(z, someTargets))(logits);
   const transposed = tf.transpose(random([3, 133, 190], 5), [0, 2, 1]);
   const out = { pool: require('./kernel-lib/dist/device/fusedWasm.js').wasmPoolStats() };
-  for (const [name, t] of Object.entries({ y, weights, attention, gelu, geluGrad, ceGrad, ceMaskedGrad, transposed })) {
+  for (const [name, t] of Object.entries({ y, weights, attention, paddedY: padded.y, paddedWeights: padded.weights, paddedGrad, gelu, geluGrad, ceGrad, ceMaskedGrad, transposed })) {
     out[name] = Buffer.from((await t.data()).buffer).toString('base64');
   }
   console.log(JSON.stringify(out));
@@ -81,7 +85,7 @@ describe('wasm with threads', () => {
     expect(one.pool).toEqual({ threads: 1, workerChunks: 0 });
     expect(three.pool.threads).toBe(3);
     expect(three.pool.workerChunks).toBeGreaterThan(0); // the workers did take part
-    expect(Object.keys(three)).toEqual(['pool', 'y', 'weights', 'attention', 'gelu', 'geluGrad', 'ceGrad', 'ceMaskedGrad', 'transposed']);
+    expect(Object.keys(three)).toEqual(['pool', 'y', 'weights', 'attention', 'paddedY', 'paddedWeights', 'paddedGrad', 'gelu', 'geluGrad', 'ceGrad', 'ceMaskedGrad', 'transposed']);
     for (const name of Object.keys(one).slice(1)) expect(three[name], name).toBe(one[name]);
   });
 

@@ -108,19 +108,24 @@ function customGrad<A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc])
 }
 
 /**
- * Causal multi-head self-attention from c_attn's output (B, T, 3C): y (B, T, C), weights (B, nh, T, T).
+ * Multi-head self-attention from c_attn's output (B, T, 3C): y (B, T, C), weights (B, nh, T, T).
+ * Causal unless `causal: false`; `mask`, an additive key mask (B, 1, 1, T) such as paddingMask
+ * (nn/attention.ts), is added to every query's scores, as in the readable code.
  *
  * Only y is differentiated, through tf.customGrad: had the kernel's weights output been on the
  * gradient tape, tfjs would build a tensor of zeros as its gradient in every backward pass
  * (4 MB per layer for the small GPT, written from the CPU). The views get the weights all the same.
+ * The mask needs no gradient (nor does the backward kernel read it: masked keys have weight 0).
  */
-export function fusedAttention(qkv: tf.Tensor3D, nHead: number): { y: tf.Tensor3D; weights: tf.Tensor4D } {
+export function fusedAttention(qkv: tf.Tensor3D, nHead: number, options: { causal?: boolean; mask?: tf.Tensor } = {}): { y: tf.Tensor3D; weights: tf.Tensor4D } {
+  const attrs = { nHead, causal: options.causal === false ? 0 : 1 };
+  const mask = options.mask;
   let probs!: tf.Tensor4D;
   const attend = customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, p] = run('LlmLabAttention', { qkv: input }, { nHead }) as [tf.Tensor3D, tf.Tensor4D];
+    const [y, p] = run('LlmLabAttention', mask ? { qkv: input, mask } : { qkv: input }, attrs) as [tf.Tensor3D, tf.Tensor4D];
     save([input, p]);
     probs = tf.keep(p); // past customGrad's own scope; handed to the caller's below
-    return { value: y, gradFunc: (dy, [q, savedProbs]) => run('LlmLabAttentionGrad', { dy: dy as tf.Tensor, qkv: q, probs: savedProbs }, { nHead }) as tf.Tensor };
+    return { value: y, gradFunc: (dy, [q, savedProbs]) => run('LlmLabAttentionGrad', { dy: dy as tf.Tensor, qkv: q, probs: savedProbs }, attrs) as tf.Tensor };
   });
   const y = attend(qkv) as tf.Tensor3D;
   const weights = probs.clone(); // owned by the caller's scope

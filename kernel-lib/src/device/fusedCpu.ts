@@ -26,32 +26,40 @@ const make = (backend: CpuBackend, shape: number[], values: Float32Array) => bac
 
 // ------------------------------------------------------------------------------ attention
 // qkv (B, T, 3C): q in channels [0, C), k in [C, 2C), v in [2C, 3C); head h owns [h hs, (h+1) hs).
+// Query i reads keys 0..last(i): 0..i when causal (attrs.causal = 1), else all T. An optional
+// additive key mask (B, 1, 1, T) (nn/attention.ts paddingMask) is added to every query's scores.
 
-function attention({ inputs: { qkv }, backend, attrs: { nHead } }: Args): TensorInfo[] {
+const lastKey = (causal: number, i: number, T: number) => (causal ? i : T - 1);
+
+function attention({ inputs: { qkv, mask }, backend, attrs: { nHead, causal } }: Args): TensorInfo[] {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const hs = C / nHead;
   const scale = 1 / Math.sqrt(hs);
   const x = read(backend, qkv);
+  const m = mask && read(backend, mask);
   const y = new Float32Array(B * T * C);
-  const probs = new Float32Array(B * nHead * T * T); // zeros after column i: the causal mask
+  const probs = new Float32Array(B * nHead * T * T); // zeros after the last key a query reads
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < nHead; h++) {
       for (let i = 0; i < T; i++) {
         const q = (b * T + i) * C3 + h * hs;
         const row = ((b * nHead + h) * T + i) * T;
+        const last = lastKey(causal, i, T);
         let max = -Infinity;
-        for (let j = 0; j <= i; j++) {
+        for (let j = 0; j <= last; j++) {
           const k = (b * T + j) * C3 + C + h * hs;
           let s = 0;
           for (let d = 0; d < hs; d++) s += x[q + d] * x[k + d];
-          probs[row + j] = s * scale;
-          max = Math.max(max, s * scale);
+          s *= scale;
+          if (m) s += m[b * T + j];
+          probs[row + j] = s;
+          max = Math.max(max, s);
         }
         let sum = 0;
-        for (let j = 0; j <= i; j++) sum += probs[row + j] = Math.exp(probs[row + j] - max);
+        for (let j = 0; j <= last; j++) sum += probs[row + j] = Math.exp(probs[row + j] - max);
         const out = (b * T + i) * C + h * hs;
-        for (let j = 0; j <= i; j++) {
+        for (let j = 0; j <= last; j++) {
           const p = (probs[row + j] /= sum);
           const v = (b * T + j) * C3 + 2 * C + h * hs;
           for (let d = 0; d < hs; d++) y[out + d] += p * x[v + d];
@@ -63,8 +71,8 @@ function attention({ inputs: { qkv }, backend, attrs: { nHead } }: Args): Tensor
 }
 
 // Per query row: dP_j = dy . v_j;  dS_j = P_j (dP_j - sum_k P_k dP_k) scale;
-// dq += dS_j k_j;  dk_j += dS_j q;  dv_j += P_j dy
-function attentionGrad({ inputs: { dy, qkv, probs }, backend, attrs: { nHead } }: Args): TensorInfo {
+// dq += dS_j k_j;  dk_j += dS_j q;  dv_j += P_j dy  (a masked key has P_j = 0: no gradient)
+function attentionGrad({ inputs: { dy, qkv, probs }, backend, attrs: { nHead, causal } }: Args): TensorInfo {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const hs = C / nHead;
@@ -79,8 +87,9 @@ function attentionGrad({ inputs: { dy, qkv, probs }, backend, attrs: { nHead } }
       for (let i = 0; i < T; i++) {
         const row = ((b * nHead + h) * T + i) * T;
         const gi = (b * T + i) * C + h * hs;
+        const last = lastKey(causal, i, T);
         let rowDot = 0;
-        for (let j = 0; j <= i; j++) {
+        for (let j = 0; j <= last; j++) {
           const v = (b * T + j) * C3 + 2 * C + h * hs;
           let s = 0;
           for (let d = 0; d < hs; d++) s += g[gi + d] * x[v + d];
@@ -88,7 +97,7 @@ function attentionGrad({ inputs: { dy, qkv, probs }, backend, attrs: { nHead } }
           rowDot += P[row + j] * s;
         }
         const q = (b * T + i) * C3 + h * hs;
-        for (let j = 0; j <= i; j++) {
+        for (let j = 0; j <= last; j++) {
           const p = P[row + j];
           const ds = p * (dP[j] - rowDot) * scale;
           const k = (b * T + j) * C3 + C + h * hs;

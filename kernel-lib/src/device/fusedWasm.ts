@@ -31,9 +31,10 @@ interface WasmBackend {
 /** The exports of kernel-lib/assembly/index.ts; pointers are byte offsets into the shared memory. */
 interface FusedModule {
   // these five do parts [start, end) of their work, on thread `thread` (see run below)
-  attentionForward(qkv: number, y: number, probs: number, B: number, T: number, C: number, nh: number, scale: number, start: number, end: number): void;
+  attentionForward(qkv: number, y: number, probs: number, mask: number, B: number, T: number, C: number, nh: number, scale: number, causal: number,
+    start: number, end: number): void;
   attentionBackward(qkv: number, probs: number, dy: number, dqkv: number, scratch: number, B: number, T: number, C: number, nh: number, scale: number,
-    start: number, end: number, thread: number): void;
+    causal: number, start: number, end: number, thread: number): void;
   geluForward(x: number, y: number, n: number, start: number, end: number): void;
   geluBackward(x: number, dy: number, dx: number, n: number, start: number, end: number): void;
   crossEntropyBackward(logits: number, targets: number, dlogits: number, count: number, V: number, dLoss: number, scratch: number,
@@ -127,22 +128,23 @@ type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: WasmBack
 const kernel = (kernelName: string, f: KernelFunc) => ({ kernelName, kernelFunc: f as unknown as tf.KernelFunc });
 
 const KERNELS = [
-  kernel('LlmLabAttention', ({ inputs: { qkv }, backend, attrs: { nHead } }) => {
-    checkFloat32('LlmLabAttention', { qkv });
+  kernel('LlmLabAttention', ({ inputs: { qkv, mask }, backend, attrs: { nHead, causal } }) => {
+    checkFloat32('LlmLabAttention', mask ? { qkv, mask } : { qkv });
     const [B, T, C3] = qkv.shape;
     const C = C3 / 3;
     const y = backend.makeOutput([B, T, C], 'float32');
     const probs = backend.makeOutput([B, nHead, T, T], 'float32');
-    run('attentionForward', [ptr(backend, qkv), ptr(backend, y), ptr(backend, probs), B, T, C, nHead, 1 / Math.sqrt(C / nHead)], B * nHead, B * T * T * C);
+    const args = [ptr(backend, qkv), ptr(backend, y), ptr(backend, probs), mask ? ptr(backend, mask) : 0, B, T, C, nHead, 1 / Math.sqrt(C / nHead), causal];
+    run('attentionForward', args, B * nHead, B * T * T * C);
     return [y, probs];
   }),
-  kernel('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs: { nHead } }) => {
+  kernel('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs: { nHead, causal } }) => {
     const [B, T, C3] = qkv.shape;
     const C = C3 / 3;
     const dqkv = backend.makeOutput([B, T, C3], 'float32');
     const scratch = backend.wasm._malloc(threads() * T * 4);
     try {
-      const args = [ptr(backend, qkv), ptr(backend, probs), ptr(backend, dy), ptr(backend, dqkv), scratch, B, T, C, nHead, 1 / Math.sqrt(C / nHead)];
+      const args = [ptr(backend, qkv), ptr(backend, probs), ptr(backend, dy), ptr(backend, dqkv), scratch, B, T, C, nHead, 1 / Math.sqrt(C / nHead), causal];
       run('attentionBackward', args, B * nHead, B * T * T * C);
     } finally {
       backend.wasm._free(scratch);

@@ -28,6 +28,9 @@ const GELU = `
 
 // ------------------------------------------------------------------------------ attention
 // qkv (B, T, 3C): q in channels [0, C), k in [C, 2C), v in [2C, 3C); head h owns [h hs, (h+1) hs).
+// Query i reads keys 0..i when causal, all T keys when not; an additive key mask (B, 1, 1, T)
+// (paddingMask) is added to every query's scores. Both are written into the program's code, so
+// each kind of call has its own shader.
 const ATTN_UNIFORMS = 'T : i32, C : i32, hs : i32, nh : i32, scale : f32,';
 
 /**
@@ -48,26 +51,37 @@ function vectors(hs: number): { W: number; code: string } {
 /** `p` reading its inputs with the given numbers per element (1 or W), writing `out` per element. */
 const withVectors = (p: Program, inputs: number[], out = 1): Program => ({ ...p, shaderKey: `${p.shaderKey}_v${inputs.join('')}${out}`, variableComponents: inputs, outputComponent: out });
 
-function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): TensorInfo[] {
+/** Which keys a query reads, as WGSL: the last key of query `i`, the first query that reads key `j`; and the shader's name. */
+function reading(causal: boolean, masked: boolean) {
+  return {
+    lastKey: (i: string) => (causal ? i : '(T - 1)'),
+    firstQuery: (j: string) => (causal ? j : '0'),
+    name: (base: string) => `${base}${causal ? '' : '_all'}${masked ? '_masked' : ''}`
+  };
+}
+
+function attention(backend: WebgpuBackend, qkv: TensorInfo, mask: TensorInfo | undefined, nHead: number, causal: boolean): TensorInfo[] {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const hs = C / nHead;
   const u = [int(T, C, hs, nHead), float(1 / Math.sqrt(hs))];
   const { W, code } = vectors(hs);
-  // a workgroup per query row (b, h, i): scores of keys 0..i, softmax, zeros for the future keys
+  const { lastKey, name } = reading(causal, mask !== undefined);
+  // a workgroup per query row (b, h, i): scores of the keys it reads, softmax, zeros for the others
   const rows = B * nHead * T;
-  const probs = runRows(backend, withVectors(rowProgram('attn_probs', ['qkv'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
+  const probs = runRows(backend, withVectors(rowProgram(name('attn_probs'), mask ? ['qkv', 'mask'] : ['qkv'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs;
     let i = row % T; let h = (row / T) % uniforms.nh; let b = row / (T * uniforms.nh);
     let qBase = ((b * T + i) * 3 * C + h * hs) / W;
     let out = row * T;
-    let last = select(-1, i, valid); // the last key this row reads
+    let last = select(-1, ${lastKey('i')}, valid); // the last key this row reads
     var m = -3.4e38;
     for (var j = lane; j <= last; j += LANES) {
       let kBase = ((b * T + j) * 3 * C + C + h * hs) / W;
       var s = 0.0;
       for (var d = 0; d < hs / W; d++) { s += vdot(qkv[qBase + d], qkv[kBase + d]); }
-      s *= uniforms.scale;
+      s *= uniforms.scale;${mask ? `
+      s += mask[b * T + j];` : ''}
       result[out + j] = s;
       m = max(m, s);
     }
@@ -76,34 +90,36 @@ function attention(backend: WebgpuBackend, qkv: TensorInfo, nHead: number): Tens
     for (var j = lane; j <= last; j += LANES) { let e = exp(result[out + j] - rowMaximum); result[out + j] = e; sum += e; }
     let total = rowSum(sum, lane);
     if (valid) {
-      for (var j = lane; j < T; j += LANES) { result[out + j] = select(0.0, result[out + j] / total, j <= i); }
-    }`, code), [W]), [qkv], rows, u);
+      for (var j = lane; j < T; j += LANES) { result[out + j] = select(0.0, result[out + j] / total, j <= ${lastKey('i')}); }
+    }`, code), mask ? [W, 1] : [W]), mask ? [qkv, mask] : [qkv], rows, u);
   // one thread per output vector y[b, i, c .. c+W-1] = sum_j P[b, h, i, j] v[b, j, c .. c+W-1]
   const n = (B * T * C) / W;
-  const y = run(backend, withVectors(program('attn_out', ['qkv', 'probs'], [B, T, C], n, ATTN_UNIFORMS, `
+  const y = run(backend, withVectors(program(name('attn_out'), ['qkv', 'probs'], [B, T, C], n, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C;
     let c = (index % (C / W)) * W; let i = (index / (C / W)) % T; let b = index / (C / W * T); let h = c / uniforms.hs;
     let pRow = ((b * uniforms.nh + h) * T + i) * T;
     var y = V(0.0);
-    for (var j = 0; j <= i; j++) { y += probs[pRow + j] * qkv[((b * T + j) * 3 * C + 2 * C + c) / W]; }
+    for (var j = 0; j <= ${lastKey('i')}; j++) { y += probs[pRow + j] * qkv[((b * T + j) * 3 * C + 2 * C + c) / W]; }
     result[index] = y;`, code), [W, 1], W), [qkv, probs], n, u);
   return [y, probs];
 }
 
-function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, probs: TensorInfo, nHead: number): TensorInfo {
+function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, probs: TensorInfo, nHead: number, causal: boolean): TensorInfo {
   const [B, T, C3] = qkv.shape;
   const C = C3 / 3;
   const hs = C / nHead;
   const u = [int(T, C, hs, nHead), float(1 / Math.sqrt(hs))];
   const { W, code } = vectors(hs);
+  // (masked keys have P = 0, hence dS = 0: the mask is not needed here)
+  const { lastKey, firstQuery, name } = reading(causal, false);
   // dS = scale P (dP - rowsum(P dP)), dP_ij = dy_i . v_j : a workgroup per query row
   const rows = B * nHead * T;
-  const dS = runRows(backend, withVectors(rowProgram('attn_ds', ['qkv', 'probs', 'dy'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
+  const dS = runRows(backend, withVectors(rowProgram(name('attn_ds'), ['qkv', 'probs', 'dy'], [B, nHead, T, T], rows, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs;
     let i = row % T; let h = (row / T) % uniforms.nh; let b = row / (T * uniforms.nh);
     let gBase = ((b * T + i) * C + h * hs) / W;
     let out = row * T;
-    let last = select(-1, i, valid);
+    let last = select(-1, ${lastKey('i')}, valid);
     var dot = 0.0;
     for (var j = lane; j <= last; j += LANES) {
       let vBase = ((b * T + j) * 3 * C + 2 * C + h * hs) / W;
@@ -115,23 +131,23 @@ function attentionGrad(backend: WebgpuBackend, dy: TensorInfo, qkv: TensorInfo, 
     let rowDot = rowSum(dot, lane);
     if (valid) {
       for (var j = lane; j < T; j += LANES) {
-        result[out + j] = select(0.0, uniforms.scale * probs[out + j] * (result[out + j] - rowDot), j <= i);
+        result[out + j] = select(0.0, uniforms.scale * probs[out + j] * (result[out + j] - rowDot), j <= ${lastKey('i')});
       }
     }`, code), [W, 1, W]), [qkv, probs, dy], rows, u);
   // dq_t = sum_j dS_tj k_j;  dk_t = sum_i dS_it q_i;  dv_t = sum_i P_it dy_i : one thread per vector
   const n = (B * T * C3) / W;
-  const dqkv = run(backend, withVectors(program('attn_dqkv', ['qkv', 'probs', 'dS', 'dy'], [B, T, C3], n, ATTN_UNIFORMS, `
+  const dqkv = run(backend, withVectors(program(name('attn_dqkv'), ['qkv', 'probs', 'dS', 'dy'], [B, T, C3], n, ATTN_UNIFORMS, `
     let T = uniforms.T; let C = uniforms.C; let hs = uniforms.hs; let nh = uniforms.nh;
     let c3 = (index % (3 * C / W)) * W; let t = (index / (3 * C / W)) % T; let b = index / (3 * C / W * T);
     let part = c3 / C; let c = c3 % C; let h = c / hs;
     let head = (b * nh + h) * T * T;
     var g = V(0.0);
     if (part == 0) {
-      for (var j = 0; j <= t; j++) { g += dS[head + t * T + j] * qkv[((b * T + j) * 3 * C + C + c) / W]; }
+      for (var j = 0; j <= ${lastKey('t')}; j++) { g += dS[head + t * T + j] * qkv[((b * T + j) * 3 * C + C + c) / W]; }
     } else if (part == 1) {
-      for (var i = t; i < T; i++) { g += dS[head + i * T + t] * qkv[((b * T + i) * 3 * C + c) / W]; }
+      for (var i = ${firstQuery('t')}; i < T; i++) { g += dS[head + i * T + t] * qkv[((b * T + i) * 3 * C + c) / W]; }
     } else {
-      for (var i = t; i < T; i++) { g += probs[head + i * T + t] * dy[((b * T + i) * C + c) / W]; }
+      for (var i = ${firstQuery('t')}; i < T; i++) { g += probs[head + i * T + t] * dy[((b * T + i) * C + c) / W]; }
     }
     result[index] = g;`, code), [W, 1, 1, W], W), [qkv, probs, dS, dy], n, u);
   dispose(backend, dS);
@@ -337,8 +353,8 @@ type Args = { inputs: Record<string, TensorInfo>; backend: WebgpuBackend; attrs:
 const k = (kernelName: string, f: (a: Args) => TensorInfo | TensorInfo[]) => ({ kernelName, backendName: 'webgpu', kernelFunc: f as unknown as tf.KernelFunc });
 
 export const WEBGPU_KERNELS: tf.KernelConfig[] = [
-  k('LlmLabAttention', ({ inputs: { qkv }, backend, attrs }) => attention(backend, qkv, attrs.nHead)),
-  k('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs }) => attentionGrad(backend, dy, qkv, probs, attrs.nHead)),
+  k('LlmLabAttention', ({ inputs: { qkv, mask }, backend, attrs }) => attention(backend, qkv, mask, attrs.nHead, attrs.causal !== 0)),
+  k('LlmLabAttentionGrad', ({ inputs: { dy, qkv, probs }, backend, attrs }) => attentionGrad(backend, dy, qkv, probs, attrs.nHead, attrs.causal !== 0)),
   k('LlmLabGelu', ({ inputs: { x }, backend }) => gelu(backend, x)),
   k('LlmLabGeluGrad', ({ inputs: { x, dy }, backend }) => geluGrad(backend, x, dy)),
   k('LlmLabLayerNorm', ({ inputs: { x, gamma, beta }, backend, attrs }) => layerNorm(backend, x, gamma, beta, attrs.eps)),

@@ -100,9 +100,9 @@ export class CausalSelfAttention extends Module {
 
   forward(x: tf.Tensor, mask?: tf.Tensor): AttentionResult {
     const T = x.shape[1]!;
-    if (fastPath.attention({ causal: this.causal, rope: this.rope, mask, headSize: this.dModel / this.nHead })) {
+    if (fastPath.attention({ shape: x.shape, causal: this.causal, rope: this.rope, mask, headSize: this.dModel / this.nHead })) {
       // the same computation as below in one kernel (device/fused.ts)
-      const { y, weights } = fusedAttention(this.cAttn.forward(x) as tf.Tensor3D, this.nHead);
+      const { y, weights } = fusedAttention(this.cAttn.forward(x) as tf.Tensor3D, this.nHead, { causal: this.causal, mask });
       return { output: this.cProj.forward(y), weights };
     }
     const [q, k, v] = this.headsOf(x); // 3 x (B, nh, T, hs)
