@@ -12,7 +12,7 @@
 // backend, ours, nanogpt and both PyTorch runs go back to back: the host's speed drifts (up to 1.5x
 // here), so the ratios within a row are what to read. Threads (--threads, default one per core):
 // our wasm backend (LLM_LAB_WASM_THREADS) and lavapipe's software WebGPU (LP_NUM_THREADS) use that
-// many. PyTorch + OpenBLAS runs with 1 thread, the reference of the CPU target, and, in the
+// many. PyTorch + OpenBLAS runs with 1 thread, the reference of the CPU target (TARGETS.torch), and, in the
 // wasm rows, with --threads threads as well (the same cores as ours); PyTorch with reference BLAS
 // runs with 1. tfjs's own wasm backend, which the peer uses, has 1 thread in Node.
 import { spawn } from 'child_process';

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
@@ -24,7 +25,11 @@ describe('sampling strategies side by side', () => {
     // the same tokens in every panel, in the model's order, probabilities falling
     expect(topK.next.map(t => t.token)).toEqual(plain.next.map(t => t.token));
     expect(plain.next.every((t, i) => i === 0 || t.p <= plain.next[i - 1].p)).toBe(true);
-    expect(plain.next.reduce((s, t) => s + t.p, 0)).toBeLessThanOrEqual(1 + 1e-9);
+    // plain is the model's own next-token distribution; top-k keeps its 3 most likely tokens, renormalized
+    const probs = (tf.tidy(() => tf.softmax(model.forward(tf.tensor2d([tok.encode('ab c')], undefined, 'int32')).logits).arraySync()) as number[][][])[0][3];
+    const sorted = [...probs].sort((a, b) => b - a);
+    plain.next.forEach((t, i) => expect(t.p).toBeCloseTo(sorted[i], 5));
+    topK.next.forEach((t, i) => expect(t.p).toBeCloseTo(i < 3 ? sorted[i] / (sorted[0] + sorted[1] + sorted[2]) : 0, 5));
     for (const s of c.strategies) expect(s.text).toMatch(/^ab c[^]{12}$/); // the prompt, then 12 new characters
     // token text is escaped in the SVG
     const svg = samplingSvg({ ...c, strategies: c.strategies.map(s => ({ ...s, text: '<script>x</script>' })) });
