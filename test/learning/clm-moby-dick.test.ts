@@ -16,6 +16,7 @@ import { splitDocuments } from '../../kernel-lib/src/data/clm';
 import { generate } from '../../kernel-lib/src/generate';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { CharTokenizer } from '../../kernel-lib/src/tokenizers/char';
+import { causalLM } from '../../kernel-lib/src/train/objective';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
 
@@ -30,10 +31,10 @@ describe('causal LM on Moby Dick', () => {
     expect(unigram).toBeGreaterThan(2.9);
 
     const model = new GPT({ vocabSize: tok.vocabSize, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 64, seed: 1 });
-    const trainer = new Trainer(model, data, { steps: 300, batchSize: 16, learningRate: 6e-3, warmupSteps: 20, evalEvery: 100, evalBatches: 8, seed: 1 }, tok);
+    const trainer = new Trainer(causalLM(model, data, { batchSize: 16, evalBatches: 8, seed: 1, tokenizer: tok }), { steps: 300, learningRate: 6e-3, warmupSteps: 20, evalEvery: 100 });
     await trainer.train();
     const h = trainer.history;
-    const val = h.valLoss.value;
+    const val = trainer.series('val loss').value;
     console.log(`val loss ${val.map(v => v.toFixed(3)).join(' -> ')} (unigram bound ${unigram.toFixed(3)}), ${Math.round(h.tokensPerSec ?? 0)} tokens/s`);
 
     expect(h.status).toBe('done');

@@ -46,6 +46,7 @@ describe('masked LM on Moby Dick', () => {
     const [blanks, filled] = trainer.history.samples.at(-1)!.text.split('  ->  ');
     expect(blanks).toBe('Ca_l me_Ishm_el. _ome _ears_ago');
     expect(filled).toHaveLength(sampleText.length);
+    expect([...filled].map((ch, i) => (blanks[i] === '_' ? '_' : ch)).join('')).toBe(blanks); // outside the blanks, the text as it was
     trainer.dispose();
     model.dispose();
   });

@@ -63,7 +63,7 @@ describe('seq2seq on string reversal', () => {
     const heldOut = randomStrings(200, { symbols: SYMBOLS, ...LENGTHS, seed: 999 });
     const heldOutKeys = new Set(heldOut.map(s => s.join(',')));
     const before = await antiDiagonal(model, heldOut, blockSize);
-    const optimizer = new AdamW(model.params.variables, { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01 });
+    const optimizer = new AdamW(model.namedParameters(), { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01 });
     const schedule = { learningRate: LR, minLearningRate: LR / 10, warmupSteps: 30, totalSteps: STEPS };
 
     const start = Date.now();

@@ -46,7 +46,7 @@ describe('GPT.forward hiddenStates', () => {
       out.hiddenStates!.forEach(h => expect(h.shape).toEqual([1, 7, config.nEmbd]));
       expect(tf.max(tf.abs(out.logits.sub(plain.logits))).arraySync()).toBe(0);
       // block l maps hiddenStates[l] to hiddenStates[l + 1]
-      const next = model.h[1].forward(out.hiddenStates![1]).output;
+      const next = model.transformer.h.at(1).forward(out.hiddenStates![1]).output;
       expect(tf.max(tf.abs(next.sub(out.hiddenStates![2]))).arraySync()).toBeLessThan(1e-5);
     });
   });
@@ -55,7 +55,7 @@ describe('GPT.forward hiddenStates', () => {
 describe('head view and model view builders', () => {
   it('hold every layer and head, rows sum to 1, and match the model', async () => {
     const spec = await headViewSpec(model, tok, sentence, { layer: 0, heads: [1, 3] });
-    expect(validateHeadViewSpec(parseSpecData(headViewBundle(spec)['application/vnd.llm-lab.head-view.v1+json']))).toBeTruthy();
+    expect(validateHeadViewSpec(parseSpecData(headViewBundle(spec)['application/vnd.llm-lab.head-view.v1+json']))).toEqual(spec); // the bundle carries the spec whole
     expect(spec.weights).toHaveLength(2);
     expect(spec.weights[0]).toHaveLength(4);
     expect(spec.weights[0][0]).toHaveLength(sentence.length);
@@ -143,8 +143,9 @@ describe('AttentionRecorder', () => {
     const spec = validateAttentionTrainingSpec(JSON.parse(recorder.bundle()['application/vnd.llm-lab.attention-training.v1+json']));
     expect(spec.steps).toEqual([0, 50]);
     expect([spec.frame, spec.layer, spec.head]).toEqual([1, 1, 2]);
-    expect(spec.frames[0]).toEqual((await attentionSpec(model, tok, 'the cat')).weights.map(l => l.map(h => h.map(r => r.map(w => Number(w.toPrecision(5)))))));
-    expect(spec.frames[1]).not.toEqual(spec.frames[0]);
+    const weightsOf = async (m: GPT) => (await attentionSpec(m, tok, 'the cat')).weights.map(l => l.map(h => h.map(r => r.map(w => Number(w.toPrecision(5))))));
+    expect(spec.frames).toEqual([await weightsOf(model), await weightsOf(later)]);
+    expect(spec.frames[1]).not.toEqual(spec.frames[0]); // the two models differ, so a frame of the wrong one would show
     spec.frames.forEach(expectRowsSumToOne);
     later.dispose();
   });
@@ -182,7 +183,7 @@ describe('neuron view', () => {
     tf.dispose(attentions);
     for (const [layer, head] of [[0, 0], [0, 3], [1, 1], [1, 2]]) {
       const spec = await neuronViewSpec(model, tok, sentence, { layer, head, token: 5 });
-      expect(validateNeuronViewSpec(JSON.parse(JSON.stringify(spec)))).toBeTruthy();
+      expect(validateNeuronViewSpec(JSON.parse(JSON.stringify(spec)))).toEqual(spec); // valid, and plain JSON (no NaN, no undefined)
       expect(spec.q).toHaveLength(sentence.length);
       expect(spec.k[0]).toHaveLength(4);
       expect(spec.headSize).toBe(4);

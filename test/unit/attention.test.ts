@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CausalSelfAttention, causalMask, paddingMask, scaledDotProductAttention } from '../../kernel-lib/src/nn/attention';
-import { Params } from '../../kernel-lib/src/nn/params';
+import { Init } from '../../kernel-lib/src/nn/init';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { seededRandom } from '../../kernel-lib/src/random';
 import { maxAbsDiff, onCpu } from './helpers';
@@ -99,26 +99,25 @@ describe('scaled dot-product attention', () => {
 describe('multi-head attention', () => {
   it('equals a naive loop implementation', async () => {
     const B = 2, T = 5, C = 12, nHead = 3;
-    const params = new Params(7);
-    const attn = new CausalSelfAttention(params, 'attn', C, nHead, 0.2);
+    const attn = new CausalSelfAttention(new Init(7), C, nHead, 0.2);
     // Larger weights than the init, so attention is far from uniform and mistakes show.
-    for (const v of params.variables.values()) v.assign(tf.tensor(randomArray(v.size, v.size), v.shape));
+    for (const v of attn.parameters()) v.assign(tf.tensor(randomArray(v.size, v.size), v.shape));
     const xArr = randomArray(B * T * C, 11);
     const x = tf.tensor(xArr, [B, T, C]);
     const { output, weights } = attn.forward(x);
     const ref = naiveAttention(
       (await x.array()) as number[][][],
-      (await attn.cAttn.weight.array()) as number[][],
-      (await attn.cAttn.bias!.array()) as number[],
-      (await attn.cProj.weight.array()) as number[][],
-      (await attn.cProj.bias!.array()) as number[],
+      (await attn.getParameter('c_attn.weight').array()) as number[][],
+      (await attn.getParameter('c_attn.bias').array()) as number[],
+      (await attn.getParameter('c_proj.weight').array()) as number[][],
+      (await attn.getParameter('c_proj.bias').array()) as number[],
       nHead
     );
     expect(output.shape).toEqual([B, T, C]);
     expect(weights.shape).toEqual([B, nHead, T, T]);
     expect(maxAbsDiff(await output.data(), ref.out.flat(2))).toBeLessThan(1e-4);
     expect(maxAbsDiff(await weights.data(), ref.weights.flat(3))).toBeLessThan(1e-5);
-    params.dispose();
+    attn.dispose();
   });
 });
 

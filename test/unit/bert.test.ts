@@ -42,7 +42,7 @@ describe('positions in the encoder', () => {
   // permutes the outputs. RoPE (the default) and learned positions both break that symmetry.
   const permuted = async (positions: 'rope' | 'learned' | 'none') => {
     const bert = new BERT({ ...config, positions: positions === 'none' ? 'rope' : positions });
-    if (positions === 'none') for (const block of bert.h) (block.attn as { rope: boolean }).rope = false;
+    if (positions === 'none') for (const block of bert.encoder.h) (block.attn as { rope: boolean }).rope = false;
     const ids = [4, 9, 1, 7, 12];
     const order = [3, 0, 4, 1, 2];
     const out = (await bert.forward(tf.tensor2d([ids], [1, 5], 'int32')).array()) as number[][][];
@@ -62,7 +62,8 @@ describe('positions in the encoder', () => {
   it('RoPE needs no position embedding; learned positions add encoder.wpe; a bad choice is named', () => {
     const rope = new BERT(config);
     const learned = new BERT({ ...config, positions: 'learned' });
-    expect(rope.params.variables.has('encoder.wpe.weight')).toBe(false);
+    expect(new Map(rope.namedParameters()).has('encoder.wpe.weight')).toBe(false);
+    expect(new Map(learned.namedParameters()).has('encoder.wpe.weight')).toBe(true);
     expect(learned.numParams() - rope.numParams()).toBe(config.blockSize * config.nEmbd);
     expect(() => new BERT({ ...config, positions: 'sinus' as 'rope' })).toThrow('positions must be "rope" or "learned", got "sinus"');
     rope.dispose();

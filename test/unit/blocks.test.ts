@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SwiGLU } from '../../kernel-lib/src/nn/mlp';
-import { Params } from '../../kernel-lib/src/nn/params';
+import { Init } from '../../kernel-lib/src/nn/init';
 import { rope, sinusoidalEncoding } from '../../kernel-lib/src/nn/positions';
 import { rmsNorm } from '../../kernel-lib/src/nn/rmsNorm';
 import { seededRandom } from '../../kernel-lib/src/random';
@@ -60,14 +60,13 @@ describe('RMSNorm and SwiGLU', () => {
   });
 
   it('SwiGLU equals down(silu(gate x) * up x), with no biases', async () => {
-    const params = new Params(3);
-    const f = new SwiGLU(params, 'mlp', 4, 6, 0.02);
+    const f = new SwiGLU(new Init(3), 4, 6, 0.02);
     const x = tf.tensor2d(random(2 * 4, 6), [2, 4]);
-    const [G, U, D] = [f.gate.weight, f.up.weight, f.down.weight];
+    const [G, U, D] = ['gate_proj', 'up_proj', 'down_proj'].map(name => f.getParameter(`${name}.weight`));
     const silu = (t: tf.Tensor) => t.div(t.neg().exp().add(1));
     const naive = tf.matMul(silu(tf.matMul(x, G)).mul(tf.matMul(x, U)), D);
     expect(maxAbsDiff(await f.forward(x).data(), await naive.data())).toBeLessThan(1e-6);
-    expect([...params.variables.keys()]).toEqual(['mlp.gate_proj.weight', 'mlp.up_proj.weight', 'mlp.down_proj.weight']);
-    params.dispose();
+    expect(f.namedParameters().map(([name]) => name)).toEqual(['gate_proj.weight', 'up_proj.weight', 'down_proj.weight']);
+    f.dispose();
   });
 });

@@ -50,7 +50,7 @@ describe('GPT checkpoints (safetensors + config.json)', () => {
     // the bytes at its offsets are the weight itself, little-endian float32
     const [begin, end] = entry.data_offsets;
     const raw = bytes.slice(8 + n + begin, 8 + n + end);
-    expect(Array.from(new Float32Array(raw.buffer))).toEqual(Array.from(await model.params.get('transformer.h.1.attn.c_attn.weight').data()));
+    expect(Array.from(new Float32Array(raw.buffer))).toEqual(Array.from(await model.getParameter('transformer.h.1.attn.c_attn.weight').data()));
     const offsets = Object.entries(header).filter(([k]) => k !== '__metadata__').map(([, v]) => (v as { data_offsets: number[] }).data_offsets).sort((a, b) => a[0] - b[0]);
     offsets.forEach((o, i) => expect(o[0]).toBe(i === 0 ? 0 : offsets[i - 1][1])); // back to back
     expect(offsets.at(-1)![1]).toBe(bytes.length - 8 - n);

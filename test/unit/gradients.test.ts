@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useDevice } from '../../kernel-lib/src/device/backend';
 import { Block } from '../../kernel-lib/src/nn/block';
 import { embeddingLookup } from '../../kernel-lib/src/nn/embedding';
-import { Params } from '../../kernel-lib/src/nn/params';
+import { Init } from '../../kernel-lib/src/nn/init';
 import { seededRandom } from '../../kernel-lib/src/random';
 import { maxAbsDiff, onCpu } from './helpers';
 
@@ -12,13 +12,13 @@ beforeAll(onCpu);
 describe('gradients', () => {
   it("a transformer block's gradients match central finite differences", async () => {
     const B = 2, T = 4, C = 8, nHead = 2;
-    const params = new Params(21);
-    const block = new Block(params, 'h.0', C, nHead, 0.1);
+    const block = new Block(new Init(21), C, nHead, 0.1);
+    const params = block.namedParameters();
     const rnd = seededRandom(5);
     // Perturb every parameter away from its init (LayerNorm gains of exactly 1, zero biases
     // would hide mistakes), with values large enough for attention to be non-uniform.
-    for (const v of params.variables.values()) {
-      const vals = new Float32Array(v.size).map(() => (rnd() * 2 - 1) * 0.5 + (v.name.includes('ln_') && v.name.includes('weight') ? 1 : 0));
+    for (const [name, v] of params) {
+      const vals = new Float32Array(v.size).map(() => (rnd() * 2 - 1) * 0.5 + (name.includes('ln_') && name.includes('weight') ? 1 : 0));
       v.assign(tf.tensor(vals, v.shape));
     }
     const x = tf.tensor(new Float32Array(B * T * C).map(() => rnd() * 2 - 1), [B, T, C]);
@@ -29,7 +29,7 @@ describe('gradients', () => {
 
     const eps = 1e-2;
     let checked = 0;
-    for (const [name, v] of params.variables) {
+    for (const [name, v] of params) {
       const analytic = await grads[v.name].data();
       const base = await v.data();
       // A few coordinates per tensor, chosen at random.
@@ -51,8 +51,8 @@ describe('gradients', () => {
         checked++;
       }
     }
-    expect(checked).toBe(params.variables.size * 3);
-    params.dispose();
+    expect(checked).toBe(params.length * 3);
+    block.dispose();
   });
 
   for (const backend of ['cpu', 'wasm'] as const) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { useDevice } from '../../kernel-lib/src/device/backend';
 import { GPT } from '../../kernel-lib/src/models/gpt';
+import { causalLM } from '../../kernel-lib/src/train/objective';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 
 /** Unit tests compare against naive references on the cpu backend (float32, exact enough). */
@@ -26,7 +27,7 @@ export const PATTERN_TOKENS = Int32Array.from({ length: 2000 }, (_, i) => (i * 7
 /** The losses of `steps` training steps of SMALL_GPT on the current backend; onStep runs after each. */
 export async function smallGptLosses(steps: number, onStep?: (step: number) => void): Promise<number[]> {
   const model = new GPT(SMALL_GPT);
-  const trainer = new Trainer(model, { train: PATTERN_TOKENS, val: PATTERN_TOKENS }, { steps, batchSize: 4, learningRate: 3e-3, live: false, seed: 9 });
+  const trainer = new Trainer(causalLM(model, { train: PATTERN_TOKENS, val: PATTERN_TOKENS }, { batchSize: 4, seed: 9 }), { steps, learningRate: 3e-3, live: false });
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {
     losses.push((await trainer.trainStep())!.loss);

@@ -175,7 +175,7 @@ const tiny = { vocabSize: 12, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, seed
 describe('attention-only GPT (mlp: false)', () => {
   it('has no MLP or second LayerNorm, and a forward of the usual shapes', async () => {
     const model = new GPT(tiny);
-    const names = [...model.params.variables.keys()];
+    const names = model.namedParameters().map(([name]) => name);
     expect(names.some(n => n.includes('.mlp.') || n.includes('ln_2'))).toBe(false);
     expect(names).toContain('transformer.h.1.attn.c_attn.weight');
     const withMlp = new GPT({ ...tiny, mlp: true });
@@ -212,7 +212,13 @@ describe('scores of a model and the training loop', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(s.prevToken.length).toBe(2);
     expect(s.induction[1].length).toBe(2);
-    for (const v of [...s.prevToken.flat(), ...s.induction.flat()]) expect(v >= 0 && v <= 1).toBe(true);
+    // each layer's scores are those of its own attention weights on the batch
+    const attentions = tf.tidy(() => model.forward(batch.x, { attentions: true }).attentions!);
+    const perLayer = await Promise.all(attentions.map(async a => scoresFromWeights(await a.data(), a.shape, batch.layouts)));
+    tf.dispose(attentions);
+    expect(s.prevToken).toEqual(perLayer.map(p => p.prevToken));
+    expect(s.induction).toEqual(perLayer.map(p => p.induction));
+    expect(s.prevToken[0]).not.toEqual(s.prevToken[1]); // the layers differ, so one layer's scores given for both would show
     // an untrained model is near chance on both copies
     expect(Math.abs(s.firstCopyLoss - Math.log(12))).toBeLessThan(0.3);
     expect(Math.abs(s.secondCopyLoss - Math.log(12))).toBeLessThan(0.3);
@@ -252,6 +258,14 @@ describe('scores of a model and the training loop', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(seen).toEqual([0, 3]);
     expect(run.history.trainLoss.value.every(Number.isFinite)).toBe(true);
+    // the first step's loss is that of the untrained model on the first batch, at the copyable positions only
+    const untrained = new GPT(tiny);
+    const first = new InductionBatches({ vocabSize: 12, seqLen: [3, 7], prefixLen: [0, 2], batchSize: 4, seed: 1 }).next();
+    const s = await headScores(untrained, first);
+    expect(run.history.trainLoss.value[0]).toBeCloseTo(s.secondCopyLoss, 5);
+    expect(Math.abs(s.secondCopyLoss - s.lossByPosition.reduce((a, b) => a + b) / 16)).toBeGreaterThan(1e-3); // the loss at every position differs
+    tf.dispose([first.x, first.y]);
+    untrained.dispose();
     model.dispose();
   });
 
@@ -278,9 +292,11 @@ describe('scores of a model and the training loop', () => {
   it('shows the induction head on a repeated sequence through the attention view', async () => {
     const model = new GPT(tiny);
     const tok = new SymbolTokenizer(12);
-    const spec = await attentionSpec(model, tok, repeatedText(tok, 6, { seed: 2 }), { layer: 1, head: 0 });
-    expect(spec.tokens.length).toBe(12);
-    expect(spec.weights.length).toBe(2);
+    const text = repeatedText(tok, 6, { seed: 2 });
+    const spec = await attentionSpec(model, tok, text, { layer: 1, head: 0 });
+    expect(spec.tokens).toEqual([...text]); // one symbol per token: the sequence, then the same again
+    expect(spec.tokens.slice(6)).toEqual(spec.tokens.slice(0, 6));
+    expect([spec.weights.length, spec.layer, spec.head]).toEqual([2, 1, 0]);
     model.dispose();
   });
 });

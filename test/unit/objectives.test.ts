@@ -6,10 +6,13 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { headScores, HELD_OUT_SEED } from '../../kernel-lib/src/lessons/induction/scores';
 import { InductionBatches } from '../../kernel-lib/src/lessons/induction/data';
-import { BOS_ID, denoisingPairs, Seq2SeqChars } from '../../kernel-lib/src/data/seq2seq';
+import { evalWindows } from '../../kernel-lib/src/data/clm';
+import { maskTokens } from '../../kernel-lib/src/data/mlm';
+import { denoisingPairs, EOS_ID, seq2seqBatch, Seq2SeqChars } from '../../kernel-lib/src/data/seq2seq';
 import { BERT } from '../../kernel-lib/src/models/bert';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
+import { seededRandom } from '../../kernel-lib/src/random';
 import { inductionObjective } from '../../kernel-lib/src/lessons/induction/objective';
 import { maskedLM } from '../../kernel-lib/src/train/mlmObjective';
 import { causalLM } from '../../kernel-lib/src/train/objective';
@@ -19,6 +22,13 @@ import { onCpu } from './helpers';
 
 const stream = (n: number, v = 10) => Int32Array.from({ length: n }, (_, i) => (i * 7 + (i >> 3)) % v);
 const size = { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8, seed: 3 };
+
+/** One row of logits scored by hand: is its argmax the target, and its cross-entropy (nats). */
+function score(row: number[], target: number): { right: boolean; loss: number } {
+  const max = Math.max(...row);
+  const logSumExp = max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0));
+  return { right: row.indexOf(max) === target, loss: logSumExp - row[target] };
+}
 
 async function stepsLeakNothing(trainer: Trainer): Promise<void> {
   await trainer.trainStep();
@@ -46,13 +56,37 @@ describe('objectives', () => {
   it('masked LM: loss, perplexity and accuracy over the hidden tokens only; the same masks at every evaluation', async () => {
     await onCpu();
     const model = new BERT({ vocabSize: 11, ...size });
-    const objective = maskedLM(model, { train: stream(300), val: stream(100) }, { batchSize: 4, maskId: 10 });
+    const val = stream(100);
+    const objective = maskedLM(model, { train: stream(300), val }, { batchSize: 4, maskId: 10, evalBatches: 8 });
+    const fed: number[][] = []; // the inputs evaluate() gives the model
+    const forward = model.forward.bind(model);
+    model.forward = (ids, mask) => (fed.push(Array.from(ids.dataSync())), forward(ids, mask));
     const a = await objective.evaluate();
-    expect(a.metrics.accuracy).toBeGreaterThanOrEqual(0);
-    expect(a.metrics.accuracy).toBeLessThanOrEqual(1);
+    model.forward = forward;
+    // The same by hand: the held-out windows (evalWindows), masked with the evaluation's seeds
+    // (1000 + batch), scored at the hidden positions (label >= 0) only.
+    let right = 0, loss = 0, hidden = 0, rightAnywhere = 0;
+    evalWindows(val, 7, 4, 8).forEach((starts, i) => {
+      const ids = starts.flatMap(s => Array.from(val.subarray(s, s + 8)));
+      const { input, labels } = maskTokens(ids, { maskId: 10, vocabSize: 11 }, seededRandom(1000 + i));
+      expect(Array.from(input)).toEqual(fed[i]);
+      const logits = tf.tidy(() => model.forward(tf.tensor2d(input, [4, 8], 'int32')).arraySync()) as number[][][];
+      ids.forEach((id, p) => {
+        const s = score(logits[p >> 3][p % 8], id); // a label is the original id
+        rightAnywhere += Number(s.right);
+        if (labels[p] < 0) return;
+        right += Number(s.right);
+        loss += s.loss;
+        hidden++;
+      });
+    });
+    expect(a.metrics.accuracy).toBe(right / hidden);
+    expect(a.loss).toBeCloseTo(loss / hidden, 5);
+    // the case tells the counts apart: some hidden tokens right, some wrong, and another share over every position
+    expect(right > 0 && right < hidden && rightAnywhere / (8 * 4 * 8) !== right / hidden).toBe(true);
     expect(a.metrics.perplexity).toBeCloseTo(Math.exp(a.loss), 5);
     expect(await objective.evaluate()).toEqual(a);
-    const batch = objective.nextBatch();
+    const batch = await objective.nextBatch();
     const labelled = Array.from(batch.labels).filter(l => l >= 0).length;
     expect(labelled).toBeGreaterThan(0);
     expect(labelled).toBeLessThan(batch.labels.length / 2); // about 15%
@@ -73,18 +107,28 @@ describe('objectives', () => {
     const objective = seq2seqObjective(model, pairs, { batchSize: 4, tokenizer: chars });
     const a = await objective.evaluate();
     // the evaluation equals the model's own loss on the held-out batch (mean over 7 + 7 + 4 target tokens)
-    const { seq2seqBatch } = await import('../../kernel-lib/src/data/seq2seq');
     const b = seq2seqBatch(pairs.val, 8);
     expect(a.loss).toBeCloseTo((await model.loss(b.src, b.tgtIn, b.tgtOut, b.srcMask).data())[0], 5);
+    // and its accuracy is the share of right argmaxes at those 18 positions (each EOS included, padding not)
+    const logits = tf.tidy(() => model.forward(b.src, b.tgtIn, { srcMask: b.srcMask }).logits.arraySync()) as number[][][];
+    const targets = (await b.tgtOut.array()) as number[][];
     tf.dispose(b);
-    expect(a.metrics.accuracy).toBeGreaterThanOrEqual(0);
-    expect(a.metrics.accuracy).toBeLessThanOrEqual(1);
+    const right = targets.flatMap((row, i) => row.flatMap((y, t) => (y >= 0 ? [score(logits[i][t], y).right] : [])));
+    expect(right).toHaveLength(7 + 7 + 4);
+    expect(a.metrics.accuracy).toBe(right.filter(Boolean).length / right.length);
+    // a model that always answers EOS is right at the 3 ends of those targets, and nowhere else
+    const forward = model.forward.bind(model);
+    model.forward = (src, tgtIn, options) => {
+      const { logits } = forward(src, tgtIn, options);
+      return { logits: tf.oneHot(tf.fill(logits.shape.slice(0, 2), EOS_ID, 'int32'), chars.vocabSize).toFloat() };
+    };
+    expect((await objective.evaluate()).metrics.accuracy).toBe(3 / 18);
+    model.forward = forward;
     expect(await objective.sample!(0)).toMatch(/^ab<mask>ef  ->  [a-h]+$/); // the first held-out pair: source, then the greedy output
     const trainer = new Trainer(objective, { steps: 20, learningRate: 1e-2, live: false });
     await stepsLeakNothing(trainer);
     const tooLong = { train: [{ src: [5, 6], tgt: Array(8).fill(5) }], val: pairs.val };
     expect(() => seq2seqObjective(model, tooLong, { batchSize: 2 })).toThrow('a pair with source 2 and target 8 tokens does not fit blockSize 8 (target + 1)');
-    expect(BOS_ID).toBe(1);
     trainer.dispose();
     model.dispose();
   });
@@ -104,7 +148,7 @@ describe('objectives', () => {
     expect(all.tokensPerBatch).toBe(4 * 16); // rows of longest prefix + 2 x longest sequence
     // lossOn 'secondCopy': the loss of a batch is the mean over its copyable positions only
     const copy = inductionObjective(model, data, { evalBatchSize: 8, lossOn: 'secondCopy' });
-    const batch = copy.nextBatch();
+    const batch = await copy.nextBatch();
     const loss = tf.tidy(() => copy.loss(batch));
     expect((await loss.data())[0]).toBeCloseTo((await headScores(model, batch)).secondCopyLoss, 5);
     loss.dispose();

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { paddingMask } from '../../kernel-lib/src/nn/attention';
 import { CrossAttention } from '../../kernel-lib/src/nn/crossAttention';
-import { Params } from '../../kernel-lib/src/nn/params';
+import { Init } from '../../kernel-lib/src/nn/init';
+import { Module } from '../../kernel-lib/src/nn/module';
 import { Seq2Seq } from '../../kernel-lib/src/models/seq2seq';
 import { seededRandom } from '../../kernel-lib/src/random';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
@@ -19,9 +20,9 @@ function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
 }
 
 /** Move every weight away from its init (unit LayerNorm gains and zero biases would hide mistakes). */
-function perturb(params: Params, seed: number, scale = 0.5): void {
+function perturb(module: Module, seed: number, scale = 0.5): void {
   const r = seededRandom(seed);
-  for (const [name, v] of params.variables) {
+  for (const [name, v] of module.namedParameters()) {
     const base = name.includes('ln_') && name.endsWith('weight') ? 1 : 0;
     v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => base + (r() * 2 - 1) * scale), v.shape));
   }
@@ -53,9 +54,8 @@ function naiveCrossAttention(x: number[][][], memory: number[][][], lengths: num
 
 describe('cross-attention', () => {
   it('matches the definition computed with loops, padding keys hidden', async () => {
-    const params = new Params(4);
-    const attn = new CrossAttention(params, 'xattn', 8, 2, 0.02);
-    perturb(params, 9);
+    const attn = new CrossAttention(new Init(4), 8, 2, 0.02);
+    perturb(attn, 9);
     const x = randomTensor([2, 3, 8], 1);
     const memory = randomTensor([2, 5, 8], 2);
     const lengths = [5, 3];
@@ -65,20 +65,19 @@ describe('cross-attention', () => {
     expect(weights.shape).toEqual([2, 2, 3, 5]); // (B, nh, T_tgt, T_src)
     const arr = async (v: tf.Tensor) => (await v.array()) as never;
     const p = {
-      qW: await arr(attn.qAttn.weight), qB: await arr(attn.qAttn.bias!),
-      kvW: await arr(attn.cAttn.weight), kvB: await arr(attn.cAttn.bias!),
-      projW: await arr(attn.cProj.weight), projB: await arr(attn.cProj.bias!)
+      qW: await arr(attn.getParameter('q_attn.weight')), qB: await arr(attn.getParameter('q_attn.bias')),
+      kvW: await arr(attn.getParameter('c_attn.weight')), kvB: await arr(attn.getParameter('c_attn.bias')),
+      projW: await arr(attn.getParameter('c_proj.weight')), projB: await arr(attn.getParameter('c_proj.bias'))
     };
     const expected = naiveCrossAttention(await arr(x), await arr(memory), lengths, p, 2);
     expect(maxAbsDiff(await output.data(), expected.flat(2))).toBeLessThan(1e-5);
     tf.dispose([x, memory, mask, output, weights]);
-    params.dispose();
+    attn.dispose();
   });
 
   it('rows sum to 1 and padding keys get exactly 0', async () => {
-    const params = new Params(4);
-    const attn = new CrossAttention(params, 'xattn', 8, 2, 0.02);
-    perturb(params, 10);
+    const attn = new CrossAttention(new Init(4), 8, 2, 0.02);
+    perturb(attn, 10);
     const lengths = [6, 2, 4];
     const mask = paddingMask(lengths, 6);
     const { output, weights } = attn.forward(randomTensor([3, 4, 8], 3), randomTensor([3, 6, 8], 4), mask);
@@ -93,20 +92,19 @@ describe('cross-attention', () => {
       )
     );
     tf.dispose([mask, output, weights]);
-    params.dispose();
+    attn.dispose();
   });
 
   it('its gradients (weights, decoder input and encoder output) match central finite differences', async () => {
-    const params = new Params(21);
-    const attn = new CrossAttention(params, 'xattn', 8, 2, 0.1);
-    perturb(params, 5);
+    const attn = new CrossAttention(new Init(21), 8, 2, 0.1);
+    perturb(attn, 5);
     const x = tf.variable(randomTensor([2, 3, 8], 6));
     const memory = tf.variable(randomTensor([2, 4, 8], 7));
     const mask = paddingMask([4, 3], 4);
     const probe = randomTensor([2, 3, 8], 8);
     // A scalar function of the output: a random projection of it.
     const f = () => tf.tidy(() => attn.forward(x, memory, mask).output.mul(probe).sum() as tf.Scalar);
-    const all = new Map([...params.variables, ['x', x], ['memory', memory]]);
+    const all = new Map([...attn.namedParameters(), ['x', x], ['memory', memory]]);
     const { grads } = tf.variableGrads(f, [...all.values()]);
     const rnd = seededRandom(11);
     const eps = 1e-2;
@@ -134,7 +132,7 @@ describe('cross-attention', () => {
     const gMemory = (await grads[memory.name].array()) as number[][][];
     expect(Math.max(...gMemory[1][3].map(Math.abs))).toBe(0);
     tf.dispose([x, memory, mask, probe, ...Object.values(grads)]);
-    params.dispose();
+    attn.dispose();
   });
 });
 
@@ -150,7 +148,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
     expect(out.crossAttentions!.map(t => t.shape)).toEqual([[2, 2, 3, 5]]);
     expect(Object.keys(model.forward(src, tgtIn))).toEqual(['logits']);
     // Tied embeddings: one table for source, target and output.
-    const names = [...model.params.variables.keys()];
+    const names = model.namedParameters().map(([name]) => name);
     expect(names.filter(n => n.endsWith('wte.weight') || n === 'shared.weight')).toEqual(['shared.weight']);
     expect(names).toContain('decoder.h.0.crossattention.q_attn.weight');
     tf.dispose([src, tgtIn, out]);
@@ -159,7 +157,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('the decoder is causal: a later target token does not change earlier logits', async () => {
     const model = new Seq2Seq(config);
-    perturb(model.params, 1, 0.3);
+    perturb(model, 1, 0.3);
     const src = ids([[4, 5, 6, 7]]);
     const a = model.forward(src, ids([[1, 8, 9, 10, 11]])).logits;
     const b = model.forward(src, ids([[1, 8, 9, 12, 11]])).logits; // position 3 changed
@@ -172,7 +170,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('every target position reads the whole source', async () => {
     const model = new Seq2Seq(config);
-    perturb(model.params, 2, 0.3);
+    perturb(model, 2, 0.3);
     const tgtIn = ids([[1, 8, 9]]);
     const a = model.forward(ids([[4, 5, 6, 7]]), tgtIn).logits;
     const b = model.forward(ids([[4, 5, 6, 12]]), tgtIn).logits; // the LAST source token changed
@@ -184,7 +182,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('source padding, masked, does not change the outputs', async () => {
     const model = new Seq2Seq(config);
-    perturb(model.params, 3, 0.3);
+    perturb(model, 3, 0.3);
     const tgtIn = ids([[1, 8, 9, 10]]);
     const alone = await model.forward(ids([[4, 5, 6]]), tgtIn).logits.data();
     // The same source padded to 6 with arbitrary ids, next to a longer one in the batch.
@@ -202,7 +200,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('its loss is the mean cross-entropy over the target positions that are not padding (-1)', async () => {
     const model = new Seq2Seq(config);
-    perturb(model.params, 4, 0.3);
+    perturb(model, 4, 0.3);
     const src = ids([[4, 5, 6], [7, 8, 9]]);
     const tgtIn = ids([[1, 6, 5, 4], [1, 9, 0, 0]]);
     const tgtOut = ids([[6, 5, 4, 2], [9, 2, -1, -1]]);
@@ -218,7 +216,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('leaks no tensor across training steps, forward calls and generation', async () => {
     const model = new Seq2Seq(config);
-    const optimizer = new AdamW(model.params.variables, { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01 });
+    const optimizer = new AdamW(model.namedParameters(), { beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01 });
     const src = ids([[4, 5, 6, 7], [8, 9, 0, 0]]);
     const mask = paddingMask([4, 2], 4);
     const tgtIn = ids([[1, 7, 6, 5, 4], [1, 9, 8, 0, 0]]);
@@ -246,7 +244,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('generates greedily: each token is the argmax of forward(); a batch gives what each source gives alone', async () => {
     const model = new Seq2Seq(config);
-    perturb(model.params, 6, 0.5);
+    perturb(model, 6, 0.5);
     const options = { maxNewTokens: 6, bosId: 1, eosId: 2 };
     const source = [4, 5, 6, 7, 8];
     const generated = await model.generate(source, options);
@@ -271,7 +269,7 @@ describe('Seq2Seq (encoder-decoder)', () => {
 
   it('gives one example\'s cross-attention as arrays [layer][head][target][source]', async () => {
     const model = new Seq2Seq({ ...config, nDecoderLayer: 3 });
-    perturb(model.params, 7, 0.3);
+    perturb(model, 7, 0.3);
     const before = tf.memory().numTensors;
     const weights = await model.crossAttentionWeights([4, 5, 6, 7, 8], [1, 8, 7]);
     expect(tf.memory().numTensors).toBe(before);

@@ -5,6 +5,7 @@ import { GPT } from '../../kernel-lib/src/models/gpt';
 import { AdamW } from '../../kernel-lib/src/train/adamw';
 import { learningRateAt } from '../../kernel-lib/src/train/schedule';
 import { clipByGlobalNorm, clipScale } from '../../kernel-lib/src/train/clip';
+import { causalLM } from '../../kernel-lib/src/train/objective';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { generate } from '../../kernel-lib/src/generate';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
@@ -42,7 +43,7 @@ describe('AdamW', () => {
     const p = tf.variable(tf.tensor2d(w0, [2, 2]), true, 'adamw-test-w');
     const b = tf.variable(tf.tensor1d([0.1, -0.2]), true, 'adamw-test-b');
     const cfg = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 };
-    const opt = new AdamW(new Map([['w', p], ['b', b]]), cfg);
+    const opt = new AdamW([['w', p], ['b', b]], cfg);
     const gs = [[0.1, -0.3, 0.2, 0.05], [-0.2, 0.1, 0.4, -0.1]];
     let w = [...w0], m = [0, 0, 0, 0], v = [0, 0, 0, 0];
     const lr = 0.01;
@@ -82,7 +83,7 @@ describe('AdamW', () => {
 describe('Trainer', () => {
   it('leaks no tensors across training steps', async () => {
     const model = new GPT(tinyConfig);
-    const trainer = new Trainer(model, { train: stream(400), val: stream(100) }, { steps: 50, batchSize: 4, learningRate: 1e-2, live: false });
+    const trainer = new Trainer(causalLM(model, { train: stream(400), val: stream(100) }, { batchSize: 4 }), { steps: 50, learningRate: 1e-2, live: false });
     await trainer.trainStep();
     await trainer.trainStep();
     const before = tf.memory().numTensors;
@@ -98,20 +99,22 @@ describe('Trainer', () => {
   it('trains, shows one live view updated in place, and ends with status done', async () => {
     const messages = recordDisplays();
     const model = new GPT(tinyConfig);
-    const trainer = new Trainer(model, { train: stream(400), val: stream(100) }, { steps: 30, batchSize: 4, learningRate: 1e-2, evalEvery: 10, liveIntervalMs: 0, title: 'tiny' });
+    const trainer = new Trainer(causalLM(model, { train: stream(400), val: stream(100) }, { batchSize: 4 }), { steps: 30, learningRate: 1e-2, evalEvery: 10, liveIntervalMs: 0, title: 'tiny' });
     await trainer.train();
     const h = trainer.history;
     expect(h.status).toBe('done');
     expect(h.step).toBe(30);
-    expect(h.valLoss.step).toEqual([0, 10, 20, 30]);
-    expect(h.valLoss.value[3]).toBeLessThan(h.valLoss.value[0] - 0.5);
+    const valLoss = trainer.series('val loss');
+    expect(valLoss.step).toEqual([0, 10, 20, 30]);
+    expect(valLoss.value[3]).toBeLessThan(valLoss.value[0] - 0.5);
     // Ten quick steps between evaluations: still a throughput point before each evaluation.
-    expect(h.throughput.step).toEqual(expect.arrayContaining([10, 20, 30]));
-    expect(h.throughput.value.every(v => v > 0)).toBe(true);
+    const throughput = trainer.series('tokens/s');
+    expect(throughput.step).toEqual(expect.arrayContaining([10, 20, 30]));
+    expect(throughput.value.every(v => v > 0)).toBe(true);
     expect(messages.length).toBeGreaterThan(3);
     expect(messages[0].update).toBe(false);
     expect(messages.slice(1).every(m => m.update && m.id === messages[0].id)).toBe(true);
-    const lastSpec = validateTrainingSpec(JSON.parse(messages.at(-1)!.data['application/vnd.llm-lab.training.v1+json']));
+    const lastSpec = validateTrainingSpec(JSON.parse(messages.at(-1)!.data['application/vnd.llm-lab.training.v2+json']));
     expect(lastSpec.status).toBe('done');
     expect(messages.at(-1)!.data['image/svg+xml']).toMatch(/^<svg/);
     expect(messages.at(-1)!.data['text/plain']).toMatch(/tiny: done, step 30\/30/);
@@ -122,7 +125,7 @@ describe('Trainer', () => {
   it('an interrupt (SIGINT) stops between steps, keeps a usable model, and train() continues', async () => {
     const messages = recordDisplays();
     const model = new GPT(tinyConfig);
-    const trainer = new Trainer(model, { train: stream(400), val: stream(100) }, { steps: 40, batchSize: 4, learningRate: 1e-2, evalEvery: 100, liveIntervalMs: 0 });
+    const trainer = new Trainer(causalLM(model, { train: stream(400), val: stream(100) }, { batchSize: 4 }), { steps: 40, learningRate: 1e-2, evalEvery: 100, liveIntervalMs: 0 });
     const running = trainer.train();
     // Interrupt as the kernel does, once a few steps are done.
     while (trainer.step < 3) await new Promise(r => setTimeout(r, 1));
@@ -132,7 +135,7 @@ describe('Trainer', () => {
     expect(h.status).toBe('interrupted');
     expect(h.step).toBeLessThan(40);
     expect(h.message).toMatch(/interrupted after step \d+ of 40/);
-    const last = JSON.parse(messages.at(-1)!.data['application/vnd.llm-lab.training.v1+json']);
+    const last = JSON.parse(messages.at(-1)!.data['application/vnd.llm-lab.training.v2+json']);
     expect(last.status).toBe('interrupted');
     expect(last.step).toBe(trainer.step);
     expect(process.listenerCount('SIGINT')).toBe(0); // the handler is gone after training
@@ -150,19 +153,19 @@ describe('Trainer', () => {
   it('stops on a non-finite loss without applying that update', async () => {
     recordDisplays();
     const model = new GPT(tinyConfig);
-    const trainer = new Trainer(model, { train: stream(400), val: stream(100) }, { steps: 10, batchSize: 4, learningRate: 1e-2, liveIntervalMs: 0 });
+    const trainer = new Trainer(causalLM(model, { train: stream(400), val: stream(100) }, { batchSize: 4 }), { steps: 10, learningRate: 1e-2, liveIntervalMs: 0 });
     await trainer.trainStep();
-    const wte = model.params.get('transformer.wte.weight');
+    const wte = model.getParameter('transformer.wte.weight');
     const poisoned = (await wte.data()).slice();
     poisoned[0] = NaN;
     wte.assign(tf.tensor(poisoned, wte.shape));
-    const before = await model.params.get('transformer.h.0.mlp.c_fc.weight').data();
+    const before = await model.getParameter('transformer.h.0.mlp.c_fc.weight').data();
     await trainer.train();
     const h = trainer.history;
     expect(h.status).toBe('error');
     expect(h.message).toMatch(/not finite/);
     expect(trainer.step).toBe(1);
-    expect(maxAbsDiff(await model.params.get('transformer.h.0.mlp.c_fc.weight').data(), before)).toBe(0);
+    expect(maxAbsDiff(await model.getParameter('transformer.h.0.mlp.c_fc.weight').data(), before)).toBe(0);
     trainer.dispose();
     model.dispose();
   });
@@ -176,10 +179,10 @@ describe('bad input fails before any work, naming the values', () => {
     expect(tf.memory().numTensors).toBe(before);
     const model = new GPT(tinyConfig);
     const data = { train: stream(400), val: stream(100) };
-    expect(() => new Trainer(model, data, { steps: 10, batchSize: 4, learningRate: 0 })).toThrow('learningRate must be a positive number, got 0');
-    expect(() => new Trainer(model, data, { steps: 10, batchSize: 4, learningRate: -1e-3 })).toThrow('got -0.001');
-    expect(() => new Trainer(model, { train: stream(5), val: stream(100) }, { steps: 10, batchSize: 4, learningRate: 1e-3 })).toThrow('train split has 5 tokens, fewer than blockSize + 1 = 9');
-    expect(() => new Trainer(model, { train: Int32Array.from([...stream(20), 99]), val: stream(100) }, { steps: 10, batchSize: 4, learningRate: 1e-3 })).toThrow('train[20] = 99 is outside');
+    expect(() => new Trainer(causalLM(model, data, { batchSize: 4 }), { steps: 10, learningRate: 0 })).toThrow('learningRate must be a positive number, got 0');
+    expect(() => new Trainer(causalLM(model, data, { batchSize: 4 }), { steps: 10, learningRate: -1e-3 })).toThrow('got -0.001');
+    expect(() => new Trainer(causalLM(model, { train: stream(5), val: stream(100) }, { batchSize: 4 }), { steps: 10, learningRate: 1e-3 })).toThrow('train split has 5 tokens, fewer than blockSize + 1 = 9');
+    expect(() => new Trainer(causalLM(model, { train: Int32Array.from([...stream(20), 99]), val: stream(100) }, { batchSize: 4 }), { steps: 10, learningRate: 1e-3 })).toThrow('train[20] = 99 is outside');
     await expect(generate(model, Array(9).fill(1), { maxNewTokens: 2 })).rejects.toThrow('the prompt has 9 tokens, longer than the context blockSize 8');
     await expect(generate(model, [1], { maxNewTokens: 2, topP: 1.5 })).rejects.toThrow('topP must be in (0, 1], got 1.5');
     await expect(useDevice('tpu')).rejects.toThrow('unknown backend "tpu": choose one of "auto", "webgpu", "wasm", "cpu"');

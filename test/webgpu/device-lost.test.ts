@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { useDevice } from '../../kernel-lib/src/device/backend';
 import { webgpuLost } from '../../kernel-lib/src/device/deviceLoss';
 import { GPT } from '../../kernel-lib/src/models/gpt';
+import { causalLM } from '../../kernel-lib/src/train/objective';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
 import { maxAbsDiff } from '../unit/helpers';
 import { releaseWebgpuAfterAll } from './release';
@@ -23,7 +24,7 @@ describe('leaving WebGPU', () => {
   it('useDevice("cpu") moves a model trained on webgpu, weights and optimizer state', async () => {
     await useDevice('webgpu', { quiet: true });
     const model = new GPT(config);
-    const trainer = new Trainer(model, { train: tokens, val: tokens }, { steps: 6, batchSize: 4, learningRate: 3e-3, live: false, seed: 1 });
+    const trainer = new Trainer(causalLM(model, { train: tokens, val: tokens }, { batchSize: 4, seed: 1 }), { steps: 6, learningRate: 3e-3, live: false });
     for (let i = 0; i < 3; i++) await trainer.trainStep();
     const x = ids();
     const onGpu = await model.loss(x, x).data();
@@ -40,7 +41,7 @@ describe('leaving WebGPU', () => {
   it('after a device loss: a clear message, then wasm with the last host copy, and training goes on', async () => {
     await useDevice('webgpu', { quiet: true });
     const model = new GPT(config);
-    const trainer = new Trainer(model, { train: tokens, val: tokens }, { steps: 40, batchSize: 4, learningRate: 3e-3, live: false, seed: 1, hostCopyEvery: 5, evalEvery: 10 });
+    const trainer = new Trainer(causalLM(model, { train: tokens, val: tokens }, { batchSize: 4, seed: 1 }), { steps: 40, learningRate: 3e-3, live: false, hostCopyEvery: 5, evalEvery: 10 });
     // lose the device right after step 12 (the last host copy is then the one of step 10)
     const device = (tf.backend() as unknown as { device: { destroy(): void } }).device;
     const realStep = trainer.trainStep.bind(trainer);
@@ -54,7 +55,7 @@ describe('leaving WebGPU', () => {
     expect(errors.mock.calls.flat().join(' ')).toContain('The WebGPU device was lost');
     errors.mockRestore();
     expect(trainer.step).toBe(10);
-    expect(trainer.history.trainLoss.step.at(-1)).toBe(10);
+    expect(trainer.series('train loss').step.at(-1)).toBe(10);
 
     const logs = vi.spyOn(console, 'log').mockImplementation(() => {});
     await useDevice('wasm', { quiet: true });
@@ -64,7 +65,7 @@ describe('leaving WebGPU', () => {
     const summary = await trainer.train();
     expect(summary.status).toBe('done');
     expect(summary.step).toBe(40);
-    expect(summary.trainLoss!).toBeLessThan(trainer.history.trainLoss.value[0]);
+    expect(summary.trainLoss!).toBeLessThan(trainer.series('train loss').value[0]);
     await expect(useDevice('webgpu', { quiet: true })).rejects.toThrow('lost earlier in this kernel');
     trainer.dispose();
     model.dispose();
