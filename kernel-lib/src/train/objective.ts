@@ -101,7 +101,7 @@ export function causalLM(model: GPT, data: TrainData, options: CausalLMOptions):
   checkPositiveInt('train config: batchSize', batchSize);
   checkPositiveInt('train config: evalBatches', evalBatches);
   checkTokenStreams(data, blockSize, vocabSize);
-  if (samplePrompt !== undefined && !tokenizer) throw new Error('train config: samplePrompt needs a tokenizer (pass it as the 4th argument)');
+  if (samplePrompt !== undefined && !tokenizer) throw new Error('causalLM: samplePrompt needs a tokenizer: causalLM(model, data, { samplePrompt, tokenizer, ... })');
   const batches = new ClmBatches(data.train, blockSize, batchSize, seed);
   const evalStarts = evalWindows(data.val, blockSize, batchSize, evalBatches);
   return {
