@@ -66,8 +66,11 @@ describe('model view', () => {
     // the zoomed view focuses a token like the head view
     zoom.querySelectorAll('text.llm-lab-hv-query')[4].dispatchEvent(new MouseEvent('mouseenter'));
     const focused = Array.from(zoom.querySelectorAll('line.llm-lab-hv-line'));
-    expect(focused.length).toBeGreaterThan(0);
-    expect(focused.every(l => l.getAttribute('data-query') === '4')).toBe(true);
+    const row = spec.weights[2][0][4]; // layer 2, head 0, query 4: one line per key it reads enough
+    const drawn = focused.map(l => [l.getAttribute('data-query'), Number(l.getAttribute('data-key')), Number(l.getAttribute('data-weight'))] as const);
+    expect([...drawn].sort((x, y) => x[1] - y[1])).toEqual(
+      row.map((w, k) => ['4', k, w] as const).filter(([, , w]) => w >= MIN_LINE_WEIGHT)
+    );
     expect(zoom.querySelector('.llm-lab-attention-readout')!.textContent).toMatch(/^t reads most from: head 0: a /) // the fixture's head 0 reads the previous token;
   });
 

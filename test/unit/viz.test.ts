@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionBundle, attentionSpec } from '../../kernel-lib/src/viz/attention';
 import { GPT } from '../../kernel-lib/src/models/gpt';
@@ -14,10 +15,14 @@ describe('attention view bundle', () => {
     const tok = CharTokenizer.fromText(evil + ' abc');
     const model = new GPT({ vocabSize: tok.vocabSize, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 8, seed: 2 });
     const spec = await attentionSpec(model, tok, evil);
-    expect(validateAttentionSpec(parseSpecData(JSON.stringify(spec)))).toBeTruthy();
+    expect(validateAttentionSpec(parseSpecData(JSON.stringify(spec)))).toEqual(spec);
+    // every layer and head: the model's own attention weights, rounded to the spec's places
+    const ids = tf.tensor2d([tok.encode(evil)], [1, evil.length], 'int32');
+    const { attentions } = model.forward(ids, { attentions: true });
+    const expected = await Promise.all(attentions!.map(async a => ((await a.array()) as number[][][][])[0]));
     expect(spec.weights).toHaveLength(2);
-    expect(spec.weights[1]).toHaveLength(2);
-    expect(spec.weights[0][0]).toHaveLength(evil.length);
+    spec.weights.forEach((layer, l) => layer.forEach((head, h) => head.forEach((row, q) => row.forEach((w, k) => expect(Math.abs(w - expected[l][h][q][k]), `layer ${l} head ${h} query ${q} key ${k}`).toBeLessThanOrEqual(1e-4)))));
+    tf.dispose([ids, ...attentions!]);
     expect(spec.tokens.join('')).toBe(evil.replace(/ /g, '\u2423'));
     const bundle = attentionBundle(spec);
     expect(Object.keys(bundle).sort()).toEqual(['application/vnd.llm-lab.attention.v1+json', 'image/svg+xml', 'text/plain']);
