@@ -54,7 +54,7 @@ describe('notebook 01 in JupyterLab', () => {
     expect(statuses, statuses.join(' ')).toContain('running+plot');
     expect(statuses.at(-1)).toBe('done+plot');
     const traces = await page.evaluate(() => (document.querySelector('.llm-lab-training .js-plotly-plot') as unknown as { data: unknown[] }).data.length);
-    expect(traces).toBeGreaterThanOrEqual(4);
+    expect(traces).toBe(4); // train loss, val loss, learning rate, tokens/s
 
     await page.waitForSelector('.llm-lab-attention rect.llm-lab-attention-cell', { timeout: 300_000 });
     await page.waitForFunction(() => {

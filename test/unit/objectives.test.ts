@@ -60,7 +60,7 @@ describe('objectives', () => {
     const objective = maskedLM(model, { train: stream(300), val }, { batchSize: 4, maskId: 10, evalBatches: 8 });
     const fed: number[][] = []; // the inputs evaluate() gives the model
     const forward = model.forward.bind(model);
-    model.forward = (ids, mask) => (fed.push(Array.from(ids.dataSync())), forward(ids, mask));
+    model.forward = (ids, mask) => (fed.push(Array.from((ids as tf.Tensor).dataSync())), forward(ids, mask));
     const a = await objective.evaluate();
     model.forward = forward;
     // The same by hand: the held-out windows (evalWindows), masked with the evaluation's seeds
