@@ -13,7 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyVariablesToHost, describeAdapter, ensureDevice, webgpuLost } from '../device';
 import { LiveDisplay } from '../viz/display';
-import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract/spec';
+import { isStandardSeries, LEARNING_RATE, TOKENS_PER_SEC, TRAIN_LOSS, VAL_LOSS } from '../contract';
+import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract';
 import { addPoint, dropAfter, lastValue, newTrainingSpec, seriesOf, trainingBundle } from '../viz/training';
 import { AdamW } from './adamw';
 import { clipScale, globalNorm } from './clip';
@@ -102,13 +103,6 @@ export interface StepLog {
   logged: Record<string, number>;
 }
 
-/** The standard curves of every run (the objective may add its own). */
-const TRAIN_LOSS = 'train loss';
-const VAL_LOSS = 'val loss';
-const LEARNING_RATE = 'learning rate';
-const THROUGHPUT = 'tokens/s';
-const STANDARD_SERIES = [TRAIN_LOSS, VAL_LOSS, LEARNING_RATE, THROUGHPUT];
-
 /**
  * Trains a model for an objective. Keeps its step counter and optimizer state, so calling
  * `train()` again after an interrupt continues where it stopped.
@@ -160,7 +154,7 @@ export class Trainer<B = unknown> {
     const batch = await this.objective.nextBatch();
     const logged = new Map<string, tf.Scalar>();
     const log = (name: string, value: tf.Scalar) => {
-      if (logged.has(name) || STANDARD_SERIES.includes(name)) throw new Error(`${this.objective.name}: a step logged ${JSON.stringify(name)} twice, or under a name the Trainer plots itself`);
+      if (logged.has(name) || isStandardSeries(name)) throw new Error(`${this.objective.name}: a step logged ${JSON.stringify(name)} twice, or under a name the Trainer plots itself`);
       logged.set(name, tf.keep(value.reshape([]) as tf.Scalar)); // past the gradient's scope: read back below
     };
     // Only the trainable parameters enter the gradient: frozen ones, and reference models, never do.
@@ -251,7 +245,7 @@ export class Trainer<B = unknown> {
         // time: a short run with frequent evaluations still gets its throughput.
         if (now - windowStart > 1000 || windowSteps >= 50 || atEval) {
           h.tokensPerSec = (windowSteps * tokensPerStep) / ((now - windowStart) / 1000);
-          addPoint(h, THROUGHPUT, log.step, h.tokensPerSec);
+          addPoint(h, TOKENS_PER_SEC, log.step, h.tokensPerSec);
           windowStart = now;
           windowSteps = 0;
         }
