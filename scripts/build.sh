@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 mkdir -p .local/stamps
-say() { printf '\033[1m[llm-lab]\033[0m %s\n' "$*"; }
+# bold on a terminal; plain in a log (or with NO_COLOR)
+say() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\033[1m[llm-lab]\033[0m %s\n' "$*"; else printf '[llm-lab] %s\n' "$*"; fi; }
 
 # build NAME OUTPUT COMMAND SOURCES...: run COMMAND when OUTPUT is missing or a source is newer.
 build() {

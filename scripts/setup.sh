@@ -7,7 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 for_tests=0
 [ "${1:-}" = "--test" ] && for_tests=1
-say() { printf '\033[1m[llm-lab]\033[0m %s\n' "$*"; }
+# bold on a terminal; plain in a log (or with NO_COLOR)
+say() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\033[1m[llm-lab]\033[0m %s\n' "$*"; else printf '[llm-lab] %s\n' "$*"; fi; }
 
 # --- Node
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
