@@ -22,7 +22,7 @@ const model = new lab.GPT({ vocabSize: tokenizer.vocabSize, blockSize: 32, nLaye
 const sentence = 'the cat sat on the mat';`,
   `const recorder = new lab.AttentionRecorder(tokenizer, sentence);
 await recorder.capture(model, 0);
-const trainer = new lab.Trainer(model, data, { steps: 60, batchSize: 8, learningRate: 1e-2, evalEvery: 15, evalBatches: 2, live: false, onEval: step => recorder.capture(model, step) }, tokenizer);
+const trainer = new lab.Trainer(lab.causalLM(model, data, { batchSize: 8, evalBatches: 2, tokenizer: tokenizer }), { steps: 60, learningRate: 1e-2, evalEvery: 15, live: false, onEval: step => recorder.capture(model, step) });
 await trainer.train();
 recorder.show();`,
   `await lab.showHeadView(model, tokenizer, sentence, { layer: 1 });`,

@@ -18,7 +18,7 @@ const text = 'the whale and the sea and the ship. '.repeat(200);
 const tok = lab.CharTokenizer.fromText(text);
 const ids = Int32Array.from(tok.encode(text));
 const model = new lab.GPT({ vocabSize: tok.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, seed: 1 });
-const trainer = new lab.Trainer(model, { train: ids, val: ids }, { steps: 100000, batchSize: 4, learningRate: 1e-2, evalEvery: 1000, liveIntervalMs: 100, title: 'interrupt me' }, tok);
+const trainer = new lab.Trainer(lab.causalLM(model, { train: ids, val: ids }, { batchSize: 4, tokenizer: tok }), { steps: 100000, learningRate: 1e-2, evalEvery: 1000, liveIntervalMs: 100, title: 'interrupt me' });
 """
 TRAIN = "await trainer.train();"
 AFTER = """
