@@ -107,13 +107,16 @@ describe('checkpoints of every course model (saveModel / loadModel)', () => {
       expect(maxAbsDiff(await run(loaded).data(), await run(model).data())).toBe(0);
       loaded.dispose();
     }
-    // a BERT checkpoint does not load into a BERT of another size, and says why
+    // a BERT checkpoint does not load into a BERT of another structure or size, and says why
     const dir = tmp();
     await saveModel(bert, dir);
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    cfg.llm_lab.config.nEmbd = 12;
+    cfg.llm_lab.config.positions = 'learned';
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-    expect(() => loadModel(dir)).toThrow(/does not match the model.*of another shape: encoder.wte.weight: checkpoint \[13,8\], model \[13,12\]/);
+    expect(() => loadModel(dir)).toThrow(/does not match the model\. 1 missing from the checkpoint: encoder\.wpe\.weight \[8,8\]$/);
+    cfg.llm_lab.config.nEmbd = 12; // more than the file holds: refused before the model is built
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
+    expect(() => loadModel(dir)).toThrow(/describes a model of at least 3612 values \(token embedding 13 × 12 = 156; 2 blocks × 12 × 12² = 3456\), but .*model\.safetensors holds \d+ in \d+ tensors; nothing was built/);
     cfg.llm_lab.architecture = 'rnn';
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
     expect(() => loadModel(dir)).toThrow('names the architecture "rnn"; known: "gpt", "bert", "seq2seq"');

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { GPT } from '../models/gpt';
 import { BpeTokenizer } from '../tokenizers/bpe';
+import { readJson } from './folder';
 import { loadGPT } from './gpt';
 
 /** kernel-lib/checkpoints/base (from dist/checkpoint/ or src/checkpoint/). */
@@ -30,16 +31,21 @@ export function loadBaseModel(folder: string = BASE_MODEL_DIR): { model: GPT; to
     throw new Error(`loadBaseModel: no base model in ${folder}; train it with \`npm run pretrain:base\``);
   }
   const { model, extras } = loadGPT(folder);
-  const saved = extras.tokenizer as { type?: string; merges?: [number, number][] } | undefined;
-  if (saved?.type !== 'bpe' || !Array.isArray(saved.merges)) {
-    model.dispose();
-    throw new Error(`loadBaseModel: ${folder}/config.json has no BPE tokenizer under llm_lab.tokenizer`);
+  try {
+    const saved = extras.tokenizer as { type?: string; merges?: [number, number][] } | undefined;
+    if (saved?.type !== 'bpe' || !Array.isArray(saved.merges)) {
+      throw new Error(`loadBaseModel: ${folder}/config.json has no BPE tokenizer under llm_lab.tokenizer`);
+    }
+    const tokenizer = new BpeTokenizer(saved.merges);
+    if (tokenizer.vocabSize > model.config.vocabSize) {
+      throw new Error(`loadBaseModel: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}`);
+    }
+    const recipeFile = path.join(folder, 'recipe.json');
+    if (!fs.existsSync(recipeFile)) throw new Error(`loadBaseModel: no recipe.json in ${folder}`);
+    const recipe = readJson('loadBaseModel', recipeFile) as BaseRecipe;
+    return { model, tokenizer, recipe };
+  } catch (e) {
+    model.dispose(); // a failed load leaves no tensor behind
+    throw e;
   }
-  const tokenizer = new BpeTokenizer(saved.merges);
-  if (tokenizer.vocabSize > model.config.vocabSize) {
-    model.dispose();
-    throw new Error(`loadBaseModel: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}`);
-  }
-  const recipe = JSON.parse(fs.readFileSync(path.join(folder, 'recipe.json'), 'utf8')) as BaseRecipe;
-  return { model, tokenizer, recipe };
 }

@@ -4,17 +4,12 @@
  * config keys, so `GPT2LMHeadModel.from_pretrained(folder)` in Python loads it; our own settings,
  * such as the tokenizer, sit under "llm_lab").
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { GPT, GPTConfig } from '../models/gpt';
 import { Module } from '../nn/module';
-import { decodeSafetensors, encodeSafetensors, NamedArray } from './safetensors';
+import { CheckpointExtras, checkConfigFitsWeights, readLabConfig, readWeights, Weights, writeCheckpoint } from './folder';
 
-export interface CheckpointExtras {
-  /** Anything JSON the course wants back with the model (the tokenizer, the training recipe). */
-  [key: string]: unknown;
-}
+export type { CheckpointExtras } from './folder';
 
 /** GPT-2's config.json keys for our config. */
 function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
@@ -35,32 +30,30 @@ function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
   };
 }
 
-/** Write `folder/model.safetensors` and `folder/config.json`. */
+/**
+ * Write `folder/model.safetensors` and `folder/config.json`, all or nothing: the folder holds the old
+ * checkpoint or the new one, never a mix (checkpoint/folder.ts).
+ */
 export async function saveGPT(model: GPT, folder: string, extras: CheckpointExtras = {}): Promise<void> {
   if (model.config.mlp === false) {
     throw new Error('saveGPT: this GPT is attention-only (mlp: false), which the GPT-2 checkpoint format cannot describe (every GPT-2 block has an MLP); it is not saved');
   }
-  const tensors = new Map<string, NamedArray>();
-  for (const [name, v] of model.namedParameters()) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
-  fs.mkdirSync(folder, { recursive: true });
-  fs.writeFileSync(path.join(folder, 'model.safetensors'), encodeSafetensors(tensors, { format: 'pt' }));
-  fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify(hfConfig(model.config, extras), null, 2) + '\n');
+  await writeCheckpoint('saveGPT', model, folder, extras, e => hfConfig(model.config, e));
 }
 
 /** Read a folder written by saveGPT: a new GPT with those weights, and the extras. */
 export function loadGPT(folder: string): { model: GPT; extras: CheckpointExtras } {
-  const configFile = path.join(folder, 'config.json');
-  if (!fs.existsSync(configFile)) throw new Error(`loadGPT: no config.json in ${folder}`);
-  const { llm_lab: lab } = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { llm_lab?: { config: GPTConfig } & CheckpointExtras };
-  if (!lab?.config) throw new Error(`loadGPT: ${configFile} has no "llm_lab.config" (not written by saveGPT)`);
+  const { configFile, lab } = readLabConfig('loadGPT', folder);
   const { config, ...extras } = lab;
-  return { model: withWeights(new GPT(config), folder), extras };
+  const weights = readWeights(folder);
+  checkConfigFitsWeights('loadGPT', configFile, 'gpt', config, weights);
+  return { model: withWeights(new GPT(config as GPTConfig), weights), extras };
 }
 
-/** `model` with the weights of `folder`; a model that does not match is disposed, and the error says why. */
-export function withWeights<M extends Module>(model: M, folder: string): M {
+/** `model` with `weights`; a model that does not match is disposed, and the error says why. */
+export function withWeights<M extends Module>(model: M, weights: Weights): M {
   try {
-    loadWeights(model, folder);
+    assignWeights(model, weights);
   } catch (e) {
     model.dispose();
     throw e;
@@ -70,12 +63,14 @@ export function withWeights<M extends Module>(model: M, folder: string): M {
 
 /**
  * Put the weights of `folder/model.safetensors` into an existing model. Every name and shape must
- * match; otherwise nothing changes and the error lists what differs.
+ * match and every value be finite; otherwise nothing changes and the error lists what differs.
  */
 export function loadWeights(model: Module, folder: string): void {
+  assignWeights(model, readWeights(folder));
+}
+
+function assignWeights(model: Module, { file, tensors }: Weights): void {
   const params = new Map(model.namedParameters());
-  const file = path.join(folder, 'model.safetensors');
-  const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(file)), file);
   const missing: string[] = [];
   const unexpected: string[] = [];
   const reshaped: string[] = [];

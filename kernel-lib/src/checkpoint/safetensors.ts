@@ -58,25 +58,48 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): { ten
   } catch (e) {
     throw new Error(`${file}: the header is not valid JSON (${(e as Error).message})`);
   }
-  const data = bytes.subarray(8 + n);
-  const tensors = new Map<string, NamedArray>();
-  for (const [name, value] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const entry = value as HeaderEntry;
-    if (entry.dtype !== 'F32') throw new Error(`${file}: tensor ${name} is ${entry.dtype}; only F32 is supported`);
-    const [begin, end] = entry.data_offsets ?? [];
-    if (!(Number.isInteger(begin) && Number.isInteger(end) && 0 <= begin && begin <= end && end <= data.length)) {
-      throw new Error(`${file}: tensor ${name} has data_offsets [${entry.data_offsets}] outside the ${data.length} data bytes`);
-    }
-    if (end - begin !== 4 * size(entry.shape)) throw new Error(`${file}: tensor ${name} has ${end - begin} bytes for shape [${entry.shape}] (float32)`);
-    // copy: the data may not be 4-byte aligned inside the file
-    const values = new Float32Array(size(entry.shape));
-    new Uint8Array(values.buffer).set(data.subarray(begin, end));
-    tensors.set(name, { shape: entry.shape, data: values });
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Error(`${file}: the header must be a JSON object of tensors, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
   }
-  return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+  const metadata = header.__metadata__ ?? {};
+  if (typeof metadata !== 'object' || metadata === null || Object.values(metadata).some(v => typeof v !== 'string')) {
+    throw new Error(`${file}: __metadata__ must be an object of strings, got ${JSON.stringify(metadata)}`);
+  }
+  const data = bytes.subarray(8 + n);
+  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__').map(([name, value]) => checkEntry(file, name, value, data.length));
+  // as in safetensors: the tensors' bytes lie back to back and cover the data, no gaps, no overlaps
+  let expectedBegin = 0;
+  for (const [name, { data_offsets: [begin, end] }] of [...entries].sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0])) {
+    if (begin !== expectedBegin) throw new Error(`${file}: tensor ${name} starts at byte ${begin} of the data, but the tensor before it ends at ${expectedBegin}`);
+    expectedBegin = end;
+  }
+  if (expectedBegin !== data.length) throw new Error(`${file}: the tensors cover ${expectedBegin} of the ${data.length} data bytes`);
+  const tensors = new Map<string, NamedArray>();
+  for (const [name, { shape, data_offsets: [begin, end] }] of entries) {
+    // copy: the data may not be 4-byte aligned inside the file
+    const values = new Float32Array(size(shape));
+    new Uint8Array(values.buffer).set(data.subarray(begin, end));
+    tensors.set(name, { shape, data: values });
+  }
+  return { tensors, metadata: metadata as Record<string, string> };
 }
 
+/** One header entry, checked: a float32 tensor whose shape fits its bytes, inside the data. */
+function checkEntry(file: string, name: string, value: unknown, dataBytes: number): [string, HeaderEntry] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: tensor ${name} has the entry ${JSON.stringify(value)}, not an object`);
+  const entry = value as Partial<HeaderEntry>;
+  if (entry.dtype !== 'F32') throw new Error(`${file}: tensor ${name} is ${entry.dtype}; only F32 is supported`);
+  const { shape, data_offsets: offsets } = entry;
+  if (!Array.isArray(shape) || !shape.every(k => Number.isInteger(k) && k >= 0)) {
+    throw new Error(`${file}: tensor ${name} has the shape ${JSON.stringify(shape)}; a shape is a list of non-negative integers`);
+  }
+  const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [NaN, NaN];
+  if (!(Number.isInteger(begin) && Number.isInteger(end) && 0 <= begin && begin <= end && end <= dataBytes)) {
+    throw new Error(`${file}: tensor ${name} has data_offsets ${JSON.stringify(offsets)} outside the ${dataBytes} data bytes`);
+  }
+  if (end - begin !== 4 * size(shape)) throw new Error(`${file}: tensor ${name} has ${end - begin} bytes for shape [${shape}] (float32: ${4 * size(shape)} bytes)`);
+  return [name, { dtype: 'F32', shape, data_offsets: [begin, end] }];
+}
 if (new Uint8Array(Float32Array.of(1).buffer)[3] !== 0x3f) {
   throw new Error('safetensors: this machine is big-endian; the checkpoint code assumes little-endian');
 }
