@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPT, KVCache } from './models/gpt';
+import { checkLogitsFinite } from './nn/heads';
 import { seededRandom, Rng } from './random';
+import { InterruptedError, watchInterrupt } from './interrupt';
 
 export interface SamplingOptions {
   /** 0 = greedy (always the most likely token); <1 sharper, >1 flatter. Default 1. */
@@ -82,7 +84,10 @@ export function sampleFrom(probs: ArrayLike<number>, rng: Rng): number {
   return probs.length - 1;
 }
 
-/** Continue `prompt` (token ids) by up to maxNewTokens tokens; returns only the new ones. */
+/**
+ * Continue `prompt` (token ids) by maxNewTokens tokens; returns only the new ones. A kernel
+ * interrupt stops it between two tokens with an InterruptedError (the model is unchanged).
+ */
 export async function generate(model: GPT, prompt: number[], options: GenerateOptions): Promise<number[]> {
   const { blockSize, vocabSize } = model.config;
   if (prompt.length === 0) throw new Error('generate: the prompt is empty; give at least one token');
@@ -96,15 +101,19 @@ export async function generate(model: GPT, prompt: number[], options: GenerateOp
   const tokens = [...prompt];
   const out: number[] = [];
   let cache: KVCache | null = null;
+  const interrupt = watchInterrupt();
   try {
     for (let i = 0; i < options.maxNewTokens; i++) {
+      if (await interrupt.poll()) throw new InterruptedError(`generate: interrupted after ${i} of ${options.maxNewTokens} tokens; the model is unchanged`);
       const row = await nextLogits();
+      checkLogitsFinite(row, i + 1, 'generate');
       const next = sampleFrom(samplingDistribution(row, options), rng);
       tokens.push(next);
       out.push(next);
       options.onToken?.(next);
     }
   } finally {
+    interrupt.close();
     if (cache) disposeCache(cache);
   }
   return out;
@@ -166,10 +175,14 @@ export async function generateText(model: GPT, tokenizer: TextCodec, prompt: str
     pending += tokenizer.decode([id]);
     if (Date.now() - flushed > 200) flush();
   };
-  const out = await generate(model, tokenizer.encode(prompt), { ...options, onToken });
-  if (options.stream) {
-    pending += '\n';
-    flush();
+  try {
+    const out = await generate(model, tokenizer.encode(prompt), { ...options, onToken });
+    return prompt + tokenizer.decode(out);
+  } finally {
+    // an interrupt or an error keeps the text streamed so far on screen
+    if (options.stream) {
+      pending += '\n';
+      flush();
+    }
   }
-  return prompt + tokenizer.decode(out);
 }

@@ -9,10 +9,11 @@ import * as tf from '@tensorflow/tfjs';
 import { paddingMask } from '../nn/attention';
 import { Embedding, embedInput } from '../nn/embedding';
 import { Decoder, Encoder } from '../nn/encoder';
-import { TiedLMHead } from '../nn/heads';
+import { checkLogitsFinite, TiedLMHead } from '../nn/heads';
 import { Init } from '../nn/init';
 import { maskedCrossEntropy } from '../nn/loss';
 import { Module } from '../nn/module';
+import { InterruptedError, watchInterrupt } from '../interrupt';
 
 export interface Seq2SeqConfig {
   /** One vocabulary for source and target (with the BOS, EOS and PAD ids). */
@@ -171,22 +172,32 @@ export class Seq2Seq extends Module {
     const rows = sources.map(() => [bosId]); // the decoder's input so far
     const out = sources.map(() => [] as number[]);
     const done = sources.map(() => false);
-    for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
-      const T = rows[0].length;
-      const next = tf.tidy(() => {
-        const { logits } = this.decode(tf.tensor2d(rows.flat(), [B, T], 'int32'), memory, srcMask);
-        return logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]).argMax(-1); // (B,) the last position's best
-      });
-      const ids = await next.data(); // async: dataSync does not exist on WebGPU
-      next.dispose();
-      ids.forEach((id, b) => {
-        rows[b].push(id);
-        if (done[b]) return;
-        if (id === eosId) done[b] = true;
-        else out[b].push(id);
-      });
+    const interrupt = watchInterrupt();
+    try {
+      for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
+        if (await interrupt.poll()) throw new InterruptedError(`Seq2Seq.generate: interrupted after ${step} of ${maxNewTokens} tokens; the model is unchanged`);
+        const T = rows[0].length;
+        const last = tf.tidy(() => {
+          const { logits } = this.decode(tf.tensor2d(rows.flat(), [B, T], 'int32'), memory, srcMask);
+          return logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]); // (B, V) the last position's
+        });
+        const scores = await last.data(); // async: dataSync does not exist on WebGPU
+        last.dispose();
+        rows.forEach((row, b) => {
+          const logits = scores.subarray(b * V, (b + 1) * V);
+          checkLogitsFinite(logits, step + 1, `Seq2Seq.generate (source ${b})`);
+          let id = 0; // greedy: the best, the first of equals (as argMax)
+          for (let v = 1; v < V; v++) if (logits[v] > logits[id]) id = v;
+          row.push(id);
+          if (done[b]) return;
+          if (id === eosId) done[b] = true;
+          else out[b].push(id);
+        });
+      }
+    } finally {
+      interrupt.close();
+      tf.dispose([srcIds, srcMask, memory]);
     }
-    tf.dispose([srcIds, srcMask, memory]);
     return out;
   }
 

@@ -29,3 +29,16 @@ export class TiedLMHead extends Module {
     return tiedLogits(hidden, this.embedding.weight);
   }
 }
+
+/**
+ * Sampling from NaN logits still returns a token (greedy picks id 0), so a broken model would
+ * merely write odd text; generation stops with the reason instead. `logits` is one row (V);
+ * `token` counts the generated tokens from 1.
+ */
+export function checkLogitsFinite(logits: ArrayLike<number>, token: number, caller: string): void {
+  for (let i = 0; i < logits.length; i++) {
+    if (!Number.isFinite(logits[i])) {
+      throw new Error(`${caller}: the logits at token ${token} are not finite (${logits[i]} for id ${i}): the model's weights are broken — reload a checkpoint or retrain`);
+    }
+  }
+}
