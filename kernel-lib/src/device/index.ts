@@ -10,12 +10,13 @@
  *                  implement them per backend; wasm*.ts and webgpu*.ts are each backend's speed-ups
  */
 import * as tf from '@tensorflow/tfjs';
+import { fastPath } from './fastPath';
 import { AdamWStep, fusedAdamW } from './fused';
 import { adamwInPlace } from './webgpuInPlace';
 
 export { tf, useDevice, ensureDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu } from './backend';
 export type { BackendChoice, BackendName, Device, AdapterInfo } from './backend';
-export { webgpuLost, copyVariablesToHost } from './deviceLoss';
+export { webgpuLost, copyVariablesToHost, restoreHostCopies } from './deviceLoss';
 export { fastPath } from './fastPath';
 export type { AttentionCall } from './fastPath';
 export { fused, fusedAttention, fusedGelu, fusedLayerNorm, fusedCrossEntropy, fusedSumOfSquares } from './fused';
@@ -32,4 +33,13 @@ export function fusedAdamWUpdate(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v
   m.assign(m2);
   v.assign(v2);
   tf.dispose([p2, m2, v2]);
+}
+
+/**
+ * Whether an optimizer update writes the weights where they are (webgpu's fused AdamW): then the
+ * tensors an update replaces cannot simply be kept to undo it (a kept reference forces the slower
+ * path), and the last host copy stands in.
+ */
+export function updatesInPlace(): boolean {
+  return tf.getBackend() === 'webgpu' && fastPath.adamw();
 }

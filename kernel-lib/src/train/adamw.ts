@@ -29,6 +29,8 @@ export class AdamW {
   private readonly state = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
   /** Number of updates done so far (Adam's bias correction needs it). */
   t = 0;
+  /** What undo() puts back: the tensors the last step() replaced, and the moments it created. */
+  private undoRecord: { saved: [tf.Variable, tf.Tensor][]; created: tf.Variable[] } | null = null;
 
   constructor(params: Iterable<[string, tf.Variable]>, readonly config: AdamWConfig) {
     this.params = [...params];
@@ -53,9 +55,13 @@ export class AdamW {
   /**
    * Apply one update; `grads` as tf.variableGrads returns them (keyed by variable name), each
    * multiplied by `gradScale` first (what gradient clipping asks for: see train/clip.ts).
+   * With `undoable`, undo() can take it back: the tensors it replaces are kept rather than
+   * freed (where an update assigns new tensors, cpu and wasm, that copies nothing).
    */
-  step(grads: tf.NamedTensorMap, lr: number, gradScale = 1): void {
+  step(grads: tf.NamedTensorMap, lr: number, gradScale = 1, options: { undoable?: boolean } = {}): void {
     const { beta1, beta2, eps, weightDecay } = this.config;
+    this.forgetUndo();
+    const record = options.undoable ? { saved: [] as [tf.Variable, tf.Tensor][], created: [] as tf.Variable[] } : null;
     this.t += 1;
     const c1 = 1 - beta1 ** this.t; // bias corrections: m and v start at 0
     const c2 = 1 - beta2 ** this.t;
@@ -63,7 +69,9 @@ export class AdamW {
       for (const [, p] of this.params) {
         const gradient = grads[p.name]; // tfjs keys gradients by variable name
         if (!gradient) continue; // frozen or unused parameter
+        if (record && !this.state.has(p)) record.created.push(p);
         const { m, v } = this.moments(p);
+        if (record) for (const t of [p, m, v]) record.saved.push([t, tf.keep(t.clone())]);
         if (fastPath.adamw()) {
           // the same update in one kernel (device/index.ts)
           fusedAdamWUpdate(p, gradient, m, v, { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale });
@@ -77,9 +85,47 @@ export class AdamW {
         p.assign(p.sub(update.mul(lr)));
       }
     });
+    this.undoRecord = record;
+  }
+
+  /**
+   * Take back the last step(): the parameters and moments it changed get their values from before
+   * it, and the moments it made are dropped. False when there is nothing to undo.
+   */
+  undo(): boolean {
+    const record = this.undoRecord;
+    if (!record) return false;
+    for (const [t, before] of record.saved) t.assign(before);
+    for (const p of record.created) {
+      const s = this.state.get(p)!;
+      tf.dispose([s.m, s.v]);
+      this.state.delete(p);
+    }
+    this.t -= 1;
+    this.forgetUndo();
+    return true;
+  }
+
+  /** Drop what the last step kept for undo(). */
+  forgetUndo(): void {
+    if (this.undoRecord) tf.dispose(this.undoRecord.saved.map(([, before]) => before));
+    this.undoRecord = null;
+  }
+
+  /**
+   * Start the moments of every parameter outside `kept` again from zero (after the weights were
+   * put back from copies that hold those moments only for the `kept` ones).
+   */
+  resetStateExcept(kept: Set<tf.Variable>): void {
+    for (const [p, { m, v }] of [...this.state]) {
+      if (kept.has(m) && kept.has(v)) continue;
+      tf.dispose([m, v]);
+      this.state.delete(p);
+    }
   }
 
   dispose(): void {
+    this.forgetUndo();
     for (const { m, v } of this.state.values()) tf.dispose([m, v]);
     this.state.clear();
   }

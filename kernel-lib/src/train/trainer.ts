@@ -11,7 +11,7 @@
  * two steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyVariablesToHost, describeAdapter, ensureDevice, webgpuLost } from '../device';
+import { copyVariablesToHost, describeAdapter, ensureDevice, restoreHostCopies, updatesInPlace, webgpuLost } from '../device';
 import { LiveDisplay } from '../viz/display';
 import { isStandardSeries, LEARNING_RATE, TOKENS_PER_SEC, TRAIN_LOSS, VAL_LOSS } from '../contract';
 import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract';
@@ -72,11 +72,11 @@ export function checkTrainConfig(c: LoopConfig): void {
   if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0 && c.warmupSteps <= c.steps)) {
     throw new Error(`train config: warmupSteps must be an integer in [0, steps = ${c.steps}], got ${c.warmupSteps}`);
   }
-  if (!(c.weightDecay >= 0)) throw new Error(`train config: weightDecay must be >= 0, got ${c.weightDecay}`);
+  if (!(c.weightDecay >= 0 && Number.isFinite(c.weightDecay))) throw new Error(`train config: weightDecay must be a number >= 0, got ${c.weightDecay}`);
   for (const k of ['beta1', 'beta2'] as const) {
     if (!(c[k] >= 0 && c[k] < 1)) throw new Error(`train config: ${k} must be in [0, 1), got ${c[k]}`);
   }
-  if (!(c.eps > 0)) throw new Error(`train config: eps must be > 0, got ${c.eps}`);
+  if (!(c.eps > 0 && Number.isFinite(c.eps))) throw new Error(`train config: eps must be a number > 0, got ${c.eps}`);
   if (!(c.gradClip >= 0)) throw new Error(`train config: gradClip must be >= 0 (0 = off), got ${c.gradClip}`);
 }
 
@@ -122,6 +122,13 @@ export class Trainer<B = unknown> {
   private stopRequested = false;
   /** The step of the last host copy of the weights (WebGPU only: what survives a device loss). */
   private hostCopyStep = -Infinity;
+  /** The run in progress, if any: a second train() waits for it to stop. */
+  private running: Promise<TrainSummary> | null = null;
+  /** The lowest training loss so far, and whether a jump above it was reported (divergence). */
+  private lowestLoss = Infinity;
+  private jumpReported = false;
+  /** Set when the last trainStep() refused a batch: what was not finite, and which weights the model kept. */
+  lastFailure: { step: number; loss: number; gradNorm: number; keptStep: number; undone: boolean } | null = null;
 
   /** Train `objective` (causalLM, maskedLM, seq2seqObjective ...) with the loop's `config`. */
   constructor(objective: Objective<B>, config: LoopConfigInput) {
@@ -163,14 +170,48 @@ export class Trainer<B = unknown> {
     const check = tf.stack([value, norm, ...logged.values()]);
     const [loss, gradNorm, ...extra] = await check.data(); // wait for the device: nothing applied yet
     const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
-    // Gradient clipping: AdamW multiplies every gradient by the scale as it reads it (one pass, no
-    // clipped copies; clipByGlobalNorm in train/clip.ts is the same thing written out).
-    if (ok) this.optimizer.step(grads, lr, clipScale(gradNorm, this.config.gradClip));
+    if (ok) {
+      // On webgpu, a copy of the weights on the CPU now and then: weights that just gave a finite
+      // loss, which a lost device or a later divergence falls back on.
+      if (updatesInPlace() && this.step - this.hostCopyStep >= this.config.hostCopyEvery) {
+        await copyVariablesToHost();
+        this.hostCopyStep = this.step;
+      }
+      // Gradient clipping: AdamW multiplies every gradient by the scale as it reads it (one pass,
+      // no clipped copies; clipByGlobalNorm in train/clip.ts is the same thing written out). Where
+      // the update swaps tensors rather than writing in place, the old ones are kept to undo it.
+      this.optimizer.step(grads, lr, clipScale(gradNorm, this.config.gradClip), { undoable: !updatesInPlace() });
+    }
     this.objective.disposeBatch(batch);
     tf.dispose([value, norm, check, grads, ...logged.values()]);
-    if (!ok) return null;
+    if (!ok) {
+      this.keepLastGoodWeights(loss, gradNorm);
+      return null;
+    }
+    this.lastFailure = null;
     this.step += 1;
     return { step: this.step, loss, learningRate: lr, gradNorm, logged: Object.fromEntries([...logged.keys()].map((name, i) => [name, extra[i]])) };
+  }
+
+  /**
+   * After a batch whose loss or gradients are not finite: nothing of it was applied, but the
+   * weights the last update left are what gave it, so that update is taken back as well (the
+   * weights of the step before it gave a finite loss). On webgpu, where updates write in place,
+   * the weights go back to their last copy on the CPU.
+   */
+  private keepLastGoodWeights(loss: number, gradNorm: number): void {
+    const failedStep = this.step + 1;
+    let undone = false;
+    if (this.step > 0 && this.optimizer.undo()) {
+      this.rewindTo(this.step - 1);
+      undone = true;
+    } else if (updatesInPlace() && this.hostCopyStep >= 0 && this.hostCopyStep < this.step) {
+      this.optimizer.forgetUndo();
+      this.optimizer.resetStateExcept(restoreHostCopies());
+      this.rewindTo(this.hostCopyStep);
+      undone = true;
+    }
+    this.lastFailure = { step: failedStep, loss, gradNorm, keptStep: this.step, undone };
   }
 
   /** Loss and metrics on the objective's fixed held-out batches. */
@@ -193,8 +234,22 @@ export class Trainer<B = unknown> {
     this.stopRequested = true;
   }
 
-  /** Train until `config.steps` steps are done (or stopped). The full record is `history`. */
+  /**
+   * Train until `config.steps` steps are done (or stopped). The full record is `history`. Called
+   * while a run is still stopping (a cell run again right after an interrupt), it waits for that
+   * run to end, then continues from where it stopped.
+   */
   async train(): Promise<TrainSummary> {
+    while (this.running) await this.running.catch(() => undefined);
+    this.running = this.run();
+    try {
+      return await this.running;
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async run(): Promise<TrainSummary> {
     const device = await ensureDevice();
     const h = this.history;
     h.backend = device.backend === 'webgpu' && device.adapter ? `webgpu (${describeAdapter(device.adapter)})` : device.backend;
@@ -225,16 +280,13 @@ export class Trainer<B = unknown> {
       while (this.step < this.config.steps && !this.stopRequested) {
         // Let the event loop run: the kernel's interrupt and the live view's messages need it.
         await new Promise(resolve => setImmediate(resolve));
-        if (device.backend === 'webgpu' && this.step - this.hostCopyStep >= this.config.hostCopyEvery) {
-          await copyVariablesToHost();
-          this.hostCopyStep = this.step;
-        }
         const log = await this.trainStep();
         if (!log) {
           h.status = this.status = 'error';
-          h.message = `stopped at step ${this.step + 1}: the loss or the gradients are not finite (NaN or Infinity). The weights are those after step ${this.step}. Try a lower learningRate (now ${this.config.learningRate}) or gradClip > 0.`;
+          h.message = this.failureMessage();
           break;
         }
+        this.watchForJump(log);
         windowSteps += 1;
         addPoint(h, TRAIN_LOSS, log.step, log.loss);
         addPoint(h, LEARNING_RATE, log.step, log.learningRate);
@@ -282,6 +334,30 @@ export class Trainer<B = unknown> {
       show(true, true);
     }
     return this.summary();
+  }
+
+  /** What stopped the run at a non-finite loss or gradient, which weights the model kept, and what to change. */
+  private failureMessage(): string {
+    const f = this.lastFailure!;
+    const what = !Number.isFinite(f.loss) ? `the loss is ${f.loss}` : `the gradient norm is ${f.gradNorm}`;
+    const kept = f.undone
+      ? `The update before it made the weights diverge and is undone: the model keeps the weights of step ${f.keptStep}, the last that gave a finite loss.`
+      : `No update was applied: the model keeps the weights of step ${f.keptStep}.`;
+    const c = this.config;
+    const hints = [`a lower learningRate (now ${c.learningRate})`, ...(c.gradClip > 0 ? [] : ['gradClip: 1 (now 0: no clipping)']), ...(c.warmupSteps > 0 ? [] : ['a warmup (warmupSteps)'])];
+    return `stopped at step ${f.step}: ${what}. ${kept} Try ${hints.join(', or ')}.`;
+  }
+
+  /**
+   * A training loss far above the lowest one so far means the run is diverging even if every
+   * number is still finite (a learning rate too high): say so once, and keep training.
+   */
+  private watchForJump(log: StepLog): void {
+    if (!this.jumpReported && log.loss > this.lowestLoss + Math.max(1, Math.abs(this.lowestLoss))) {
+      this.jumpReported = true;
+      this.history.message = `warning: at step ${log.step} the training loss jumped to ${log.loss.toPrecision(4)}, from as low as ${this.lowestLoss.toPrecision(4)}: the run is diverging. Try a lower learningRate (now ${this.config.learningRate}).`;
+    }
+    this.lowestLoss = Math.min(this.lowestLoss, log.loss);
   }
 
   /** Forget the steps after `step` (their weights are gone): counter, optimizer and history. */
