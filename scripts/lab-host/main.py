@@ -36,6 +36,13 @@ class LLMLabApp(LabServerApp):
     user_settings_dir = os.environ.get("LLM_LAB_SETTINGS_DIR", os.path.join(BUILD, "user_settings"))
     workspaces_dir = os.environ.get("LLM_LAB_WORKSPACES_DIR", os.path.join(BUILD, "workspaces"))
 
+    def initialize_settings(self):
+        super().initialize_settings()
+        # The server has its token now (jupyter_server reads JUPYTER_TOKEN, see scripts/lab-server.sh);
+        # kernels and terminals started from here need not inherit it, where a notebook could print it.
+        _ = self.serverapp.token
+        os.environ.pop("JUPYTER_TOKEN", None)
+
 
 if __name__ == "__main__":
     LLMLabApp.launch_instance()

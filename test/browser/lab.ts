@@ -37,8 +37,9 @@ export async function startLab(root: string, env: Record<string, string> = {}): 
   let output = '';
   // Settings (theme, ...) and workspaces of this run only, next to its notebooks.
   const state = { LLM_LAB_SETTINGS_DIR: `${root}-lab/settings`, LLM_LAB_WORKSPACES_DIR: `${root}-lab/workspaces` };
-  const server: ChildProcess = spawn('bash', [path.join(repo, 'scripts/lab-server.sh'), root, String(port), token], {
-    env: { ...process.env, ...state, ...env },
+  // The token goes through the environment, as `npm start` passes it: never on a command line.
+  const server: ChildProcess = spawn('bash', [path.join(repo, 'scripts/lab-server.sh'), root, String(port)], {
+    env: { ...process.env, ...state, ...env, JUPYTER_TOKEN: token },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe']
   });
