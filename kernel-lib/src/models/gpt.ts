@@ -12,7 +12,7 @@ import { LayerCache } from '../nn/attention';
 import { Block } from '../nn/block';
 import { Embedding, embedInput, ModelInput } from '../nn/embedding';
 import { TiedLMHead } from '../nn/heads';
-import { Init } from '../nn/init';
+import { Init, isSeed, MAX_SEED } from '../nn/init';
 import { LayerNorm } from '../nn/layerNorm';
 import { crossEntropy } from '../nn/loss';
 import { Module, ModuleList } from '../nn/module';
@@ -38,7 +38,7 @@ export function checkGPTConfig(c: GPTConfig): void {
   if (c.nEmbd % c.nHead !== 0) {
     throw new Error(`GPT config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead}); ${c.nEmbd} / ${c.nHead} = ${(c.nEmbd / c.nHead).toFixed(2)}`);
   }
-  if (!Number.isInteger(c.seed)) throw new Error(`GPT config: seed must be an integer, got ${c.seed}`);
+  if (!isSeed(c.seed)) throw new Error(`GPT config: seed must be an integer in [0, ${MAX_SEED}], got ${c.seed}`);
   if (c.mlp !== undefined && typeof c.mlp !== 'boolean') throw new Error(`GPT config: mlp must be true or false, got ${JSON.stringify(c.mlp)}`);
 }
 

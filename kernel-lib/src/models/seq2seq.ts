@@ -10,7 +10,7 @@ import { paddingMask } from '../nn/attention';
 import { Embedding, embedInput } from '../nn/embedding';
 import { Decoder, Encoder } from '../nn/encoder';
 import { checkLogitsFinite, TiedLMHead } from '../nn/heads';
-import { Init } from '../nn/init';
+import { Init, isSeed, MAX_SEED } from '../nn/init';
 import { maskedCrossEntropy } from '../nn/loss';
 import { Module } from '../nn/module';
 import { InterruptedError, watchInterrupt } from '../interrupt';
@@ -44,7 +44,7 @@ export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
     if (c[k] !== undefined && !(Number.isInteger(c[k]) && c[k]! >= 1)) throw new Error(`Seq2Seq config: ${k} must be a positive integer, got ${c[k]}`);
   }
   if (c.nEmbd % c.nHead !== 0) throw new Error(`Seq2Seq config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
-  if (!Number.isInteger(c.seed)) throw new Error(`Seq2Seq config: seed must be an integer, got ${c.seed}`);
+  if (!isSeed(c.seed)) throw new Error(`Seq2Seq config: seed must be an integer in [0, ${MAX_SEED}], got ${c.seed}`);
   if (c.positions !== undefined && c.positions !== 'learned' && c.positions !== 'rope') throw new Error(`Seq2Seq config: positions must be "learned" or "rope", got ${JSON.stringify(c.positions)}`);
 }
 

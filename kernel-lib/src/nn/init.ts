@@ -6,10 +6,18 @@
 import * as tf from '@tensorflow/tfjs';
 import { gaussian, seededRandom, Rng } from '../random';
 
+/** The generator takes 32 bits: a larger seed would wrap around (2^32 would be seed 0). */
+export const MAX_SEED = 0xffffffff;
+
+export function isSeed(seed: number): boolean {
+  return Number.isInteger(seed) && seed >= 0 && seed <= MAX_SEED;
+}
+
 export class Init {
   private readonly normal: Rng;
 
   constructor(readonly seed: number) {
+    if (!isSeed(seed)) throw new Error(`seed must be an integer in [0, ${MAX_SEED}], got ${seed}`);
     this.normal = gaussian(seededRandom(seed));
   }
 

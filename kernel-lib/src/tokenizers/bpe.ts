@@ -100,7 +100,8 @@ export class BpeTokenizer<N extends SpecialTokenName = never> implements Tokeniz
   encode(text: string): number[] {
     return this.specials.encode(text, piece => {
       const out: number[] = [];
-      for (const chunk of chunks(piece)) out.push(...this.encodeChunk(chunk));
+      // one id at a time: a chunk can be very long (text without spaces), too long to spread as arguments
+      for (const chunk of chunks(piece)) for (const id of this.encodeChunk(chunk)) out.push(id);
       return out;
     });
   }

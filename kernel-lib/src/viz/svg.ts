@@ -4,8 +4,16 @@
  */
 import { scaleLinear, ScaleLinear } from 'd3-scale';
 
+/**
+ * Text made safe for SVG: markup characters escaped, and the characters XML 1.0 forbids even
+ * escaped (controls other than tab and newline, lone surrogates, U+FFFE/U+FFFF) shown as their
+ * Unicode "control picture" (U+0000 -> \u2400) or U+FFFD, so the picture stays well-formed.
+ */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, c => String.fromCharCode(0x2400 + c.charCodeAt(0)))
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|[\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** A coordinate with at most one decimal and no trailing zeros (120, 70.5): SVGs of many marks stay small. */
