@@ -23,8 +23,9 @@ if command -v jupyter >/dev/null && jupyter lab --version 2>/dev/null | grep -q 
   echo "  LLM Lab (your JupyterLab $(jupyter lab --version)):  $(python3 scripts/lab-host/address.py url "$ip" "$port" "/lab/tree/$notebook")"
   echo
   python3 scripts/lab-host/address.py warn "$ip"
-  [ "$(id -u)" = 0 ] && set -- --allow-root   # accepted, with the warning above
-  exec jupyter lab --no-browser --ServerApp.ip="$ip" --ServerApp.port="$port" --ServerApp.root_dir="$repo/notebooks" "$@"
+  as_root=()
+  [ "$(id -u)" = 0 ] && as_root=(--allow-root)   # accepted, with the warning above
+  exec jupyter lab --no-browser --ServerApp.ip="$ip" --ServerApp.port="$port" --ServerApp.root_dir="$repo/notebooks" "${as_root[@]}"
 fi
 
 exec bash scripts/lab-server.sh notebooks "$port" "$ip" "$notebook"
