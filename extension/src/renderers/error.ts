@@ -1,7 +1,8 @@
 /**
  * The error box every renderer shows instead of a blank output or an exception: a spec that
- * does not match its type (SpecError names the path and the value), a JSON string that does not
- * parse, or a drawing library that failed.
+ * does not match its type (SpecError names the path and the value), a view too big to draw
+ * (ViewSizeError names its sizes, the limit and what to do), a JSON string that does not parse,
+ * or a drawing library that failed.
  */
 import { SpecError, SpecKind } from '@llm-lab/kernel/contract';
 import { element } from './dom';

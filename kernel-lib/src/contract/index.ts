@@ -4,6 +4,7 @@
  * colors both sides show, and the neuron view's arithmetic.
  */
 export * from './spec';
+export * from './limits';
 export * from './format';
 export * from './palette';
 export * from './neuronMath';

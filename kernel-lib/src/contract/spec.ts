@@ -11,6 +11,7 @@
 
 import type { TrainingSpec } from './training';
 import { arr, fail, header as checkHeader, int, numbers, obj, SpecError, str } from './check';
+import { checkAttentionSize, checkNeuronSize } from './limits';
 
 export { SpecError } from './check';
 export * from './training';
@@ -136,26 +137,25 @@ function header(o: Record<string, unknown>, kind: Exclude<SpecKind, 'training'>)
 export function validateAttentionSpec(v: unknown): AttentionSpec {
   const o = obj(v, 'spec');
   header(o, 'attention');
-  const tokens = arr(o.tokens, 'tokens');
-  tokens.forEach((t, i) => str(t, `tokens[${i}]`));
-  if (tokens.length === 0) fail('tokens', 'a non-empty array', o.tokens);
+  const n = tokenCount(o.tokens, 'tokens');
   const nLayers = int(o.nLayers, 'nLayers', 1);
   const nHeads = int(o.nHeads, 'nHeads', 1);
-  const n = tokens.length;
-  const layers = arr(o.weights, 'weights', nLayers);
-  layers.forEach((heads, l) => {
-    arr(heads, `weights[${l}]`, nHeads).forEach((rows, h) => {
-      arr(rows, `weights[${l}][${h}]`, n).forEach((row, q) => {
-        numbers(row, `weights[${l}][${h}][${q}]`, n);
-      });
-    });
-  });
+  checkAttentionSize('attention view', { nLayers, nHeads, queries: n });
+  tokenList(o.tokens, 'tokens');
+  grid(o.weights, 'weights', [nLayers, nHeads, n, n]);
   if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
   const layer = int(o.layer, 'layer');
   const head = int(o.head, 'head');
   if (layer >= nLayers) throw new SpecError(`layer (${layer}) must be < nLayers (${nLayers})`);
   if (head >= nHeads) throw new SpecError(`head (${head}) must be < nHeads (${nHeads})`);
   return o as unknown as AttentionSpec;
+}
+
+/** The length of a non-empty array of tokens, read before its items are (the size check comes first). */
+function tokenCount(v: unknown, path: string): number {
+  const tokens = arr(v, path);
+  if (tokens.length === 0) fail(path, 'a non-empty array', v);
+  return tokens.length;
 }
 
 function tokenList(v: unknown, path: string): string[] {
@@ -180,12 +180,16 @@ function below(o: Record<string, unknown>, key: string, bound: number, boundName
   return n;
 }
 
-function attentionWeights(o: Record<string, unknown>): { nLayers: number; nHeads: number } {
-  const queries = tokenList(o.tokens, 'tokens');
-  const keys = o.keyTokens === undefined ? queries : tokenList(o.keyTokens, 'keyTokens');
+function attentionWeights(o: Record<string, unknown>, view: string): { nLayers: number; nHeads: number } {
+  const queries = tokenCount(o.tokens, 'tokens');
+  const cross = o.keyTokens !== undefined;
+  const keys = cross ? tokenCount(o.keyTokens, 'keyTokens') : queries;
   const nLayers = int(o.nLayers, 'nLayers', 1);
   const nHeads = int(o.nHeads, 'nHeads', 1);
-  grid(o.weights, 'weights', [nLayers, nHeads, queries.length, keys.length]);
+  checkAttentionSize(cross ? 'cross-attention view' : view, { nLayers, nHeads, queries, keys: cross ? keys : undefined });
+  tokenList(o.tokens, 'tokens');
+  if (cross) tokenList(o.keyTokens, 'keyTokens');
+  grid(o.weights, 'weights', [nLayers, nHeads, queries, keys]);
   if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
   if (o.causal && o.keyTokens !== undefined) throw new SpecError('causal must be false when keyTokens is given (cross-attention reads every source token)');
   return { nLayers, nHeads };
@@ -194,7 +198,7 @@ function attentionWeights(o: Record<string, unknown>): { nLayers: number; nHeads
 export function validateHeadViewSpec(v: unknown): HeadViewSpec {
   const o = obj(v, 'spec');
   header(o, 'head-view');
-  const { nLayers, nHeads } = attentionWeights(o);
+  const { nLayers, nHeads } = attentionWeights(o, 'head view');
   below(o, 'layer', nLayers, 'nLayers');
   const heads = arr(o.heads, 'heads');
   heads.forEach((h, i) => {
@@ -207,19 +211,21 @@ export function validateHeadViewSpec(v: unknown): HeadViewSpec {
 export function validateModelViewSpec(v: unknown): ModelViewSpec {
   const o = obj(v, 'spec');
   header(o, 'model-view');
-  attentionWeights(o);
+  attentionWeights(o, 'model view');
   return o as unknown as ModelViewSpec;
 }
 
 export function validateAttentionTrainingSpec(v: unknown): AttentionTrainingSpec {
   const o = obj(v, 'spec');
   header(o, 'attention-training');
-  const n = tokenList(o.tokens, 'tokens').length;
+  const n = tokenCount(o.tokens, 'tokens');
   const nLayers = int(o.nLayers, 'nLayers', 1);
   const nHeads = int(o.nHeads, 'nHeads', 1);
-  if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
   const steps = arr(o.steps, 'steps');
   if (steps.length === 0) fail('steps', 'a non-empty array', o.steps);
+  checkAttentionSize('attention training view', { nLayers, nHeads, queries: n, frames: steps.length });
+  tokenList(o.tokens, 'tokens');
+  if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
   steps.forEach((s, i) => {
     int(s, `steps[${i}]`);
     if (i > 0 && (s as number) <= (steps[i - 1] as number)) throw new SpecError(`steps must increase, got steps[${i - 1}] = ${steps[i - 1]} then steps[${i}] = ${s}`);
@@ -234,10 +240,12 @@ export function validateAttentionTrainingSpec(v: unknown): AttentionTrainingSpec
 export function validateNeuronViewSpec(v: unknown): NeuronViewSpec {
   const o = obj(v, 'spec');
   header(o, 'neuron-view');
-  const n = tokenList(o.tokens, 'tokens').length;
+  const n = tokenCount(o.tokens, 'tokens');
+  const headSize = int(o.headSize, 'headSize', 1);
+  checkNeuronSize(n, headSize);
+  tokenList(o.tokens, 'tokens');
   int(o.layer, 'layer');
   int(o.head, 'head');
-  const headSize = int(o.headSize, 'headSize', 1);
   if (typeof o.causal !== 'boolean') fail('causal', 'a boolean', o.causal);
   grid(o.q, 'q', [n, headSize]);
   grid(o.k, 'k', [n, headSize]);

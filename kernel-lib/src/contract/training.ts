@@ -10,6 +10,7 @@
  */
 import { arr, fail, header, int, nonEmptyStr, num, numbers, obj, SpecError, str } from './check';
 import { formatCount, formatDuration, formatValue } from './format';
+import { checkTrainingSize } from './limits';
 
 /** Points of a curve: step[i] and value[i] go together. A value may be null (a NaN, sent as JSON). */
 export interface Series {
@@ -181,8 +182,27 @@ function checkSeries(v: unknown, i: number, names: Map<string, number>): void {
   if (value.length !== step.length) throw new SpecError(`${path}: value.length (${value.length}) must equal step.length (${step.length})`);
 }
 
+/** A field's length when it is an array, else 0 (the field's own check names the fault later). */
+const lengthOf = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
+const field = (v: unknown, key: string): unknown => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[key] : undefined);
+
+/** The view's sizes from array lengths alone, checked before any item is: a huge spec fails fast. */
+function checkSize(o: Record<string, unknown>, series: unknown[]): void {
+  const samples = Array.isArray(o.samples) ? o.samples : [];
+  checkTrainingSize({
+    series: series.length,
+    points: series.reduce((sum: number, s) => sum + lengthOf(field(s, 'step')), 0),
+    samples: samples.length,
+    sampleChars: samples.reduce((longest: number, s) => {
+      const text = field(s, 'text');
+      return typeof text === 'string' ? Math.max(longest, text.length) : longest;
+    }, 0)
+  });
+}
+
 /** Version 1's shape, checked as it always was. */
 function checkV1(o: Record<string, unknown>): TrainingSpecV1 {
+  checkSize(o, [o.trainLoss, o.valLoss, o.learningRate, o.throughput]);
   checkRun(o);
   for (const key of ['trainLoss', 'valLoss', 'learningRate', 'throughput']) {
     const s = obj(o[key], key);
@@ -197,8 +217,10 @@ export function validateTrainingSpec(v: unknown): TrainingSpec {
   const o = obj(v, 'spec');
   header(o, 'training', [2, 1]);
   if (o.version === 1) return trainingSpecFromV1(checkV1(o));
+  const series = arr(o.series, 'series');
+  checkSize(o, series);
   checkRun(o);
   const names = new Map<string, number>();
-  arr(o.series, 'series').forEach((s, i) => checkSeries(s, i, names));
+  series.forEach((s, i) => checkSeries(s, i, names));
   return o as unknown as TrainingSpec;
 }

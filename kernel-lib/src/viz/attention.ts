@@ -7,6 +7,7 @@ import { GPT } from '../models/gpt';
 import { bundleOf, display, MimeBundle } from './display';
 import { roundWeights } from '../contract/format';
 import { AttentionSpec } from '../contract/spec';
+import { checkAttentionSize } from '../contract/limits';
 import { num, svgDocument, text } from './svg';
 
 /** Anything that turns text into ids and ids back into labels. */
@@ -54,6 +55,8 @@ export function checkIndex(view: string, what: 'layer' | 'head' | 'token', index
  */
 export async function selfAttentionFields(model: GPT, tokenizer: TokenLabeler, sentence: string, view: string, name: string, title?: string) {
   const { nLayer, nHead } = model.config;
+  // refuse before the forward pass: the weights of a long text would not fit a browser anyway
+  checkAttentionSize(view, { nLayers: nLayer, nHeads: nHead, queries: encodeForView(model, tokenizer, sentence, view).length });
   const { tokens, weights } = await modelAttention(model, tokenizer, sentence, view);
   return { title: title ?? `${name}: ${nLayer} layers x ${nHead} heads, ${tokens.length} tokens`, tokens, nLayers: nLayer, nHeads: nHead, weights, causal: true };
 }

@@ -8,9 +8,10 @@
  *   recorder.show();  // or show() first: the view then follows every capture
  */
 import { GPT } from '../models/gpt';
-import { heatmapCells, modelAttention, TokenLabeler } from './attention';
+import { encodeForView, heatmapCells, modelAttention, TokenLabeler } from './attention';
 import { bundleOf, LiveDisplay, MimeBundle } from './display';
 import { AttentionTrainingSpec } from '../contract/spec';
+import { checkAttentionSize, VIEW_LIMITS } from '../contract/limits';
 import { svgDocument, text } from './svg';
 
 /** The SVG fallback shows at most this many frames, spread over the run. */
@@ -50,6 +51,8 @@ export class AttentionRecorder {
     if (this.shape && (this.shape.nLayers !== nLayer || this.shape.nHeads !== nHead)) {
       throw new Error(`AttentionRecorder.capture: the model has ${nLayer} layers x ${nHead} heads, the frames so far ${this.shape.nLayers} x ${this.shape.nHeads}`);
     }
+    const n = encodeForView(model, this.tokenizer, this.sentence, 'AttentionRecorder').length;
+    checkAttentionSize('attention training view', { nLayers: nLayer, nHeads: nHead, queries: n }); // one frame must fit; spec() thins the frames
     const { tokens, weights } = await modelAttention(model, this.tokenizer, this.sentence, 'AttentionRecorder');
     this.shape = { nLayers: nLayer, nHeads: nHead };
     this.tokens = tokens;
@@ -66,17 +69,22 @@ export class AttentionRecorder {
   spec(): AttentionTrainingSpec {
     if (!this.shape) throw new Error('AttentionRecorder: no frame yet; call await recorder.capture(model, step) first');
     const { nLayers, nHeads } = this.shape;
+    // every frame the view can hold (VIEW_LIMITS.weights), spread over the run, first and last kept
+    const perFrame = nLayers * nHeads * this.tokens.length ** 2;
+    const kept = keptFrames(this.steps.length, Math.floor(VIEW_LIMITS.weights / perFrame));
+    const steps = kept.map(i => this.steps[i]);
+    const shown = kept.length < this.steps.length ? ` (${kept.length} of ${this.steps.length} shown)` : '';
     return {
       kind: 'attention-training',
       version: 1,
-      title: this.options.title ?? `Attention over training: ${this.steps.length} checkpoints, steps ${this.steps[0]}..${this.steps.at(-1)}`,
+      title: this.options.title ?? `Attention over training: ${this.steps.length} checkpoints${shown}, steps ${steps[0]}..${steps.at(-1)}`,
       tokens: this.tokens,
       nLayers,
       nHeads,
       causal: true,
-      steps: [...this.steps],
-      frames: [...this.frames],
-      frame: this.steps.length - 1,
+      steps,
+      frames: kept.map(i => this.frames[i]),
+      frame: steps.length - 1,
       layer: Math.min(this.options.layer ?? nLayers - 1, nLayers - 1),
       head: Math.min(this.options.head ?? 0, nHeads - 1)
     };
@@ -97,6 +105,11 @@ export class AttentionRecorder {
 export function spreadFrames(total: number, count: number): number[] {
   if (total <= count) return Array.from({ length: total }, (_, i) => i);
   return Array.from({ length: count }, (_, i) => Math.round((i * (total - 1)) / (count - 1)));
+}
+
+/** Indices of the frames a view of at most `max` frames keeps: spread evenly, the last always (and the first when two fit). */
+function keptFrames(total: number, max: number): number[] {
+  return max >= 2 ? spreadFrames(total, max) : [total - 1];
 }
 
 /** The selected layer and head at a few checkpoints side by side. */

@@ -12,6 +12,7 @@ import { bundleOf, display, MimeBundle } from './display';
 import { roundWeights } from '../contract/format';
 import { headColor } from '../contract/palette';
 import { HeadViewSpec, ModelViewSpec, validateHeadViewSpec } from '../contract/spec';
+import { checkAttentionSize } from '../contract/limits';
 import { num, opacity, svgDocument, text } from './svg';
 
 export interface HeadViewOptions {
@@ -69,6 +70,7 @@ export interface CrossAttentionInput {
 export function crossAttentionSpec(input: CrossAttentionInput): HeadViewSpec {
   const nLayers = input.weights.length;
   const nHeads = input.weights[0]?.length ?? 0;
+  checkAttentionSize('cross-attention view', { nLayers, nHeads, queries: input.targetTokens.length, keys: input.sourceTokens.length });
   const spec = {
     kind: 'head-view' as const,
     version: 1 as const,

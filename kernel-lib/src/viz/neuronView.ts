@@ -11,6 +11,7 @@ import { checkIndex, encodeForView, TokenLabeler, tokenLabel } from './attention
 import { bundleOf, display, MimeBundle } from './display';
 import { neuronRows } from '../contract/neuronMath';
 import { NeuronViewSpec } from '../contract/spec';
+import { checkNeuronSize } from '../contract/limits';
 import { svgDocument, text } from './svg';
 
 export interface NeuronViewOptions {
@@ -31,6 +32,7 @@ export async function neuronViewSpec(model: GPT, tokenizer: TokenLabeler, senten
   checkIndex(view, 'layer', layer, nLayer);
   checkIndex(view, 'head', head, nHead);
   if (!(Number.isInteger(token) && token >= 0 && token < ids.length)) throw new Error(`${view}: token ${token} does not exist (the text has tokens 0..${ids.length - 1})`);
+  checkNeuronSize(ids.length, nEmbd / nHead);
 
   const [q, k] = tf.tidy(() => {
     const { hiddenStates } = model.forward(tf.tensor2d(ids, [1, ids.length], 'int32'), { hiddenStates: true });

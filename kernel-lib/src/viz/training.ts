@@ -18,11 +18,13 @@ import {
   TRAIN_LOSS,
   TrainingPanel,
   trainingPanels,
+  TrainingSample,
   TrainingSeries,
   TrainingSpec,
   trainingStatusFacts,
   VAL_LOSS
 } from '../contract/spec';
+import { VIEW_LIMITS, ViewSizeError } from '../contract/limits';
 import { axis, scaleLinear, svgDocument, text } from './svg';
 
 /** A run that has not started: status running, step 0, no series yet, backend unknown (''). */
@@ -47,6 +49,9 @@ export function addPoint(spec: TrainingSpec, name: string, step: number, value: 
   if (!name) throw new Error('addPoint: a series needs a name, got ""');
   let series = seriesOf(spec, name);
   if (!series) {
+    if (spec.series.length >= VIEW_LIMITS.series) {
+      throw new ViewSizeError(`addPoint: the training view already has ${spec.series.length} series, the most a browser draws comfortably; ${JSON.stringify(name)} would be one more: log fewer named values`);
+    }
     series = { name, panel: panel ?? defaultPanel(name), step: [], value: [] };
     spec.series.push(series);
   } else if (panel !== undefined && panel !== series.panel) {
@@ -203,14 +208,20 @@ export function thinSeries<S extends Series>(s: S, max = VIEW_POINTS): S {
 }
 
 /** Points per curve in the training view. */
-export const VIEW_POINTS = 600;
+export const VIEW_POINTS = VIEW_LIMITS.seriesPoints;
+
+/** A sample as the view shows it: cut to VIEW_LIMITS.sampleChars characters, an ellipsis marking the cut. */
+function shortSample(s: TrainingSample): TrainingSample {
+  return s.text.length <= VIEW_LIMITS.sampleChars ? s : { ...s, text: s.text.slice(0, VIEW_LIMITS.sampleChars - 1) + '\u2026' };
+}
 
 /**
- * The bundle of a training view, every series thinned. A live update carries the spec and the
+ * The bundle of a training view, every series thinned, the latest VIEW_LIMITS.samples samples
+ * kept (each cut to VIEW_LIMITS.sampleChars characters). A live update carries the spec and the
  * line of text; the final one (`final: true`, when the run ends) also the SVG picture, which is
  * what nbconvert and GitHub show: the last state of a display is the one saved.
  */
 export function trainingBundle(spec: TrainingSpec, options: { final?: boolean } = {}): MimeBundle {
-  const view: TrainingSpec = { ...spec, series: spec.series.map(s => thinSeries(s)) };
+  const view: TrainingSpec = { ...spec, series: spec.series.map(s => thinSeries(s)), samples: spec.samples.slice(-VIEW_LIMITS.samples).map(shortSample) };
   return bundleOf(view, options.final ? trainingSvg(view) : null, trainingText(view));
 }
