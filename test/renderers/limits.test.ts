@@ -143,43 +143,43 @@ describe('a spec right at the limits still renders', () => {
     return root;
   };
 
-  it(`attention: ${VIEW_LIMITS.weights} weights (20 layers x 40 heads x 50^2) draw the heatmap`, async () => {
+  it(`attention: ${VIEW_LIMITS.weights.toLocaleString('en-US')} weights (20 layers x 40 heads x 50^2) draw the heatmap`, async () => {
     const root = drawn((await render(ATTENTION_MIME_TYPE, attention(50, 20, 40))).node);
     expect(root.querySelector('svg.llm-lab-attention-heatmap')).not.toBeNull();
   });
 
-  it(`head view: ${VIEW_LIMITS.weights} weights (32 layers x 1 head x 250^2) draw the token columns`, async () => {
+  it(`head view: ${VIEW_LIMITS.weights.toLocaleString('en-US')} weights (32 layers x 1 head x 250^2) draw the token columns`, async () => {
     const root = drawn((await render(HEAD_VIEW_MIME_TYPE, headView(250, 32, 1))).node);
     expect(root.querySelector('svg.llm-lab-hv-svg')).not.toBeNull();
   });
 
-  it(`cross-attention: ${VIEW_LIMITS.weights} weights (8 layers x 8 heads x 125 x 250) draw`, async () => {
+  it(`cross-attention: ${VIEW_LIMITS.weights.toLocaleString('en-US')} weights (8 layers x 8 heads x 125 x 250) draw`, async () => {
     const root = drawn((await render(HEAD_VIEW_MIME_TYPE, crossView(125, 250, 8, 8))).node);
     expect(root.querySelector('svg.llm-lab-hv-svg')).not.toBeNull();
   });
 
-  it(`model view: ${VIEW_LIMITS.weights} weights (10 layers x 20 heads x 100^2) draw every thumbnail`, async () => {
+  it(`model view: ${VIEW_LIMITS.weights.toLocaleString('en-US')} weights (10 layers x 20 heads x 100^2) draw every thumbnail`, async () => {
     const root = drawn((await render(MODEL_VIEW_MIME_TYPE, modelView(100, 10, 20))).node);
     expect(root.querySelector('svg')).not.toBeNull();
   });
 
-  it(`attention training: ${VIEW_LIMITS.weights} weights (5,000 frames x 2 layers x 2 heads x 10^2) draw`, async () => {
+  it(`attention training: ${VIEW_LIMITS.weights.toLocaleString('en-US')} weights (5,000 frames x 2 layers x 2 heads x 10^2) draw`, async () => {
     const root = drawn((await render(ATTENTION_TRAINING_MIME_TYPE, attentionTraining(10, 2, 2, 5000))).node);
     expect(root.querySelector('svg')).not.toBeNull();
   });
 
-  it(`neuron view: ${VIEW_LIMITS.tokens} tokens draw a row per key; ${VIEW_LIMITS.neuronNumbers} numbers (2 x 16 tokens x 4,096) pass validation`, async () => {
+  it(`neuron view: ${VIEW_LIMITS.tokens} tokens draw a row per key; ${VIEW_LIMITS.neuronNumbers.toLocaleString('en-US')} numbers (2 x 16 tokens x 4,096) pass validation`, async () => {
     const root = drawn((await render(NEURON_VIEW_MIME_TYPE, neuronView(VIEW_LIMITS.tokens, 1))).node);
     expect(root.querySelectorAll('g.llm-lab-nv-row')).toHaveLength(VIEW_LIMITS.tokens);
     expect(() => validateNeuronViewSpec(neuronView(16, 4096))).not.toThrow();
   });
 
-  it(`training: ${VIEW_LIMITS.series} series, ${VIEW_LIMITS.samples} samples of ${VIEW_LIMITS.sampleChars} characters draw the plot`, async () => {
+  it(`training: ${VIEW_LIMITS.series} series, ${VIEW_LIMITS.samples} samples of ${VIEW_LIMITS.sampleChars.toLocaleString('en-US')} characters draw the plot`, async () => {
     const root = drawn((await render(TRAINING_MIME_TYPE, training(VIEW_LIMITS.series, 10, VIEW_LIMITS.samples, VIEW_LIMITS.sampleChars))).node);
     expect(root.querySelector('.js-plotly-plot')).not.toBeNull();
   });
 
-  it(`training: ${VIEW_LIMITS.points} points (4 series x 50,000) draw the plot`, async () => {
+  it(`training: ${VIEW_LIMITS.points.toLocaleString('en-US')} points (4 series x 50,000) draw the plot`, async () => {
     const root = drawn((await render(TRAINING_MIME_TYPE, training(4, 50_000))).node);
     expect(root.querySelector('.js-plotly-plot')).not.toBeNull();
   });

@@ -8,6 +8,9 @@ import { AttentionRecorder } from '../../kernel-lib/src/viz/attentionTraining';
 import { crossAttentionSpec, headViewSpec, modelViewSpec } from '../../kernel-lib/src/viz/headView';
 import { neuronViewSpec } from '../../kernel-lib/src/viz/neuronView';
 import { addPoint, newTrainingSpec, trainingBundle } from '../../kernel-lib/src/viz/training';
+import { positionsBundle } from '../../kernel-lib/src/viz/positions';
+import { linesBundle } from '../../kernel-lib/src/viz/lines';
+import { tokensBundle } from '../../kernel-lib/src/viz/tokens';
 import { mimeTypeFor } from '../../kernel-lib/src/contract/spec';
 import { onCpu } from './helpers';
 
@@ -113,5 +116,26 @@ describe('the training view bounds its series and samples', () => {
     expect(sent.samples.at(-1)!.text).toHaveLength(4000);
     expect(sent.samples.at(-1)!.text.endsWith('y\u2026')).toBe(true);
     expect(spec.samples).toHaveLength(250); // the run's own record is untouched
+  });
+});
+
+describe(`static pictures draw at most ${VIEW_LIMITS.marks} marks`, () => {
+  const matrix = (rows: number, columns: number) => new Array<number[]>(rows).fill(new Array<number>(columns).fill(0.5));
+
+  it('positions view: 512 x 256 cells are refused, naming each encoding; 256 x 256 are drawn', () => {
+    expect(() => positionsBundle({ sinusoidal: matrix(512, 256) })).toThrow(
+      'the positions view would draw 131,072 cells (sinusoidal: 512 x 256), more than 65,536 a browser draws comfortably: show fewer positions or dimensions, e.g. matrix.slice(0, 64)'
+    );
+    expect(positionsBundle({ sinusoidal: matrix(256, 256) })['image/svg+xml']).toContain('<svg');
+  });
+
+  it('lines view: 2 curves x 40,000 x values are refused; 2 x 32,768 are drawn', () => {
+    const curve = (n: number) => new Array<number>(n).fill(1);
+    expect(() => linesBundle({ a: curve(40_000), b: curve(40_000) })).toThrow('the lines view would draw 80,000 points (2 curves x 40000 x values), more than 65,536 a browser draws comfortably: use fewer x values');
+    expect(linesBundle({ a: curve(32_768), b: curve(32_768) })['image/svg+xml']).toContain('<svg');
+  });
+
+  it('tokens view: a text of 70,000 characters is refused, naming the tokens of each tokenizer', () => {
+    expect(() => tokensBundle({ characters: tok }, textOf(70_000))).toThrow('the tokens view would draw 70,000 tokens (characters: 70000), more than 65,536 a browser draws comfortably: show a shorter text');
   });
 });

@@ -14,6 +14,8 @@
  * - series: each panel is a subplot; seriesPoints: what the kernel thins a series to; points:
  *   over all series, 4 series of a 50,000-step run (older kernels sent every point).
  * - samples and sampleChars: the generated texts under the curves.
+ * - marks: what a static picture built in the kernel draws (the positions view's cells, the lines
+ *   view's points, the tokens view's tokens), as many as the heatmap's cells.
  */
 export const VIEW_LIMITS = {
   tokens: 256,
@@ -24,7 +26,8 @@ export const VIEW_LIMITS = {
   seriesPoints: 600,
   points: 200_000,
   samples: 200,
-  sampleChars: 4_000
+  sampleChars: 4_000,
+  marks: 65_536
 } as const;
 
 /** A view too big to draw; the message names the sizes, the limit and what to do instead. */
@@ -109,4 +112,12 @@ export function checkTrainingSize(size: TrainingSize): void {
   over('points (over all series)', size.points, VIEW_LIMITS.points, `thin each series (the kernel sends at most ${count(VIEW_LIMITS.seriesPoints)} points a series)`);
   over('samples', size.samples, VIEW_LIMITS.samples, 'keep the latest samples only');
   over('characters in one sample', size.sampleChars, VIEW_LIMITS.sampleChars, 'generate shorter samples');
+}
+
+/**
+ * Throw a ViewSizeError unless a static picture of `marks` marks fits VIEW_LIMITS.marks;
+ * `what` says what they are, with the sizes ("cells (sinusoidal: 512 x 512)").
+ */
+export function checkMarks(view: string, marks: number, what: string, advice: string): void {
+  if (marks > VIEW_LIMITS.marks) throw new ViewSizeError(`the ${view} would draw ${count(marks)} ${what}, more than ${count(VIEW_LIMITS.marks)} ${comfortably}: ${advice}`);
 }

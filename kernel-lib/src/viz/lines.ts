@@ -5,6 +5,7 @@
  */
 import { line } from 'd3-shape';
 import { display, MimeBundle } from './display';
+import { checkMarks } from '../contract/limits';
 import { axis, scaleLinear, svgDocument, text } from './svg';
 
 export interface LinesOptions {
@@ -25,6 +26,7 @@ function checkSeries(series: Record<string, number[]>, x: number[]): void {
   for (const name of names) {
     if (series[name].length !== x.length) throw new Error(`lines: curve ${JSON.stringify(name)} has ${series[name].length} values, but there are ${x.length} x values`);
   }
+  checkMarks('lines view', names.length * x.length, `points (${names.length} curves x ${x.length} x values)`, 'use fewer x values');
 }
 
 /** x values of a chart: options.x, or 0..n-1 for curves of n values. */

@@ -7,6 +7,7 @@
  * Static bundles (SVG + text): nothing here needs interaction.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkMarks } from '../contract/limits';
 import { display, MimeBundle } from './display';
 import { linesBundle } from './lines';
 import { svgDocument, text } from './svg';
@@ -102,6 +103,9 @@ export function positionsSvg(encodings: Record<string, number[][]>): string {
   const entries = Object.entries(encodings);
   if (entries.length === 0) throw new Error('positions view: give at least one encoding, e.g. { sinusoidal: matrix }');
   entries.forEach(([name, m]) => checkMatrix(name, m));
+  const cells = entries.reduce((sum, [, m]) => sum + m.length * m[0].length, 0);
+  const sizes = entries.map(([name, m]) => `${name}: ${m.length} x ${m[0].length}`).join(', ');
+  checkMarks('positions view', cells, `cells (${sizes})`, 'show fewer positions or dimensions, e.g. matrix.slice(0, 64)');
   const top = 40;
   const left = 46;
   const gap = 40;

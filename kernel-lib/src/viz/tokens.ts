@@ -5,6 +5,7 @@
  * vocabulary, and pieces that are not words).
  */
 import { Tokenizer } from '../tokenizers/tokenizer';
+import { checkMarks } from '../contract/limits';
 import { display, MimeBundle } from './display';
 import { escapeXml } from './svg';
 
@@ -44,6 +45,8 @@ export function tokensHtml(rows: TokenRow[], text: string): string {
 
 export function tokensBundle(tokenizers: Record<string, Tokenizer>, text: string): MimeBundle {
   const rows = tokenRows(tokenizers, text);
+  const sizes = rows.map(r => `${r.name}: ${r.ids.length}`).join(', ');
+  checkMarks('tokens view', rows.reduce((sum, r) => sum + r.ids.length, 0), `tokens (${sizes})`, 'show a shorter text');
   return { 'text/html': tokensHtml(rows, text), 'text/plain': tokensText(rows, text) };
 }
 
