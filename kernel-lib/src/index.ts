@@ -56,6 +56,8 @@ export { learningRateAt } from './train/schedule';
 export { clipByGlobalNorm, clipScale, globalNorm } from './train/clip';
 export { generate, generateText, samplingDistribution, sampleFrom, checkSampling } from './generate';
 export type { SamplingOptions, GenerateOptions } from './generate';
+export { InterruptedError, watchInterrupt } from './interrupt';
+export type { InterruptWatch } from './interrupt';
 export { showSampling, compareSampling, samplingBundle, samplingSvg } from './viz/sampling';
 export type { Strategy, StrategyResult, SamplingComparison } from './viz/sampling';
 
