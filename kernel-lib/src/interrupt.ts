@@ -35,26 +35,37 @@ export interface InterruptWatch {
   close(): void;
 }
 
-/** Listen for the kernel's interrupt (SIGINT) until close(). */
+/**
+ * Listen for the kernel's interrupt (SIGINT) until close(). The listener is added at the first
+ * poll, after one turn of the event loop: a listener added during the cell's own turn, while
+ * tslab runs the cell's code with vm's breakOnSigint, never hears the signal.
+ */
 export function watchInterrupt(): InterruptWatch {
   let requested = false;
+  let listening = false;
+  let closed = false;
   let yielded = performance.now();
   const onInterrupt = () => {
     requested = true;
   };
-  process.on('SIGINT', onInterrupt);
   return {
     get requested() {
       return requested;
     },
     async poll() {
-      if (!requested && performance.now() - yielded >= YIELD_EVERY_MS) {
+      if (!listening) {
+        await new Promise(resolve => setImmediate(resolve));
+        if (!closed) process.on('SIGINT', onInterrupt);
+        listening = true;
+        yielded = performance.now();
+      } else if (!requested && performance.now() - yielded >= YIELD_EVERY_MS) {
         await new Promise(resolve => setImmediate(resolve));
         yielded = performance.now();
       }
       return requested;
     },
     close() {
+      closed = true;
       process.off('SIGINT', onInterrupt);
     }
   };

@@ -83,17 +83,23 @@ describe('a kernel interrupt (SIGINT)', () => {
   it('stops Seq2Seq.generate at the next token; the next call gives the same tokens as ever', async () => {
     const model = new Seq2Seq(seq2seqConfig);
     const tensors = tf.memory().numTensors;
-    const running = model.generate(sources, translate);
-    process.emit('SIGINT'); // arrives during the first token
-    await expect(running).rejects.toThrow(new InterruptedError('Seq2Seq.generate: interrupted after 1 of 8 tokens; the model is unchanged'));
+    const decode = model.decode.bind(model);
+    let decodes = 0;
+    model.decode = (...args: Parameters<typeof decode>) => {
+      if (++decodes === 1) process.emit('SIGINT'); // arrives during the first token
+      return decode(...args);
+    };
+    await expect(model.generate(sources, translate)).rejects.toThrow(new InterruptedError('Seq2Seq.generate: interrupted after 1 of 8 tokens; the model is unchanged'));
     expect(tf.memory().numTensors).toBe(tensors);
     expect(await model.generate(sources, translate)).toEqual(TRANSLATED);
+    expect(decodes).toBe(1 + 8);
   });
 
   it('that came before a watch began is not seen by it', async () => {
     process.emit('SIGINT');
     const interrupt = watchInterrupt();
     try {
+      process.emit('SIGINT'); // not listening yet: the cell's own turn
       expect(await interrupt.poll()).toBe(false);
       process.emit('SIGINT');
       expect(interrupt.requested).toBe(true);
