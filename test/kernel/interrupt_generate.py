@@ -6,7 +6,8 @@ stopped and uses the model. Prints one JSON object with what was observed;
 test/kernel/interrupt-generate.test.ts asserts on it. Run with Debian's python3 (jupyter_client).
 """
 import json, os, sys, time
-from jupyter_client.manager import KernelManager
+
+from tslab_session import run, tslab_kernel
 
 root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
 
@@ -26,32 +27,9 @@ console.log(JSON.stringify({ chosenAtInterrupt, chosenLater: chosen, sampleLengt
 """
 
 
-def run(kc, code, timeout=120):
-    """Execute `code`; returns (reply status, reply content, iopub messages)."""
-    msg_id = kc.execute(code)
-    outputs = []
-    deadline = time.time() + timeout
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(1, deadline - time.time()))
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        outputs.append(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
-    while True:
-        reply = kc.get_shell_msg(timeout=30)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"]["status"], reply["content"], outputs
-
-
 def main():
-    km = KernelManager(kernel_name="tslab")
-    km.start_kernel(cwd=root)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
     result = {}
-    try:
+    with tslab_kernel(root) as (km, kc):
         status, _, _ = run(kc, SETUP)
         result["setup"] = status
         msg_id = kc.execute(GENERATE)
@@ -88,9 +66,6 @@ def main():
         result["after"] = status
         result["afterError"] = content.get("evalue", "")
         result["afterOutput"] = "".join(o["content"].get("text", "") for o in outs if o["msg_type"] == "stream")
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
     print(json.dumps(result))
 
 

@@ -6,7 +6,8 @@ model. Prints one JSON object with what was observed; test/kernel/interrupt.test
 Run with Debian's python3 (jupyter_client).
 """
 import json, os, sys, time
-from jupyter_client.manager import KernelManager
+
+from tslab_session import run, tslab_kernel
 
 MIME = "application/vnd.llm-lab.training.v2+json"
 root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
@@ -27,34 +28,10 @@ console.log(JSON.stringify({ step: trainer.step, status: trainer.status, sampleL
 """
 
 
-def run(kc, code, on_msg=None, timeout=300):
-    msg_id = kc.execute(code)
-    outputs = []
-    deadline = time.time() + timeout
-    while True:
-        msg = kc.get_iopub_msg(timeout=max(1, deadline - time.time()))
-        if msg["parent_header"].get("msg_id") != msg_id and msg["msg_type"] != "update_display_data":
-            continue
-        outputs.append(msg)
-        if on_msg:
-            on_msg(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle" and msg["parent_header"].get("msg_id") == msg_id:
-            break
-    while True:
-        reply = kc.get_shell_msg(timeout=30)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"]["status"], outputs
-
-
 def main():
-    km = KernelManager(kernel_name="tslab")
-    km.start_kernel(cwd=root)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
     result = {}
-    try:
-        status, outs = run(kc, SETUP)
+    with tslab_kernel(root) as (km, kc):
+        status, _, outs = run(kc, SETUP)
         result["setup"] = status
         updates = []
         interrupted = {"sent": False}
@@ -67,7 +44,7 @@ def main():
                     interrupted["sent"] = True
                     km.interrupt_kernel()
 
-        status, outs = run(kc, TRAIN, watch)
+        status, _, outs = run(kc, TRAIN, watch, timeout=300)
         result["train"] = status
         # The loop stops at the next step boundary and sends its last update; collect it.
         end = time.time() + 10
@@ -81,13 +58,10 @@ def main():
         result["updates"] = updates[:3] + updates[-3:]
         result["last"] = updates[-1] if updates else None
         time.sleep(0.5)  # tslab refuses requests for 200 ms after an error
-        status, outs = run(kc, AFTER)
+        status, _, outs = run(kc, AFTER)
         result["after"] = status
         texts = [o["content"].get("text", "") for o in outs if o["msg_type"] == "stream"]
         result["afterOutput"] = "".join(texts)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
     print(json.dumps(result))
 
 
