@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { copyVariablesToHost, describeAdapter, ensureDevice, restoreHostCopies, updatesInPlace, webgpuLost } from '../device';
 import { LiveDisplay } from '../viz/display';
-import { isStandardSeries, LEARNING_RATE, TOKENS_PER_SEC, TRAIN_LOSS, VAL_LOSS } from '../contract';
+import { defaultPanel, isStandardSeries, LEARNING_RATE, TOKENS_PER_SEC, TRAIN_LOSS, VAL_LOSS } from '../contract';
 import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract';
 import { addPoint, dropAfter, lastValue, newTrainingSpec, seriesOf, trainingBundle } from '../viz/training';
 import { AdamW } from './adamw';
@@ -141,6 +141,8 @@ export class Trainer<B = unknown> {
     this.objective = objective;
     this.optimizer = new AdamW(objective.model.namedParameters(), this.config);
     this.history = newTrainingSpec(this.config.title, this.config.steps);
+    // the standard curves in reading order (the first evaluation comes before the first step)
+    for (const name of [TRAIN_LOSS, VAL_LOSS, LEARNING_RATE, TOKENS_PER_SEC]) this.history.series.push({ name, panel: defaultPanel(name), step: [], value: [] });
   }
 
   /** One curve of the run by name ('train loss', 'val loss', 'learning rate', 'tokens/s', or one the objective logs). */
