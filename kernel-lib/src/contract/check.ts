@@ -72,3 +72,15 @@ export function header(o: Record<string, unknown>, kind: string, versions: reado
   if (!versions.includes(o.version as number)) fail('version', versions.join(' or '), o.version);
   str(o.title, 'title');
 }
+
+export function bool(v: unknown, path: string): boolean {
+  if (typeof v !== 'boolean') fail(path, 'a boolean', v);
+  return v as boolean;
+}
+
+/** An array of strings (of `length`, when given). */
+export function strings(v: unknown, path: string, length?: number): string[] {
+  const a = arr(v, path, length);
+  a.forEach((s, i) => str(s, `${path}[${i}]`));
+  return a as string[];
+}

@@ -16,6 +16,11 @@
  * - samples and sampleChars: the generated texts under the curves.
  * - marks: what a static picture built in the kernel draws (the positions view's cells, the lines
  *   view's points, the tokens view's tokens), as many as the heatmap's cells.
+ * - classes: the confusion matrix draws classes^2 cells, each with its count, and a label per row
+ *   and column; past 50 classes the labels no longer fit beside a readable cell.
+ * - exampleRows, exampleTokens, exampleColumns: what a lesson shows of its examples (the token
+ *   mask's chat examples, the before/after comparison's prompts); the builders keep the first ones
+ *   and say so. exampleTokens are one token-mask row (a long chat example), one span each.
  */
 export const VIEW_LIMITS = {
   tokens: 256,
@@ -27,7 +32,11 @@ export const VIEW_LIMITS = {
   points: 200_000,
   samples: 200,
   sampleChars: 4_000,
-  marks: 65_536
+  marks: 65_536,
+  classes: 50,
+  exampleRows: 50,
+  exampleTokens: 1_024,
+  exampleColumns: 6
 } as const;
 
 /** A view too big to draw; the message names the sizes, the limit and what to do instead. */
@@ -120,4 +129,33 @@ export function checkTrainingSize(size: TrainingSize): void {
  */
 export function checkMarks(view: string, marks: number, what: string, advice: string): void {
   if (marks > VIEW_LIMITS.marks) throw new ViewSizeError(`the ${view} would draw ${count(marks)} ${what}, more than ${count(VIEW_LIMITS.marks)} ${comfortably}: ${advice}`);
+}
+
+/** Throw a ViewSizeError unless a classification view of `classes` classes fits VIEW_LIMITS.classes. */
+export function checkClassificationSize(classes: number): void {
+  if (classes > VIEW_LIMITS.classes) {
+    throw new ViewSizeError(
+      `the classification view of ${count(classes)} classes would draw a ${count(classes)} x ${count(classes)} confusion matrix, more than the ${count(VIEW_LIMITS.classes)} classes whose labels ${comfortably}: group the rare classes into one`
+    );
+  }
+}
+
+/** The sizes of a view of examples (token mask, comparison): rows, the longest row's tokens, columns. */
+export interface ExamplesSize {
+  rows: number;
+  tokens?: number;
+  columns?: number;
+}
+
+/**
+ * Throw a ViewSizeError unless a view of examples fits VIEW_LIMITS; the builders thin theirs
+ * first (keep the first rows, cut long rows), so this catches hand-made or foreign specs.
+ */
+export function checkExamplesSize(view: string, size: ExamplesSize): void {
+  const over = (what: string, n: number, limit: number, advice: string) => {
+    if (n > limit) throw new ViewSizeError(`the ${view} has ${count(n)} ${what}, more than ${count(limit)} ${comfortably}: ${advice}`);
+  };
+  over('examples', size.rows, VIEW_LIMITS.exampleRows, 'show fewer examples');
+  over('tokens in one example', size.tokens ?? 0, VIEW_LIMITS.exampleTokens, 'show shorter examples');
+  over('columns', size.columns ?? 0, VIEW_LIMITS.exampleColumns, 'compare fewer models');
 }

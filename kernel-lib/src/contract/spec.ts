@@ -2,21 +2,23 @@
  * View specs: the contract between the kernel (which builds them) and the JupyterLab
  * extension (which draws them). Plain JSON, no DOM, no tensors. One type per kind, versioned
  * through the MIME type `application/vnd.llm-lab.<kind>.v<version>+json`, each kind on its own
- * version (SPEC_VERSIONS). The training view's spec has its own file (training.ts), re-exported
- * here: this module answers for every kind.
+ * version (SPEC_VERSIONS). The training view's spec has its own file (training.ts), and so have
+ * the fine-tuning views (finetune.ts), re-exported here: this module answers for every kind.
  *
  * The contract must stay free of tfjs, Dawn and DOM imports: the extension bundles it
  * (test/unit/contract.test.ts loads it and checks what came with it).
  */
 
 import type { TrainingSpec } from './training';
+import type { ClassificationSpec, CompareSpec, TokenMaskSpec } from './finetune';
 import { arr, fail, header as checkHeader, int, numbers, obj, SpecError, str } from './check';
 import { checkAttentionSize, checkNeuronSize } from './limits';
 
 export { SpecError } from './check';
 export * from './training';
+export * from './finetune';
 
-export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view';
+export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view' | 'classification' | 'token-mask' | 'compare';
 
 /**
  * The version of each kind this build writes. A kind's version goes up when its shape changes;
@@ -28,7 +30,10 @@ export const SPEC_VERSIONS: { readonly [K in SpecKind]: Extract<Spec, { kind: K 
   'head-view': 1,
   'model-view': 1,
   'attention-training': 1,
-  'neuron-view': 1
+  'neuron-view': 1,
+  classification: 1,
+  'token-mask': 1,
+  compare: 1
 };
 
 /** `application/vnd.llm-lab.<kind>.v<version>+json`, by default of the version this build writes. */
@@ -128,7 +133,16 @@ export interface NeuronViewSpec {
   query: number;
 }
 
-export type Spec = TrainingSpec | AttentionSpec | HeadViewSpec | ModelViewSpec | AttentionTrainingSpec | NeuronViewSpec;
+export type Spec =
+  | TrainingSpec
+  | AttentionSpec
+  | HeadViewSpec
+  | ModelViewSpec
+  | AttentionTrainingSpec
+  | NeuronViewSpec
+  | ClassificationSpec
+  | TokenMaskSpec
+  | CompareSpec;
 
 function header(o: Record<string, unknown>, kind: Exclude<SpecKind, 'training'>): void {
   checkHeader(o, kind, [SPEC_VERSIONS[kind]]);
