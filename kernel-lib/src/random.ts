@@ -29,3 +29,13 @@ export function gaussian(rng: Rng): Rng {
 export function randomInt(rng: Rng, n: number): number {
   return Math.floor(rng() * n);
 }
+
+/** A copy of `items` in random order (Fisher-Yates). */
+export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(rng, i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
