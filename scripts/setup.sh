@@ -19,7 +19,7 @@ fi
 
 # --- System packages: Jupyter's server side (Debian's), and Chromium + Vulkan for the tests
 packages=(python3-jupyter-server python3-jupyterlab-server python3-nbclient python3-nbformat)
-[ $for_tests = 1 ] && packages+=(chromium libvulkan1 mesa-vulkan-drivers)
+[ $for_tests = 1 ] && packages+=(chromium libvulkan1 mesa-vulkan-drivers python3-nltk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
