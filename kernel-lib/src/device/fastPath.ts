@@ -4,9 +4,9 @@
  * A fast path may only run when it honours every input the readable path takes. The fused
  * attention reads causally or in both directions, and adds a key mask (B, 1, 1, T) to the scores
  * as the readable code does (paddingMask: padded batches keep the fast path); it knows no other
- * mask and no rotated (RoPE) queries and keys. So a call with any of those takes the readable
- * path, and the conformance suite (test/conformance) checks both paths on the same inputs, masks
- * included.
+ * mask, no rotated (RoPE) queries and keys, and no dropout of the attention weights (which acts in
+ * training mode with a rate > 0). So a call with any of those takes the readable path, and the
+ * conformance suite (test/conformance) checks both paths on the same inputs, masks included.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fused } from './fused';
@@ -21,6 +21,8 @@ export interface AttentionCall {
   rope: boolean;
   /** An additive mask besides the causal one (padding). */
   mask?: tf.Tensor;
+  /** The attention weights are dropped (training mode with a dropout rate > 0). */
+  dropout: boolean;
   /** d_model / n_heads. */
   headSize: number;
 }
@@ -36,9 +38,9 @@ export const fastPath = {
   get active(): boolean {
     return fused.active;
   },
-  /** Self-attention, causal or not, without a mask or with a key mask, without RoPE, at a head size the backend's loops take. */
+  /** Self-attention, causal or not, without a mask or with a key mask, without RoPE or dropout, at a head size the backend's loops take. */
   attention(call: AttentionCall): boolean {
-    return fused.active && !call.rope && (call.mask === undefined || isKeyMask(call.mask, call.shape)) && wasmWidthFits(call.headSize);
+    return fused.active && !call.rope && !call.dropout && (call.mask === undefined || isKeyMask(call.mask, call.shape)) && wasmWidthFits(call.headSize);
   },
   layerNorm(dim: number): boolean {
     return fused.active && wasmWidthFits(dim);

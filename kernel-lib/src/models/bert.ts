@@ -15,6 +15,7 @@
  * lr 3e-3: test/learning/mlm-moby-dick.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { modelDropout } from '../nn/dropout';
 import { Embedding, embedInput, ModelInput } from '../nn/embedding';
 import { Encoder } from '../nn/encoder';
 import { TiedLMHead } from '../nn/heads';
@@ -23,7 +24,7 @@ import { crossEntropy } from '../nn/loss';
 import { Module } from '../nn/module';
 import { checkGPTConfig, checkInput, GPTConfig } from './gpt';
 
-/** The same sizes as a GPT, and how positions are told to the model (default 'rope'). */
+/** The same sizes (and dropout) as a GPT, and how positions are told to the model (default 'rope'). */
 export interface BERTConfig extends Omit<GPTConfig, 'mlp'> {
   positions?: 'rope' | 'learned';
 }
@@ -46,7 +47,7 @@ export class BERT extends Module {
     const residualStd = 0.02 / Math.sqrt(2 * nLayer);
     const wte = new Embedding(init, vocabSize, nEmbd);
     const wpe = positions === 'learned' ? new Embedding(init, blockSize, nEmbd) : null;
-    this.encoder = this.addModule('encoder', new Encoder(init, nLayer, nEmbd, nHead, residualStd, { rope: positions === 'rope', wte, wpe }));
+    this.encoder = this.addModule('encoder', new Encoder(init, nLayer, nEmbd, nHead, residualStd, { rope: positions === 'rope', wte, wpe, dropout: modelDropout(config) }));
     this.lmHead = this.addModule('lm_head', new TiedLMHead(wte));
   }
 

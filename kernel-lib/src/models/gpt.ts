@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LayerCache } from '../nn/attention';
 import { Block } from '../nn/block';
+import { checkDropoutConfig, Dropout, modelDropout } from '../nn/dropout';
 import { Embedding, embedInput, ModelInput } from '../nn/embedding';
 import { TiedLMHead } from '../nn/heads';
 import { Init, isSeed, MAX_SEED } from '../nn/init';
@@ -29,6 +30,13 @@ export interface GPTConfig {
   seed: number;
   /** Blocks with an MLP (default true); false makes an attention-only transformer (induction heads). */
   mlp?: boolean;
+  /**
+   * Dropout rate in [0, 1) (default 0): GPT-2's embd_pdrop, attn_pdrop and resid_pdrop in one. It
+   * acts in training mode only (model.train(); a model starts in eval mode, see nn/module.ts).
+   */
+  dropout?: number;
+  /** Seed of the dropout masks (default: seed). */
+  dropoutSeed?: number;
 }
 
 export function checkGPTConfig(c: GPTConfig): void {
@@ -40,6 +48,7 @@ export function checkGPTConfig(c: GPTConfig): void {
   }
   if (!isSeed(c.seed)) throw new Error(`GPT config: seed must be an integer in [0, ${MAX_SEED}], got ${c.seed}`);
   if (c.mlp !== undefined && typeof c.mlp !== 'boolean') throw new Error(`GPT config: mlp must be true or false, got ${JSON.stringify(c.mlp)}`);
+  checkDropoutConfig('GPT config', c);
 }
 
 /** What forwardCached keeps between calls: keys and values of every layer, for `length` tokens. */
@@ -74,6 +83,7 @@ export interface GPTOutput {
 export class GPTBackbone extends Module {
   readonly wte: Embedding;
   readonly wpe: Embedding;
+  readonly drop: Dropout;
   readonly h: ModuleList<Block>;
   readonly lnF: LayerNorm;
 
@@ -82,9 +92,11 @@ export class GPTBackbone extends Module {
     const { vocabSize, blockSize, nLayer, nHead, nEmbd } = config;
     // GPT-2 scales the init of the projections into the residual stream by 1/sqrt(2 * nLayer).
     const residualStd = 0.02 / Math.sqrt(2 * nLayer);
+    const dropout = modelDropout(config); // one rate and one mask stream for every dropout of the model
     this.wte = this.addModule('wte', new Embedding(init, vocabSize, nEmbd));
     this.wpe = this.addModule('wpe', new Embedding(init, blockSize, nEmbd));
-    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new Block(init, nEmbd, nHead, residualStd, { mlp: config.mlp ?? true }))));
+    this.drop = this.addModule('drop', new Dropout(dropout));
+    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new Block(init, nEmbd, nHead, residualStd, { mlp: config.mlp ?? true, dropout }))));
     this.lnF = this.addModule('ln_f', new LayerNorm(init, nEmbd));
   }
 
@@ -94,7 +106,7 @@ export class GPTBackbone extends Module {
     if (T > this.config.blockSize) {
       throw new Error(`GPT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
     }
-    let x = embedInput(this.wte, this.wpe, input); // (B, T, C)
+    let x = this.drop.forward(embedInput(this.wte, this.wpe, input)); // (B, T, C)
     const attentions: tf.Tensor[] = [];
     const hiddenStates: tf.Tensor[] = [x];
     for (const block of this.h) {
@@ -117,7 +129,7 @@ export class GPTBackbone extends Module {
     if (past + T > this.config.blockSize) {
       throw new Error(`GPT.forwardCached: ${past} cached + ${T} new tokens do not fit in the context blockSize ${this.config.blockSize}`);
     }
-    let x = embedInput(this.wte, this.wpe, ids, past); // positions continue from the cache
+    let x = this.drop.forward(embedInput(this.wte, this.wpe, ids, past)); // positions continue from the cache
     const layers = this.h.map((block, i) => {
       const r = block.forwardCached(x, cache?.layers[i] ?? null);
       x = r.output;

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { paddingMask } from '../nn/attention';
+import { checkDropoutConfig, modelDropout } from '../nn/dropout';
 import { Embedding, embedInput } from '../nn/embedding';
 import { Decoder, Encoder } from '../nn/encoder';
 import { checkLogitsFinite, TiedLMHead } from '../nn/heads';
@@ -34,6 +35,13 @@ export interface Seq2SeqConfig {
    * 300 steps) reached 1.33 nats and 65% of target characters right with it, 2.24 and 34% without.
    */
   positions?: 'learned' | 'rope';
+  /**
+   * Dropout rate in [0, 1) (default 0) of the embedded inputs, the self-attention weights and the
+   * residual branches of both stacks, in training mode only (model.train()).
+   */
+  dropout?: number;
+  /** Seed of the dropout masks (default: seed). */
+  dropoutSeed?: number;
 }
 
 export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
@@ -46,6 +54,7 @@ export function checkSeq2SeqConfig(c: Seq2SeqConfig): void {
   if (c.nEmbd % c.nHead !== 0) throw new Error(`Seq2Seq config: nEmbd (d_model = ${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
   if (!isSeed(c.seed)) throw new Error(`Seq2Seq config: seed must be an integer in [0, ${MAX_SEED}], got ${c.seed}`);
   if (c.positions !== undefined && c.positions !== 'learned' && c.positions !== 'rope') throw new Error(`Seq2Seq config: positions must be "learned" or "rope", got ${JSON.stringify(c.positions)}`);
+  checkDropoutConfig('Seq2Seq config', c);
 }
 
 /** A type (not an interface) so that tf.dispose(output) accepts it. */
@@ -83,12 +92,13 @@ export class Seq2Seq extends Module {
     const init = new Init(config.seed);
     this.shared = this.addModule('shared', new Embedding(init, vocabSize, nEmbd));
     const rope = config.positions === 'rope';
+    const dropout = modelDropout(config); // one stream of masks for both stacks
     // both position tables first: the seeded init draws in build order
     const encoderWpe = rope ? null : new Embedding(init, blockSize, nEmbd);
     const decoderWpe = rope ? null : new Embedding(init, blockSize, nEmbd);
     // GPT-2's init scaled by the number of residual branches: 2 per encoder block, 3 per decoder block.
-    this.encoder = this.addModule('encoder', new Encoder(init, nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc), { rope, wpe: encoderWpe }));
-    this.decoder = this.addModule('decoder', new Decoder(init, nDec, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec), { rope, wpe: decoderWpe }));
+    this.encoder = this.addModule('encoder', new Encoder(init, nEnc, nEmbd, nHead, 0.02 / Math.sqrt(2 * nEnc), { rope, wpe: encoderWpe, dropout }));
+    this.decoder = this.addModule('decoder', new Decoder(init, nDec, nEmbd, nHead, 0.02 / Math.sqrt(3 * nDec), { rope, wpe: decoderWpe, dropout }));
     this.lmHead = this.addModule('lm_head', new TiedLMHead(this.shared));
   }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastPath, fusedAttention } from '../device';
+import { Dropout, DropoutConfig } from './dropout';
 import { Init } from './init';
 import { Linear, LinearLike } from './linear';
 import { Module } from './module';
@@ -37,13 +38,16 @@ export interface AttentionResult {
   weights: tf.Tensor; // (..., T, T): row q says how much query q reads from each key
 }
 
-/** softmax(q k^T / sqrt(hs) + mask) v  for q, k, v of shape (..., T, hs). */
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask?: tf.Tensor): AttentionResult {
+/**
+ * softmax(q k^T / sqrt(hs) + mask) v  for q, k, v of shape (..., T, hs). With `dropout` (training
+ * mode), some links from a query to a key are dropped before v is read; `weights` are the softmax's.
+ */
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask?: tf.Tensor, dropout?: Dropout): AttentionResult {
   const hs = q.shape[q.shape.length - 1];
   let scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(hs)); // (..., T, T)
   if (mask) scores = scores.add(mask);
   const weights = tf.softmax(scores, -1);
-  return { output: tf.matMul(weights, v), weights };
+  return { output: tf.matMul(dropout ? dropout.forward(weights) : weights, v), weights };
 }
 
 /** (B, T, C) -> (B, nh, T, hs): each head gets its own slice of the channels. */
@@ -77,17 +81,22 @@ export function causalMaskAfter(tPast: number, tNew: number): tf.Tensor2D {
  * With `causal: false` every token reads every other one (an encoder, BERT); `mask` then hides
  * padding (paddingMask). With `rope: true` q and k are rotated by their position (nn/positions.ts)
  * so the scores know how far apart two tokens are (the model then needs no position embedding).
+ * `dropout` (GPT-2's attn_pdrop and resid_pdrop) drops attention weights and the output, in training mode only.
  */
 export class CausalSelfAttention extends Module {
   readonly cAttn: LinearLike;
   readonly cProj: LinearLike;
+  readonly attnDropout: Dropout;
+  readonly residDropout: Dropout;
   readonly causal: boolean;
   readonly rope: boolean;
 
-  constructor(init: Init, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean; rope?: boolean } = {}) {
+  constructor(init: Init, readonly dModel: number, readonly nHead: number, residualStd: number, options: { causal?: boolean; rope?: boolean; dropout?: DropoutConfig } = {}) {
     super();
     this.cAttn = this.addModule('c_attn', new Linear(init, dModel, 3 * dModel));
     this.cProj = this.addModule('c_proj', new Linear(init, dModel, dModel, { std: residualStd }));
+    this.attnDropout = this.addModule('attn_dropout', new Dropout(options.dropout));
+    this.residDropout = this.addModule('resid_dropout', new Dropout(options.dropout));
     this.causal = options.causal ?? true;
     this.rope = options.rope ?? false;
   }
@@ -100,15 +109,16 @@ export class CausalSelfAttention extends Module {
 
   forward(x: tf.Tensor, mask?: tf.Tensor): AttentionResult {
     const T = x.shape[1]!;
-    if (fastPath.attention({ shape: x.shape, causal: this.causal, rope: this.rope, mask, headSize: this.dModel / this.nHead })) {
+    const call = { shape: x.shape, causal: this.causal, rope: this.rope, mask, dropout: this.attnDropout.active, headSize: this.dModel / this.nHead };
+    if (fastPath.attention(call)) {
       // the same computation as below in one kernel (device/fused.ts)
       const { y, weights } = fusedAttention(this.cAttn.forward(x) as tf.Tensor3D, this.nHead, { causal: this.causal, mask });
-      return { output: this.cProj.forward(y), weights };
+      return { output: this.residDropout.forward(this.cProj.forward(y)), weights };
     }
     const [q, k, v] = this.headsOf(x); // 3 x (B, nh, T, hs)
     const causal = this.causal ? causalMask(T) : undefined;
-    const { output, weights } = scaledDotProductAttention(q, k, v, causal && mask ? causal.add(mask) : causal ?? mask);
-    return { output: this.cProj.forward(mergeHeads(output)), weights }; // (B, T, C), (B, nh, T, T)
+    const { output, weights } = scaledDotProductAttention(q, k, v, causal && mask ? causal.add(mask) : causal ?? mask, this.attnDropout);
+    return { output: this.residDropout.forward(this.cProj.forward(mergeHeads(output))), weights }; // (B, T, C), (B, nh, T, T)
   }
 
   /**
@@ -122,7 +132,7 @@ export class CausalSelfAttention extends Module {
     const k = cache ? tf.concat([cache.k, kNew], 2) : kNew; // (B, nh, T_past + T, hs)
     const v = cache ? tf.concat([cache.v, vNew], 2) : vNew;
     // one new token may read every cached one: no mask needed (the common case while generating)
-    const { output } = scaledDotProductAttention(q, k, v, T > 1 ? causalMaskAfter(tPast, T) : undefined);
-    return { output: this.cProj.forward(mergeHeads(output)), cache: { k, v } };
+    const { output } = scaledDotProductAttention(q, k, v, T > 1 ? causalMaskAfter(tPast, T) : undefined, this.attnDropout);
+    return { output: this.residDropout.forward(this.cProj.forward(mergeHeads(output))), cache: { k, v } };
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CausalSelfAttention } from './attention';
 import { CrossAttention } from './crossAttention';
+import { DropoutConfig } from './dropout';
 import { LayerNorm } from './layerNorm';
 import { MLP } from './mlp';
 import { Init } from './init';
@@ -10,6 +11,7 @@ import { Module } from './module';
  * A decoder block of an encoder-decoder transformer, pre-LayerNorm: the Block of a GPT with a
  * cross-attention between its two halves.
  *   x + causal self-attention(ln(x)),  then + cross-attention(ln(x), encoder output),  then + mlp(ln(x))
+ * `dropout` goes to the self-attention and the MLP (the cross-attention has none).
  */
 export class DecoderBlock extends Module {
   readonly ln1: LayerNorm;
@@ -19,14 +21,14 @@ export class DecoderBlock extends Module {
   readonly ln2: LayerNorm;
   readonly mlp: MLP;
 
-  constructor(init: Init, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean } = {}) {
+  constructor(init: Init, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean; dropout?: DropoutConfig } = {}) {
     super();
     this.ln1 = this.addModule('ln_1', new LayerNorm(init, dModel));
     this.attn = this.addModule('attn', new CausalSelfAttention(init, dModel, nHead, residualStd, options));
     this.lnCrossAttn = this.addModule('ln_cross_attn', new LayerNorm(init, dModel));
-    this.crossAttn = this.addModule('crossattention', new CrossAttention(init, dModel, nHead, residualStd, options));
+    this.crossAttn = this.addModule('crossattention', new CrossAttention(init, dModel, nHead, residualStd, { rope: options.rope }));
     this.ln2 = this.addModule('ln_2', new LayerNorm(init, dModel));
-    this.mlp = this.addModule('mlp', new MLP(init, dModel, residualStd));
+    this.mlp = this.addModule('mlp', new MLP(init, dModel, residualStd, options.dropout));
   }
 
   /**

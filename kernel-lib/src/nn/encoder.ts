@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Block } from './block';
 import { DecoderBlock } from './decoderBlock';
+import { Dropout, DropoutConfig } from './dropout';
 import { Embedding } from './embedding';
 import { Init } from './init';
 import { LayerNorm } from './layerNorm';
@@ -17,24 +18,28 @@ export interface StackEmbeddings {
 /**
  * The encoder stack shared by BERT and the seq2seq model: nLayer blocks whose attention reads in
  * both directions (every token sees the whole text), then a final LayerNorm. Its forward works on
- * vectors (B, T, C): the model embeds the tokens (embedInput in nn/embedding.ts).
+ * vectors (B, T, C): the model embeds the tokens (embedInput in nn/embedding.ts), the stack drops
+ * some of them first (`drop`, in training mode with dropout, as GPT-2's embd_pdrop).
  */
 export class Encoder extends Module {
   readonly wte: Embedding | null;
   readonly wpe: Embedding | null;
+  readonly drop: Dropout;
   readonly h: ModuleList<Block>;
   readonly lnF: LayerNorm;
 
-  constructor(init: Init, nLayer: number, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean } & StackEmbeddings = {}) {
+  constructor(init: Init, nLayer: number, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean; dropout?: DropoutConfig } & StackEmbeddings = {}) {
     super();
     this.wte = options.wte ? this.addModule('wte', options.wte) : null;
     this.wpe = options.wpe ? this.addModule('wpe', options.wpe) : null;
-    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new Block(init, dModel, nHead, residualStd, { causal: false, rope: options.rope }))));
+    this.drop = this.addModule('drop', new Dropout(options.dropout));
+    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new Block(init, dModel, nHead, residualStd, { causal: false, rope: options.rope, dropout: options.dropout }))));
     this.lnF = this.addModule('ln_f', new LayerNorm(init, dModel));
   }
 
   /** x (B, T, C) -> (B, T, C), and each layer's attention weights (B, nh, T, T); `mask` (paddingMask) hides padding keys. */
   forward(x: tf.Tensor, mask?: tf.Tensor): { output: tf.Tensor; attentions: tf.Tensor[] } {
+    x = this.drop.forward(x); // the embedded input
     const attentions: tf.Tensor[] = [];
     for (const block of this.h) {
       const { output, attention } = block.forward(x, mask);
@@ -47,17 +52,20 @@ export class Encoder extends Module {
 
 /**
  * The decoder stack of an encoder-decoder model: causal blocks that also read the encoder's
- * output through cross-attention, then a final LayerNorm.
+ * output through cross-attention, then a final LayerNorm. Like the Encoder, it drops some of its
+ * embedded input first (`drop`) in training mode with dropout.
  */
 export class Decoder extends Module {
   readonly wpe: Embedding | null;
+  readonly drop: Dropout;
   readonly h: ModuleList<DecoderBlock>;
   readonly lnF: LayerNorm;
 
-  constructor(init: Init, nLayer: number, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean; wpe?: Embedding | null } = {}) {
+  constructor(init: Init, nLayer: number, dModel: number, nHead: number, residualStd: number, options: { rope?: boolean; wpe?: Embedding | null; dropout?: DropoutConfig } = {}) {
     super();
     this.wpe = options.wpe ? this.addModule('wpe', options.wpe) : null;
-    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new DecoderBlock(init, dModel, nHead, residualStd, { rope: options.rope }))));
+    this.drop = this.addModule('drop', new Dropout(options.dropout));
+    this.h = this.addModule('h', new ModuleList(Array.from({ length: nLayer }, () => new DecoderBlock(init, dModel, nHead, residualStd, { rope: options.rope, dropout: options.dropout }))));
     this.lnF = this.addModule('ln_f', new LayerNorm(init, dModel));
   }
 
@@ -68,6 +76,7 @@ export class Decoder extends Module {
   forward(x: tf.Tensor, memory: tf.Tensor, srcMask?: tf.Tensor): { output: tf.Tensor; attentions: tf.Tensor[]; crossAttentions: tf.Tensor[] } {
     const attentions: tf.Tensor[] = [];
     const crossAttentions: tf.Tensor[] = [];
+    x = this.drop.forward(x); // the embedded input
     for (const block of this.h) {
       const r = block.forward(x, memory, srcMask);
       x = r.output;

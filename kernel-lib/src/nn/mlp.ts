@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastPath, fusedGelu } from '../device';
+import { Dropout, DropoutConfig } from './dropout';
 import { Init } from './init';
 import { Linear, LinearLike } from './linear';
 import { Module } from './module';
@@ -12,19 +13,21 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return x.mul(0.5).mul(inner.tanh().add(1));
 }
 
-/** Position-wise feed-forward: expand to 4 x d_model, GELU, project back. */
+/** Position-wise feed-forward: expand to 4 x d_model, GELU, project back (then dropout, in training mode). */
 export class MLP extends Module {
   readonly cFc: LinearLike;
   readonly cProj: LinearLike;
+  readonly dropout: Dropout;
 
-  constructor(init: Init, dModel: number, residualStd: number) {
+  constructor(init: Init, dModel: number, residualStd: number, dropout?: DropoutConfig) {
     super();
     this.cFc = this.addModule('c_fc', new Linear(init, dModel, 4 * dModel));
     this.cProj = this.addModule('c_proj', new Linear(init, 4 * dModel, dModel, { std: residualStd }));
+    this.dropout = this.addModule('dropout', new Dropout(dropout));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return this.cProj.forward(gelu(this.cFc.forward(x))); // (B, T, C) -> (B, T, 4C) -> (B, T, C)
+    return this.dropout.forward(this.cProj.forward(gelu(this.cFc.forward(x)))); // (B, T, C) -> (B, T, 4C) -> (B, T, C)
   }
 }
 

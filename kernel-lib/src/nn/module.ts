@@ -9,6 +9,12 @@
  *   - decide what trains: freeze('transformer'), unfreeze('bias'); trainableParameters()
  *   - swap a part for another with the same interface: replace('transformer.h.0.attn.c_attn', lora)
  * Frozen parameters are left out of the gradients, the clipping norm and the optimizer's state.
+ *
+ * A module is in training mode (train()) or evaluation mode (eval()), as in PyTorch; the mode only
+ * changes what dropout does. Unlike PyTorch's, a module starts in eval mode: outside a training step
+ * a model then gives the same numbers every time (generation, evaluation, the attention views),
+ * whatever its dropout. The Trainer calls model.train() for a step and model.eval() after it; a
+ * training loop of one's own calls them itself.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -47,6 +53,23 @@ export interface ParameterCount {
 export class Module {
   private readonly ownParameters = new Map<string, tf.Variable>();
   private readonly children = new Map<string, Module>();
+  private trainingMode = false;
+
+  /** True in training mode (dropout drops), false in eval mode (the default). */
+  get training(): boolean {
+    return this.trainingMode;
+  }
+
+  /** Training mode for this module and every module below it (PyTorch's train(mode)); returns this. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.trainingMode = mode;
+    return this;
+  }
+
+  /** Evaluation mode for this module and every module below it: dropout is off. Returns this. */
+  eval(): this {
+    return this.train(false);
+  }
 
   /** Register a parameter under a local name; returns it, for a field to hold. */
   protected addParameter(name: string, variable: tf.Variable): tf.Variable {
@@ -60,6 +83,7 @@ export class Module {
     checkLocalName(name, this.ownParameters.has(name) || this.children.has(name));
     if (!(module instanceof Module)) throw new Error(`addModule: ${name} must be a Module, got ${typeof module}`);
     this.children.set(name, module);
+    module.train(this.training); // a module joins the tree in the tree's mode
     return module;
   }
 
@@ -166,6 +190,7 @@ export class Module {
     if (!(module instanceof Module)) throw new Error(`replace: the new ${path} must be a Module`);
     if (typeof (module as unknown as { forward?: unknown }).forward !== 'function') throw new Error(`replace: the new ${path} has no forward()`);
     parent.swapChild(key, old, module);
+    module.train(parent.training);
     return old;
   }
 
