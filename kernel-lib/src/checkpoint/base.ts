@@ -10,7 +10,7 @@ import * as path from 'path';
 import { GPT } from '../models/gpt';
 import { BpeTokenizer } from '../tokenizers/bpe';
 import { readJson } from './folder';
-import { loadGPT } from './gpt';
+import { loadGPTWithTokenizer } from './gpt';
 
 /** kernel-lib/checkpoints/base (from dist/checkpoint/ or src/checkpoint/). */
 export const BASE_MODEL_DIR = path.resolve(__dirname, '../../checkpoints/base');
@@ -30,16 +30,8 @@ export function loadBaseModel(folder: string = BASE_MODEL_DIR): { model: GPT; to
   if (!fs.existsSync(path.join(folder, 'config.json'))) {
     throw new Error(`loadBaseModel: no base model in ${folder}; train it with \`npm run pretrain:base\``);
   }
-  const { model, extras } = loadGPT(folder);
+  const { model, tokenizer } = loadGPTWithTokenizer(folder);
   try {
-    const saved = extras.tokenizer as { type?: string; merges?: [number, number][] } | undefined;
-    if (saved?.type !== 'bpe' || !Array.isArray(saved.merges)) {
-      throw new Error(`loadBaseModel: ${folder}/config.json has no BPE tokenizer under llm_lab.tokenizer`);
-    }
-    const tokenizer = new BpeTokenizer(saved.merges);
-    if (tokenizer.vocabSize > model.config.vocabSize) {
-      throw new Error(`loadBaseModel: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}`);
-    }
     const recipeFile = path.join(folder, 'recipe.json');
     if (!fs.existsSync(recipeFile)) throw new Error(`loadBaseModel: no recipe.json in ${folder}`);
     const recipe = readJson('loadBaseModel', recipeFile) as BaseRecipe;

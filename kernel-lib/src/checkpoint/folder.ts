@@ -1,6 +1,7 @@
 /**
  * The checkpoint folder on disk, shared by every format (gpt.ts, model.ts): `model.safetensors` and
- * `config.json`, plus whatever else the folder holds (a recipe, notes).
+ * `config.json`, the format's other JSON files (tokenizer_config.json), plus whatever else the
+ * folder holds (a recipe, notes).
  *
  * A save checks and serialises everything first (the weights read back, the config's JSON built),
  * writes the files into a temporary sibling folder and then swaps that folder in: the folder on disk
@@ -30,10 +31,11 @@ export interface Weights {
 }
 
 /**
- * Write `model`'s weights and the config.json that `configJson(extras)` builds into `folder`, all or
- * nothing. `who` names the caller in errors.
+ * Write `model`'s weights, the config.json that `configJson(extras)` builds and the other JSON
+ * `files` (file name -> value; null: the folder must not hold that file any more) into `folder`, all
+ * or nothing. `who` names the caller in errors.
  */
-export async function writeCheckpoint(who: string, model: Module, folder: string, extras: CheckpointExtras, configJson: (extras: CheckpointExtras) => object): Promise<void> {
+export async function writeCheckpoint(who: string, model: Module, folder: string, extras: CheckpointExtras, configJson: (extras: CheckpointExtras) => object, files: Record<string, object | null> = {}): Promise<void> {
   const params = model.namedParameters();
   const freed = params.filter(([, v]) => v.isDisposed);
   if (params.length === 0 || freed.length > 0) {
@@ -50,17 +52,22 @@ export async function writeCheckpoint(who: string, model: Module, folder: string
   } catch (e) {
     throw new Error(`${who}: the extras cannot be written as JSON (${(e as Error).message}). Nothing was written to ${folder}`);
   }
+  const jsonFiles: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(files)) {
+    if (name === WEIGHTS_FILE || name === CONFIG_FILE || !/^[\w.-]+\.json$/.test(name)) throw new Error(`${who}: ${JSON.stringify(name)} cannot be an extra file of a checkpoint (a file name ending in .json, not ${CONFIG_FILE}). Nothing was written to ${folder}`);
+    jsonFiles[name] = value === null ? null : JSON.stringify(value, null, 2) + '\n';
+  }
   const tensors = new Map<string, NamedArray>();
   for (const [name, v] of params) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
-  replaceFolder(folder, { [WEIGHTS_FILE]: encodeSafetensors(tensors, { format: 'pt' }), [CONFIG_FILE]: config });
+  replaceFolder(folder, { [WEIGHTS_FILE]: encodeSafetensors(tensors, { format: 'pt' }), [CONFIG_FILE]: config, ...jsonFiles });
 }
 
 /**
- * Make `folder` hold `files` (and the other entries it already had): written to a temporary sibling,
- * which then takes the folder's place. On any failure the old folder is as it was and no temporary
- * folder is left.
+ * Make `folder` hold `files` (and the other entries it already had; a file given as null is left
+ * out): written to a temporary sibling, which then takes the folder's place. On any failure the old
+ * folder is as it was and no temporary folder is left.
  */
-export function replaceFolder(folder: string, files: Record<string, Uint8Array | string>): void {
+export function replaceFolder(folder: string, files: Record<string, Uint8Array | string | null>): void {
   const target = path.resolve(folder);
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
@@ -74,7 +81,7 @@ export function replaceFolder(folder: string, files: Record<string, Uint8Array |
         if (!(entry in files)) fs.cpSync(path.join(target, entry), path.join(staging, entry), { recursive: true });
       }
     }
-    for (const [name, content] of Object.entries(files)) writeDurably(path.join(staging, name), content);
+    for (const [name, content] of Object.entries(files)) if (content !== null) writeDurably(path.join(staging, name), content);
     if (existed) fs.renameSync(target, aside);
     try {
       fs.renameSync(staging, target);

@@ -2,12 +2,15 @@
  * GPT checkpoints: a folder with `model.safetensors` (the weights, with Hugging Face GPT-2 tensor
  * names and layouts: Linear weights are [in, out], as GPT-2's Conv1D) and `config.json` (GPT-2's
  * config keys, so `GPT2LMHeadModel.from_pretrained(folder)` in Python loads it; our own settings,
- * such as the tokenizer, sit under "llm_lab").
+ * such as the tokenizer, sit under "llm_lab"). Saved with its BpeTokenizer, the folder also holds
+ * tokenizer_config.json (checkpoint/tokenizer.ts), its chat template included.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPT, GPTConfig } from '../models/gpt';
 import { Module } from '../nn/module';
+import { BpeTokenizer } from '../tokenizers/bpe';
 import { CheckpointExtras, checkConfigFitsWeights, readLabConfig, readWeights, Weights, writeCheckpoint } from './folder';
+import { loadTokenizer, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './tokenizer';
 
 export type { CheckpointExtras } from './folder';
 
@@ -32,13 +35,20 @@ function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
 
 /**
  * Write `folder/model.safetensors` and `folder/config.json`, all or nothing: the folder holds the old
- * checkpoint or the new one, never a mix (checkpoint/folder.ts).
+ * checkpoint or the new one, never a mix (checkpoint/folder.ts). With `{ tokenizer }` a BpeTokenizer,
+ * it goes under llm_lab.tokenizer and into tokenizer_config.json, in the same write.
  */
 export async function saveGPT(model: GPT, folder: string, extras: CheckpointExtras = {}): Promise<void> {
   if (model.config.mlp === false) {
     throw new Error('saveGPT: this GPT is attention-only (mlp: false), which the GPT-2 checkpoint format cannot describe (every GPT-2 block has an MLP); it is not saved');
   }
-  await writeCheckpoint('saveGPT', model, folder, extras, e => hfConfig(model.config, e));
+  const { tokenizer } = extras;
+  if (tokenizer instanceof BpeTokenizer && tokenizer.vocabSize > model.config.vocabSize) {
+    throw new Error(`saveGPT: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}; call resizeTokenEmbeddings(model, ${tokenizer.vocabSize}) first. Nothing was written to ${folder}`);
+  }
+  // without a tokenizer object, an older tokenizer_config.json would describe another tokenizer: it goes
+  const files = { [TOKENIZER_CONFIG_FILE]: tokenizer instanceof BpeTokenizer ? tokenizerConfig(tokenizer, model.config.blockSize) : null };
+  await writeCheckpoint('saveGPT', model, folder, extras, e => hfConfig(model.config, e), files);
 }
 
 /** Read a folder written by saveGPT: a new GPT with those weights, and the extras. */
@@ -48,6 +58,20 @@ export function loadGPT(folder: string): { model: GPT; extras: CheckpointExtras 
   const weights = readWeights(folder);
   checkConfigFitsWeights('loadGPT', configFile, 'gpt', config, weights);
   return { model: withWeights(new GPT(config as GPTConfig), weights), extras };
+}
+
+/**
+ * Read a folder written by saveGPT(model, folder, { tokenizer }): the GPT, its tokenizer (chat
+ * template included) and the other extras.
+ */
+export function loadGPTWithTokenizer(folder: string): { model: GPT; tokenizer: BpeTokenizer; extras: CheckpointExtras } {
+  const tokenizer = loadTokenizer(folder, 'loadGPTWithTokenizer');
+  const { model, extras } = loadGPT(folder);
+  if (tokenizer.vocabSize > model.config.vocabSize) {
+    model.dispose(); // a failed load leaves no tensor behind
+    throw new Error(`loadGPTWithTokenizer: the tokenizer in ${folder} has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}`);
+  }
+  return { model, tokenizer, extras };
 }
 
 /** `model` with `weights`; a model that does not match is disposed, and the error says why. */

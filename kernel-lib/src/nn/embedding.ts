@@ -13,11 +13,33 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor
 
 /** A learned vector per token id (or per position). */
 export class Embedding extends Module {
-  readonly weight: tf.Variable;
+  /** (count, dim) */
+  weight: tf.Variable;
 
-  constructor(init: Init, readonly count: number, readonly dim: number, std = 0.02) {
+  constructor(init: Init, count: number, readonly dim: number, std = 0.02) {
     super();
     this.weight = this.addParameter('weight', init.randn([count, dim], std));
+  }
+
+  /** How many vectors (ids) the table holds. */
+  get count(): number {
+    return this.weight.shape[0]!;
+  }
+
+  /**
+   * Put `weight` (count', dim) in place of the table, under the same name (a vocabulary grown for
+   * added tokens, finetune/resize.ts); it trains or stays frozen as the old one did. Whatever reads
+   * `embedding.weight` (the tied LM head) reads the new table. Returns the old variable, for the
+   * caller to dispose.
+   */
+  replaceWeight(weight: tf.Variable): tf.Variable {
+    if (weight.rank !== 2 || weight.shape[1] !== this.dim) throw new Error(`Embedding.replaceWeight: the new weight must have shape (count, dim ${this.dim}), got [${weight.shape}]`);
+    const old = this.weight;
+    weight.trainable = old.trainable;
+    // the module tree's own map of parameters (Module keeps it private): the name now holds the new variable
+    (this as unknown as { ownParameters: Map<string, tf.Variable> }).ownParameters.set('weight', weight);
+    this.weight = weight;
+    return old;
   }
 
   /** ids (B, T) int32 -> (B, T, D) */

@@ -11,10 +11,12 @@
  * before it, a run of digits, a run of punctuation, a run of spaces), like GPT-2's pre-tokenizer.
  * That keeps "the" and " the" as word pieces instead of tokens like "e t".
  *
- * Special tokens (e.g. <mask>) take the ids after the merges; their text in a text is cut out
- * before chunking, as Hugging Face does.
+ * Special tokens take the ids after the merges: first those with a role (<pad>, <mask>), then
+ * those added by their text (<|user|>, <|end|>: Hugging Face's additional_special_tokens). Their
+ * text in a text is cut out before chunking and becomes one id, as Hugging Face does, so BPE never
+ * merges across them.
  */
-import { DecodeOptions, SpecialTokenName, SpecialTokenOptions, SpecialTokensWith, SpecialTokenTable, specialTokenText, Tokenizer } from './tokenizer';
+import { AddedTokens, DecodeOptions, SpecialTokenName, SpecialTokenOptions, SpecialTokensWith, SpecialTokenTable, Tokenizer } from './tokenizer';
 
 /** Chunks: an optional space and letters, digits, other symbols, or whitespace. */
 const CHUNK = /\s?\p{L}+|\s?\p{N}+|\s?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
@@ -27,7 +29,24 @@ export interface BpeTrainOptions<N extends SpecialTokenName = never> extends Spe
   vocabSize: number;
 }
 
-/** N: the special tokens it was built with (none by default). */
+export interface BpeOptions<N extends SpecialTokenName = never> extends SpecialTokenOptions<N> {
+  /** Special tokens by their text, after the merges and the role tokens. */
+  addedTokens?: AddedTokens;
+  /** The Jinja chat template (finetune/chatTemplate.ts renders it). */
+  chatTemplate?: string;
+}
+
+/** What toJSON writes and fromJSON reads (config.json's llm_lab.tokenizer). */
+export interface BpeJSON {
+  type: 'bpe';
+  merges: [number, number][];
+  specialTokens?: SpecialTokenName[];
+  addedTokens?: string[];
+  addedTokenRoles?: { [name in SpecialTokenName]?: string };
+  chatTemplate?: string;
+}
+
+/** N: the roles of its special tokens (none by default). */
 export class BpeTokenizer<N extends SpecialTokenName = never> implements Tokenizer {
   /** merges[i] = [a, b]: token 256 + i is token a followed by token b. */
   readonly merges: ReadonlyArray<readonly [number, number]>;
@@ -37,8 +56,9 @@ export class BpeTokenizer<N extends SpecialTokenName = never> implements Tokeniz
   /** "a,b" -> merged id (the lower the id, the earlier the merge and the higher its priority) */
   private readonly rank = new Map<string, number>();
   private readonly cache = new Map<string, number[]>();
+  readonly chatTemplate?: string;
 
-  constructor(merges: ReadonlyArray<readonly [number, number]>, options: SpecialTokenOptions<N> = {}) {
+  constructor(merges: ReadonlyArray<readonly [number, number]>, options: BpeOptions<N> = {}) {
     this.bytes = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
     merges.forEach(([a, b], i) => {
       const id = 256 + i;
@@ -52,8 +72,52 @@ export class BpeTokenizer<N extends SpecialTokenName = never> implements Tokeniz
       this.rank.set(`${a},${b}`, id);
     });
     this.merges = merges.map(([a, b]) => [a, b] as const);
-    this.specials = new SpecialTokenTable(options.specialTokens ?? [], this.bytes.length, 'BpeTokenizer');
-    for (const name of this.specials.names) this.bytes.push(encoder.encode(specialTokenText(name)));
+    this.specials = new SpecialTokenTable(options.specialTokens ?? [], this.bytes.length, 'BpeTokenizer', options.addedTokens);
+    for (const text of this.specials.texts) this.bytes.push(encoder.encode(text));
+    if (options.chatTemplate !== undefined) {
+      if (typeof options.chatTemplate !== 'string') throw new Error(`BpeTokenizer: chatTemplate must be a string (a Jinja template), got ${typeof options.chatTemplate}`);
+      this.chatTemplate = options.chatTemplate;
+    }
+  }
+
+  /** A tokenizer saved by toJSON (a checkpoint's llm_lab.tokenizer); `source` names where it came from in errors. */
+  static fromJSON(json: unknown, source = 'the tokenizer JSON'): BpeTokenizer {
+    const j = json as Partial<BpeJSON> | null;
+    if (j?.type !== 'bpe' || !Array.isArray(j.merges)) throw new Error(`BpeTokenizer.fromJSON: ${source} is not a BPE tokenizer (expected { type: "bpe", merges: [...] })`);
+    if (j.addedTokens !== undefined && !Array.isArray(j.addedTokens)) throw new Error(`BpeTokenizer.fromJSON: ${source} has addedTokens that are not a list`);
+    const addedTokens = j.addedTokens ? { tokens: j.addedTokens, roles: j.addedTokenRoles } : undefined;
+    // which roles it has is known only now: its type says none for sure (specialTokens.pad may be undefined)
+    return new BpeTokenizer(j.merges, { specialTokens: j.specialTokens as never[] | undefined, addedTokens, chatTemplate: j.chatTemplate });
+  }
+
+  /**
+   * A copy with more special tokens, given by their text (Hugging Face's
+   * add_special_tokens({ additional_special_tokens })), after every existing id; `roles` gives some of
+   * them a role: withAddedTokens(['<|user|>', '<|end|>'], { eos: '<|end|>' }). Existing ids do not move.
+   */
+  withAddedTokens<R extends SpecialTokenName = never>(tokens: readonly string[], roles: { readonly [name in R]: string } = {} as { [name in R]: string }): BpeTokenizer<N | R> {
+    for (const name of Object.keys(roles)) {
+      const id = (this.specialTokens as { [k: string]: number | undefined })[name];
+      if (id !== undefined) throw new Error(`BpeTokenizer.withAddedTokens: the tokenizer already has a ${name} token (id ${id}); a role is given once`);
+    }
+    const addedTokens = { tokens: [...this.specials.added, ...tokens], roles: { ...this.specials.addedRoles, ...roles } };
+    return new BpeTokenizer<N | R>(this.merges, { specialTokens: this.specials.names as N[], addedTokens, chatTemplate: this.chatTemplate });
+  }
+
+  /** A copy that renders chats with this Jinja template (Hugging Face's tokenizer.chat_template = template). */
+  withChatTemplate(template: string): BpeTokenizer<N> {
+    const addedTokens = { tokens: this.specials.added, roles: this.specials.addedRoles };
+    return new BpeTokenizer<N>(this.merges, { specialTokens: this.specials.names as N[], addedTokens, chatTemplate: template });
+  }
+
+  /** The special tokens added by their text, in id order (Hugging Face's additional_special_tokens). */
+  get addedTokens(): readonly string[] {
+    return this.specials.added;
+  }
+
+  /** Is `id` a special token (a role's or an added one)? */
+  isSpecial(id: number): boolean {
+    return this.specials.has(id);
   }
 
   /** Learn merges on `text` until the vocabulary has `vocabSize` tokens (fewer if no pair repeats). */
@@ -166,10 +230,14 @@ export class BpeTokenizer<N extends SpecialTokenName = never> implements Tokeniz
     return bytes;
   }
 
-  /** The merges, and the special tokens when there are any (then new BpeTokenizer(merges, { specialTokens }) loads it). */
-  toJSON(): { type: 'bpe'; merges: [number, number][]; specialTokens?: string[] } {
-    const merges = this.merges.map(([a, b]): [number, number] => [a, b]);
-    return this.specials.size > 0 ? { type: 'bpe', merges, specialTokens: [...this.specials.names] } : { type: 'bpe', merges };
+  /** The merges, and the special tokens and chat template when there are any: BpeTokenizer.fromJSON loads it. */
+  toJSON(): BpeJSON {
+    const json: BpeJSON = { type: 'bpe', merges: this.merges.map(([a, b]): [number, number] => [a, b]) };
+    if (this.specials.names.length > 0) json.specialTokens = [...this.specials.names];
+    if (this.specials.added.length > 0) json.addedTokens = [...this.specials.added];
+    if (Object.keys(this.specials.addedRoles).length > 0) json.addedTokenRoles = { ...this.specials.addedRoles };
+    if (this.chatTemplate !== undefined) json.chatTemplate = this.chatTemplate;
+    return json;
   }
 }
 

@@ -33,6 +33,8 @@ export interface Tokenizer {
   decode(ids: ArrayLike<number>, options?: DecodeOptions): string;
   /** The text of each id, for labels in views (Hugging Face's convert_ids_to_tokens). */
   tokenStrings(ids: ArrayLike<number>): string[];
+  /** A Jinja template that turns a chat into text (Hugging Face's tokenizer.chat_template), if the tokenizer has one. */
+  readonly chatTemplate?: string;
 }
 
 /** Tokenizers that can take special tokens after their ordinary ones (CharTokenizer, BpeTokenizer). */
@@ -42,6 +44,17 @@ export interface SpecialTokenOptions<N extends SpecialTokenName = SpecialTokenNa
    * ordinary tokens, in this order, so the ordinary tokens keep the ids they have without them.
    */
   specialTokens?: readonly N[];
+}
+
+/**
+ * Special tokens given by their text (Hugging Face's additional_special_tokens), e.g. the markers
+ * of a chat: { tokens: ['<|user|>', '<|assistant|>', '<|end|>'], roles: { eos: '<|end|>' } }. They
+ * take the ids after every other token, in this order, so no existing id moves.
+ */
+export interface AddedTokens {
+  tokens: readonly string[];
+  /** Roles some of them take (eos: '<|end|>', pad: '<|end|>'), so tokenizer.specialTokens.eos is that id. */
+  roles?: { readonly [name in SpecialTokenName]?: string };
 }
 
 /** How a special token reads in text (as in BART and RoBERTa): <pad>, <bos>, <eos>, <mask>, ... */
@@ -66,16 +79,23 @@ export function requireSpecialToken(tokenizer: Pick<Tokenizer, 'specialTokens'>,
 export class SpecialTokenTable<N extends SpecialTokenName = never> {
   /** role -> id */
   readonly ids: SpecialTokensWith<N>;
-  /** Roles in id order. */
+  /** Roles in id order (the tokens written <pad>, <mask>, ...). */
   readonly names: readonly SpecialTokenName[];
+  /** The tokens added by their text, in id order (after the roles' tokens). */
+  readonly added: readonly string[];
+  /** Roles taken by added tokens: role -> text. */
+  readonly addedRoles: { readonly [name in SpecialTokenName]?: string };
   private readonly textById = new Map<number, string>();
   private readonly idByText = new Map<string, number>();
   /** Matches any special token's text; undefined without special tokens. */
   private readonly pattern: RegExp | undefined;
   private readonly owner: string;
 
-  /** `names[i]` gets id `first + i`. `owner` names the tokenizer in errors. */
-  constructor(names: readonly N[], first: number, owner: string) {
+  /**
+   * `names[i]` gets id `first + i`, then `added.tokens[j]` gets id `first + names.length + j`.
+   * `owner` names the tokenizer in errors.
+   */
+  constructor(names: readonly N[], first: number, owner: string, added: AddedTokens = { tokens: [] }) {
     this.owner = owner;
     const ids: { [name in SpecialTokenName]?: number } = {};
     names.forEach((name, i) => {
@@ -87,13 +107,40 @@ export class SpecialTokenTable<N extends SpecialTokenName = never> {
       this.textById.set(first + i, specialTokenText(name));
       this.idByText.set(specialTokenText(name), first + i);
     });
+    added.tokens.forEach((text, j) => {
+      if (typeof text !== 'string' || text.length === 0) throw new Error(`${owner}: added token ${j} must be a non-empty string, got ${JSON.stringify(text)}`);
+      if (this.idByText.has(text)) throw new Error(`${owner}: the special token ${JSON.stringify(text)} is added twice (it already has id ${this.idByText.get(text)})`);
+      const id = first + names.length + j;
+      this.textById.set(id, text);
+      this.idByText.set(text, id);
+    });
+    for (const [name, text] of Object.entries(added.roles ?? {})) {
+      if (!(SPECIAL_TOKEN_NAMES as readonly string[]).includes(name)) {
+        throw new Error(`${owner}: unknown special token role ${JSON.stringify(name)} (the roles are ${SPECIAL_TOKEN_NAMES.join(', ')})`);
+      }
+      if (ids[name as SpecialTokenName] !== undefined) throw new Error(`${owner}: the role ${name} is given twice (to <${name}> and to ${JSON.stringify(text)})`);
+      if (!added.tokens.includes(text as string)) {
+        throw new Error(`${owner}: the role ${name} is given to ${JSON.stringify(text)}, which is not an added token (added: ${added.tokens.map(t => JSON.stringify(t)).join(', ') || 'none'})`);
+      }
+      ids[name as SpecialTokenName] = this.idByText.get(text as string);
+    }
     this.ids = Object.freeze(ids) as SpecialTokensWith<N>;
     this.names = [...names];
-    this.pattern = names.length > 0 ? new RegExp([...this.idByText.keys()].map(escapeRegExp).join('|'), 'g') : undefined;
+    this.added = [...added.tokens];
+    this.addedRoles = Object.freeze({ ...added.roles });
+    // longest first, so a token that starts another ('<|end|>' in '<|endoftext|>') never cuts it short
+    const texts = [...this.idByText.keys()].sort((a, b) => b.length - a.length);
+    this.pattern = texts.length > 0 ? new RegExp(texts.map(escapeRegExp).join('|'), 'g') : undefined;
   }
 
+  /** How many special tokens: the roles' and the added ones. */
   get size(): number {
-    return this.names.length;
+    return this.names.length + this.added.length;
+  }
+
+  /** The text of every special token, in id order. */
+  get texts(): string[] {
+    return [...this.names.map(specialTokenText), ...this.added];
   }
 
   has(id: number): boolean {
