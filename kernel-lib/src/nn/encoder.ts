@@ -18,8 +18,8 @@ export interface StackEmbeddings {
 /**
  * The encoder stack shared by BERT and the seq2seq model: nLayer blocks whose attention reads in
  * both directions (every token sees the whole text), then a final LayerNorm. Its forward works on
- * vectors (B, T, C): the model embeds the tokens (embedInput in nn/embedding.ts), the stack drops
- * some of them first (`drop`, in training mode with dropout, as GPT-2's embd_pdrop).
+ * vectors (B, T, C): the model embeds the tokens (embedInput in nn/embedding.ts), and the stack's
+ * first step is dropout on those vectors (`drop`, GPT-2's embd_pdrop; in training mode only).
  */
 export class Encoder extends Module {
   readonly wte: Embedding | null;
@@ -52,8 +52,8 @@ export class Encoder extends Module {
 
 /**
  * The decoder stack of an encoder-decoder model: causal blocks that also read the encoder's
- * output through cross-attention, then a final LayerNorm. Like the Encoder, it drops some of its
- * embedded input first (`drop`) in training mode with dropout.
+ * output through cross-attention, then a final LayerNorm. As in the Encoder, dropout on the
+ * embedded input comes first (`drop`, in training mode only).
  */
 export class Decoder extends Module {
   readonly wpe: Embedding | null;
