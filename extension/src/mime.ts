@@ -8,10 +8,13 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { mimeTypeFor } from '@llm-lab/kernel/contract';
 import { AttentionRenderer } from './renderers/attention';
 import { AttentionTrainingRenderer } from './renderers/attention-training';
+import { ClassificationRenderer } from './renderers/classification';
+import { CompareRenderer } from './renderers/compare';
 import { HeadViewRenderer } from './renderers/head-view';
 import { ModelViewRenderer } from './renderers/model-view';
 import { NeuronViewRenderer } from './renderers/neuron-view';
 import type { RendererClass } from './renderers/spec-renderer';
+import { TokenMaskRenderer } from './renderers/token-mask';
 import { TrainingRenderer } from './renderers/training';
 
 export const TRAINING_MIME_TYPE = mimeTypeFor('training');
@@ -22,6 +25,9 @@ export const HEAD_VIEW_MIME_TYPE = mimeTypeFor('head-view');
 export const MODEL_VIEW_MIME_TYPE = mimeTypeFor('model-view');
 export const ATTENTION_TRAINING_MIME_TYPE = mimeTypeFor('attention-training');
 export const NEURON_VIEW_MIME_TYPE = mimeTypeFor('neuron-view');
+export const CLASSIFICATION_MIME_TYPE = mimeTypeFor('classification');
+export const TOKEN_MASK_MIME_TYPE = mimeTypeFor('token-mask');
+export const COMPARE_MIME_TYPE = mimeTypeFor('compare');
 
 const RENDERERS: Record<string, RendererClass> = {
   [TRAINING_MIME_TYPE]: TrainingRenderer,
@@ -30,7 +36,10 @@ const RENDERERS: Record<string, RendererClass> = {
   [HEAD_VIEW_MIME_TYPE]: HeadViewRenderer,
   [MODEL_VIEW_MIME_TYPE]: ModelViewRenderer,
   [ATTENTION_TRAINING_MIME_TYPE]: AttentionTrainingRenderer,
-  [NEURON_VIEW_MIME_TYPE]: NeuronViewRenderer
+  [NEURON_VIEW_MIME_TYPE]: NeuronViewRenderer,
+  [CLASSIFICATION_MIME_TYPE]: ClassificationRenderer,
+  [TOKEN_MASK_MIME_TYPE]: TokenMaskRenderer,
+  [COMPARE_MIME_TYPE]: CompareRenderer
 };
 
 /** Lower wins; JupyterLab's own renderers start at 50 (HTML), SVG is 80. */
@@ -46,7 +55,7 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 
 const extension: IRenderMime.IExtension = {
   id: '@llm-lab/jupyterlab:renderers',
-  description: 'Live training curves and attention views (heatmap, head, model, neuron, over training) for LLM Lab outputs.',
+  description: 'Live training curves, attention views (heatmap, head, model, neuron, over training) and fine-tuning views (classification metrics, loss mask, before/after generations) for LLM Lab outputs.',
   rendererFactory,
   rank: RANK,
   // tslab sends the spec as a JSON string, ipykernel as an object: take it as it comes.

@@ -226,3 +226,8 @@ export function tokenMaskTitle(row: TokenMaskRow, i: number): string {
   const loss = row.loss?.[i];
   return `token ${i} ${JSON.stringify(row.tokens[i])}${row.special?.[i] ? ', special' : ''}: ${role}${typeof loss === 'number' ? `, loss ${loss.toFixed(3)}` : ''}`;
 }
+
+/** A token as the views show it: a newline as \u21b5, a tab as \u21e5, spaces kept. */
+export function visibleToken(token: string): string {
+  return token.replace(/\n/g, '\u21b5').replace(/\t/g, '\u21e5');
+}

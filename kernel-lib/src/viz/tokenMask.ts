@@ -5,7 +5,7 @@
  * token by its loss.
  */
 import { VIEW_LIMITS } from '../contract/limits';
-import { maxLoss, TokenMaskRow, TokenMaskSpec, tokenMaskSummary, tokenMaskTitle, validateTokenMaskSpec } from '../contract/finetune';
+import { maxLoss, TokenMaskRow, visibleToken, TokenMaskSpec, tokenMaskSummary, tokenMaskTitle, validateTokenMaskSpec } from '../contract/finetune';
 import { SPECIAL_TOKEN_NAMES, specialTokenText } from '../tokenizers/tokenizer';
 import { bundleOf, display, MimeBundle } from './display';
 import { escapeXml, num, opacity, svgDocument, text } from './svg';
@@ -47,11 +47,6 @@ export function tokenMaskView(rows: TokenMaskInput[], options: TokenMaskOptions 
   const spec: TokenMaskSpec = { kind: 'token-mask', version: 1, title: options.title ?? 'Loss mask: which tokens the model learns from', rows: kept };
   if (notes.length > 0) spec.note = notes.join('; ');
   return validateTokenMaskSpec(spec);
-}
-
-/** A token as a picture shows it: a newline as \u21b5, a tab as \u21e5, spaces kept. */
-export function visibleToken(token: string): string {
-  return token.replace(/\n/g, '\u21b5').replace(/\t/g, '\u21e5');
 }
 
 // the same hues as the extension's legend: prompt grey, answer green, loss red
