@@ -83,9 +83,15 @@ export function isStandardSeries(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(STANDARD_PANELS, name);
 }
 
-/** Where a series goes when its maker does not say: the standard panel of a standard name, else a panel of its own. */
+/**
+ * Where a series goes when its maker does not say: the standard panel of a standard name; a
+ * measure on training and held-out data shares one panel ('train accuracy' and 'val accuracy' on
+ * 'accuracy'); anything else gets a panel of its own.
+ */
 export function defaultPanel(name: string): string {
-  return isStandardSeries(name) ? STANDARD_PANELS[name] : name;
+  if (isStandardSeries(name)) return STANDARD_PANELS[name];
+  const split = /^(train|val) (.+)$/.exec(name);
+  return split ? split[2] : name;
 }
 
 /** One subplot: a panel and its series, in the spec's order. */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Embedding } from './embedding';
+import { Init } from './init';
 import { Module } from './module';
 
 /** hidden (B, T, C) and a table (V, C) -> scores (B, T, V): each vector's dot product with every row. */
@@ -40,5 +41,44 @@ export function checkLogitsFinite(logits: ArrayLike<number>, token: number, call
     if (!Number.isFinite(logits[i])) {
       throw new Error(`${caller}: the logits at token ${token} are not finite (${logits[i]} for id ${i}): the model's weights are broken — reload a checkpoint or retrain`);
     }
+  }
+}
+
+/** How a classifier turns a sequence's hidden states into one vector. */
+export type Pooling = 'last' | 'mean';
+export const POOLINGS: readonly Pooling[] = ['last', 'mean'];
+
+/**
+ * A sequence-classification head (Hugging Face's `score`): one vector per sequence, then one
+ * logit per class. 'last' reads the hidden state of the last real token, the only one that has
+ * seen the whole text in a causal model (GPT2ForSequenceClassification does this); 'mean'
+ * averages the real tokens' states. The weight is (numLabels, C), PyTorch's Linear layout,
+ * without a bias, as in GPT2ForSequenceClassification.
+ */
+export class ClassificationHead extends Module {
+  readonly weight: tf.Variable;
+
+  constructor(init: Init, readonly nEmbd: number, readonly numLabels: number, readonly pooling: Pooling) {
+    super();
+    if (!Number.isInteger(numLabels) || numLabels < 2) throw new Error(`ClassificationHead: numLabels must be an integer >= 2, got ${numLabels}`);
+    if (!POOLINGS.includes(pooling)) throw new Error(`ClassificationHead: pooling must be ${POOLINGS.map(p => `'${p}'`).join(' or ')}, got ${JSON.stringify(pooling)}`);
+    this.weight = this.addParameter('weight', init.randn([numLabels, nEmbd], 0.02));
+  }
+
+  /** hidden (B, T, C) and mask (B, T) of 1 for real tokens, 0 for padding -> one vector per sequence (B, C). */
+  pool(hidden: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const m = mask.toFloat();
+      if (this.pooling === 'mean') return hidden.mul(m.expandDims(2)).sum(1).div(m.sum(1, true)); // (B, C)
+      // 'last': a one-hot row at the last real token picks its vector (and takes its gradient)
+      const T = hidden.shape[1]!;
+      const last = tf.oneHot(m.sum(1).sub(1).toInt(), T).toFloat(); // (B, T)
+      return tf.matMul(last.expandDims(1), hidden).squeeze([1]); // (B, 1, T) x (B, T, C) -> (B, C)
+    });
+  }
+
+  /** hidden (B, T, C), mask (B, T) -> logits (B, numLabels) */
+  forward(hidden: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.matMul(this.pool(hidden, mask), this.weight, false, true));
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastPath, fusedAdamWUpdate } from '../device';
+import type { ParamSettings } from './paramGroups';
 
 export interface AdamWConfig {
   beta1: number;
@@ -23,6 +24,8 @@ function zerosVariable(p: tf.Tensor): tf.Variable {
  *
  * It is given the model's parameters, and keeps m and v only for those that receive a gradient:
  * a frozen parameter (model.freeze) never gets any, so it costs no optimizer memory.
+ * Parameters in a group (train/paramGroups.ts) take the group's learning rate (as a multiple of
+ * the step's) and weight decay.
  */
 export class AdamW {
   private readonly params: [string, tf.Variable][];
@@ -32,7 +35,11 @@ export class AdamW {
   /** What undo() puts back: the tensors the last step() replaced, and the moments it created. */
   private undoRecord: { saved: [tf.Variable, tf.Tensor][]; created: tf.Variable[] } | null = null;
 
-  constructor(params: Iterable<[string, tf.Variable]>, readonly config: AdamWConfig) {
+  constructor(
+    params: Iterable<[string, tf.Variable]>,
+    readonly config: AdamWConfig,
+    private readonly groups: ReadonlyMap<tf.Variable, ParamSettings> = new Map()
+  ) {
     this.params = [...params];
   }
 
@@ -72,17 +79,20 @@ export class AdamW {
         if (record && !this.state.has(p)) record.created.push(p);
         const { m, v } = this.moments(p);
         if (record) for (const t of [p, m, v]) record.saved.push([t, tf.keep(t.clone())]);
+        const group = this.groups.get(p);
+        const lrP = group ? lr * group.lrScale : lr;
+        const decay = p.rank >= 2 ? (group?.weightDecay ?? weightDecay) : 0; // matrices only
         if (fastPath.adamw()) {
           // the same update in one kernel (device/index.ts)
-          fusedAdamWUpdate(p, gradient, m, v, { lr, beta1, beta2, c1, c2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, gradScale });
+          fusedAdamWUpdate(p, gradient, m, v, { lr: lrP, beta1, beta2, c1, c2, eps, weightDecay: decay, gradScale });
           continue;
         }
         const g = gradScale === 1 ? gradient : gradient.mul(gradScale);
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
         let update = m.div(c1).div(v.div(c2).sqrt().add(eps));
-        if (weightDecay > 0 && p.rank >= 2) update = update.add(p.mul(weightDecay));
-        p.assign(p.sub(update.mul(lr)));
+        if (decay > 0) update = update.add(p.mul(decay));
+        p.assign(p.sub(update.mul(lrP)));
       }
     });
     this.undoRecord = record;

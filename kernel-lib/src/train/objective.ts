@@ -44,6 +44,8 @@ export interface Objective<B = unknown> {
   disposeBatch(batch: B): void;
   /** Loss and metrics on fixed held-out batches (the same ones at every call). */
   evaluate(): Promise<Evaluation>;
+  /** Metrics of evaluate() that the live view plots as 'val <name>' (e.g. ['accuracy', 'f1']). */
+  readonly plotMetrics?: readonly string[];
   /** A short text that shows what the model does now (a continuation, blanks filled in ...). */
   sample?(step: number): Promise<string | undefined>;
 }

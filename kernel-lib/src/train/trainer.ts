@@ -18,8 +18,11 @@ import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract';
 import { addPoint, dropAfter, lastValue, newTrainingSpec, seriesOf, trainingBundle } from '../viz/training';
 import { AdamW } from './adamw';
 import { clipScale, globalNorm } from './clip';
+import { EarlyStopping, EarlyStoppingConfig } from './earlyStopping';
 import { checkPositiveInt, Evaluation, Objective } from './objective';
+import { ParamGroup, resolveParamGroups } from './paramGroups';
 import { learningRateAt } from './schedule';
+import { GradualUnfreezing, GradualUnfreezingConfig } from './unfreezing';
 
 /** The loop's settings, whatever the objective. */
 export interface LoopConfig {
@@ -46,6 +49,12 @@ export interface LoopConfig {
   hostCopyEvery: number;
   /** Called after every evaluation (e.g. to record attention at checkpoints); awaited. */
   onEval?: (step: number, evaluation: Evaluation) => void | Promise<void>;
+  /** Parts of the model with their own learning rate and weight decay (train/paramGroups.ts). */
+  paramGroups?: ParamGroup[];
+  /** Unfreeze the model from the top down, one layer group every `every` steps (train/unfreezing.ts). */
+  gradualUnfreezing?: GradualUnfreezingConfig;
+  /** Stop when validation stops improving, with the best weights (train/earlyStopping.ts). */
+  earlyStopping?: EarlyStoppingConfig;
 }
 
 type LoopConfigInput = Partial<LoopConfig> & Pick<LoopConfig, 'steps' | 'learningRate'>;
@@ -120,6 +129,8 @@ export class Trainer<B = unknown> {
   readonly optimizer: AdamW;
   private elapsedSec = 0;
   private stopRequested = false;
+  /** Set by an evaluation when early stopping says the run is over. */
+  private stopEarly = false;
   /** The step of the last host copy of the weights (WebGPU only: what survives a device loss). */
   private hostCopyStep = -Infinity;
   /** The run in progress, if any: a second train() waits for it to stop. */
@@ -127,6 +138,8 @@ export class Trainer<B = unknown> {
   /** The lowest training loss so far, and whether a jump above it was reported (divergence). */
   private lowestLoss = Infinity;
   private jumpReported = false;
+  private readonly unfreezing: GradualUnfreezing | null;
+  private readonly earlyStopping: EarlyStopping | null;
   /** Set when the last trainStep() refused a batch: what was not finite, and which weights the model kept. */
   lastFailure: { step: number; loss: number; gradNorm: number; keptStep: number; undone: boolean } | null = null;
 
@@ -139,7 +152,10 @@ export class Trainer<B = unknown> {
     this.config = { ...defaultTrainConfig, ...config };
     checkTrainConfig(this.config);
     this.objective = objective;
-    this.optimizer = new AdamW(objective.model.namedParameters(), this.config);
+    const model = objective.model;
+    this.optimizer = new AdamW(model.namedParameters(), this.config, resolveParamGroups(model, this.config.paramGroups ?? [], this.config));
+    this.unfreezing = this.config.gradualUnfreezing ? new GradualUnfreezing(model, this.config.gradualUnfreezing) : null;
+    this.earlyStopping = this.config.earlyStopping ? new EarlyStopping(this.config.earlyStopping) : null;
     this.history = newTrainingSpec(this.config.title, this.config.steps);
     // the standard curves in reading order (the first evaluation comes before the first step)
     for (const name of [TRAIN_LOSS, VAL_LOSS, LEARNING_RATE, TOKENS_PER_SEC]) this.history.series.push({ name, panel: defaultPanel(name), step: [], value: [] });
@@ -158,6 +174,7 @@ export class Trainer<B = unknown> {
   /** One optimizer step. Returns null (and changes nothing) if the loss or gradients are not finite. */
   async trainStep(): Promise<StepLog | null> {
     const lr = this.learningRate(this.step);
+    this.unfreezing?.apply(this.step);
     const trainable = this.objective.model.trainableParameters().map(([, p]) => p);
     if (trainable.length === 0) throw new Error(`nothing to train: every parameter of the ${this.objective.name} model is frozen (model.unfreeze(pattern) picks what trains)`);
     const batch = await this.objective.nextBatch();
@@ -226,6 +243,10 @@ export class Trainer<B = unknown> {
     const evaluation = await this.evaluate();
     this.evaluations.push({ step: this.step, ...evaluation });
     addPoint(this.history, VAL_LOSS, this.step, evaluation.loss);
+    for (const name of this.objective.plotMetrics ?? []) {
+      if (evaluation.metrics[name] !== undefined) addPoint(this.history, `val ${name}`, this.step, evaluation.metrics[name]);
+    }
+    if (this.earlyStopping && (await this.earlyStopping.observe(this.step, evaluation, this.objective.model))) this.stopEarly = true;
     const text = await this.objective.sample?.(this.step);
     if (text !== undefined) this.history.samples.push({ step: this.step, text });
     await this.config.onEval?.(this.step, evaluation);
@@ -279,7 +300,8 @@ export class Trainer<B = unknown> {
     try {
       if (this.step === 0 && this.evaluations.length === 0) await this.checkpoint();
       show(true);
-      while (this.step < this.config.steps && !this.stopRequested) {
+      this.stopEarly = false;
+      while (this.step < this.config.steps && !this.stopRequested && !this.stopEarly) {
         // Let the event loop run: the kernel's interrupt and the live view's messages need it.
         await new Promise(resolve => setImmediate(resolve));
         const log = await this.trainStep();
@@ -314,7 +336,10 @@ export class Trainer<B = unknown> {
         }
         show(atEval);
       }
-      if (h.status === 'running') {
+      if (h.status === 'running' && this.stopEarly) {
+        h.status = this.status = 'done';
+        h.message = this.restoreBest();
+      } else if (h.status === 'running') {
         h.status = this.status = this.step >= this.config.steps ? 'done' : 'interrupted';
         if (this.status === 'interrupted') h.message = `interrupted after step ${this.step} of ${this.config.steps}; the model keeps the weights of step ${this.step}. Run train() again to continue.`;
       }
@@ -336,6 +361,14 @@ export class Trainer<B = unknown> {
       show(true, true);
     }
     return this.summary();
+  }
+
+  /** After early stopping: the best weights back in the model, and what the view says about it. */
+  private restoreBest(): string {
+    const es = this.earlyStopping!;
+    const bestStep = es.restoreBest();
+    const name = es.metric === 'loss' ? 'val loss' : `val ${es.metric}`;
+    return `stopped early at step ${this.step}: ${name} has not improved for ${es.config.patience} evaluations. The model has the weights of step ${bestStep}, its best (${name} ${es.best!.value.toPrecision(4)}).`;
   }
 
   /** What stopped the run at a non-finite loss or gradient, which weights the model kept, and what to change. */
