@@ -30,7 +30,7 @@ export function loadBaseModel(folder: string = BASE_MODEL_DIR): { model: GPT; to
   if (!fs.existsSync(path.join(folder, 'config.json'))) {
     throw new Error(`loadBaseModel: no base model in ${folder}; train it with \`npm run pretrain:base\``);
   }
-  const { model, tokenizer } = loadGPTWithTokenizer(folder);
+  const { model, tokenizer } = loadGPTWithTokenizer(folder, 'loadBaseModel');
   try {
     const recipeFile = path.join(folder, 'recipe.json');
     if (!fs.existsSync(recipeFile)) throw new Error(`loadBaseModel: no recipe.json in ${folder}`);

@@ -64,12 +64,12 @@ export function loadGPT(folder: string): { model: GPT; extras: CheckpointExtras 
  * Read a folder written by saveGPT(model, folder, { tokenizer }): the GPT, its tokenizer (chat
  * template included) and the other extras.
  */
-export function loadGPTWithTokenizer(folder: string): { model: GPT; tokenizer: BpeTokenizer; extras: CheckpointExtras } {
-  const tokenizer = loadTokenizer(folder, 'loadGPTWithTokenizer');
+export function loadGPTWithTokenizer(folder: string, who = 'loadGPTWithTokenizer'): { model: GPT; tokenizer: BpeTokenizer; extras: CheckpointExtras } {
+  const tokenizer = loadTokenizer(folder, who);
   const { model, extras } = loadGPT(folder);
   if (tokenizer.vocabSize > model.config.vocabSize) {
     model.dispose(); // a failed load leaves no tensor behind
-    throw new Error(`loadGPTWithTokenizer: the tokenizer in ${folder} has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}`);
+    throw new Error(`${who}: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize} (in ${folder})`);
   }
   return { model, tokenizer, extras };
 }
