@@ -4,6 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
+import { instructionDataset } from '../../kernel-lib/src/data/instructions';
+import { CHAT_TOKENS, DEFAULT_CHAT_TEMPLATE, tokenizeChat } from '../../kernel-lib/src/finetune/chatTemplate';
+import { resizeTokenEmbeddings } from '../../kernel-lib/src/finetune/resize';
 import { generateAnswers, sftBatch, sftObjective, TokenizedExample } from '../../kernel-lib/src/finetune/sft';
 import { generate } from '../../kernel-lib/src/generate';
 import { GPT } from '../../kernel-lib/src/models/gpt';
@@ -184,6 +188,32 @@ describe('generateAnswers', () => {
     const answers = await generateAnswers(model, plain, [prompt, prompt], { maxNewTokens: 8, stopText });
     const text = plain.decode(greedy);
     expect(answers).toEqual([text.slice(0, text.indexOf(stopText)), text.slice(0, text.indexOf(stopText))]);
+    model.dispose();
+  });
+});
+
+describe('instruction data through the chat template', () => {
+  it('tokenizes every task: the mask covers exactly the answer and its <|end|>, the prompt is the generation prompt, the longest chats fit the base model', async () => {
+    const { model, tokenizer: base } = loadBaseModel();
+    const tokenizer = base.withAddedTokens(CHAT_TOKENS, { eos: '<|end|>', pad: '<|end|>' }).withChatTemplate(DEFAULT_CHAT_TEMPLATE);
+    const data = instructionDataset({ seed: 2, perTask: 10 });
+    const { blockSize } = model.config;
+    const tokenize = (exs: typeof data.train) => exs.map(ex => tokenizeChat(tokenizer, ex.messages, { maxLength: blockSize }));
+    const train = tokenize(data.train);
+    data.train.forEach((ex, i) => {
+      const { ids, lossMask } = train[i];
+      expect(tokenizer.decode(ids.filter((_, t) => lossMask[t] === 1))).toBe(`${ex.answer}<|end|>`);
+      const start = lossMask.indexOf(1);
+      expect(ids.slice(0, start)).toEqual(tokenizeChat(tokenizer, ex.messages.slice(0, 1), { addGenerationPrompt: true }).ids);
+    });
+    // the longest questions: quoted sentences of an address, up to 160 characters
+    const addresses = instructionDataset({ seed: 2, perTask: 3000, tasks: ['address'] }).train;
+    const longest = addresses.sort((a, b) => b.messages[0].content.length - a.messages[0].content.length).slice(0, 20);
+    for (const ex of longest) expect(tokenizeChat(tokenizer, ex.messages).ids.length).toBeLessThanOrEqual(blockSize);
+    resizeTokenEmbeddings(model, tokenizer.vocabSize);
+    const objective = sftObjective(model, train, { batchSize: 8, padId: tokenizer.specialTokens.pad, evalExamples: tokenize(data.test) });
+    const e = await objective.evaluate();
+    expect(Number.isFinite(e.loss)).toBe(true);
     model.dispose();
   });
 });

@@ -6,14 +6,9 @@
  * example, so held-out scores say whether the model learned a rule that carries over to new
  * entities or only memorised the facts it was shown.
  */
+import type { ChatMessage } from '../finetune/chatTemplate';
 import { randomInt, Rng, seededRandom } from '../random';
 import { stateOfTheUnionAddresses } from './corpus';
-
-/** One turn of a conversation (the shape finetune/chatTemplate.ts reads). */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
 
 export interface InstructionExample {
   task: TaskName;
