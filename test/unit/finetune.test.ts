@@ -232,3 +232,24 @@ describe('early stopping', () => {
     model.dispose();
   });
 });
+
+describe('dropout in the Trainer', () => {
+  it('acts in the training steps only: evaluations see the whole model, and the same seeds give the same run', async () => {
+    const run = async (dropout: number) => {
+      const model = GPTForSequenceClassification.fromGPT(new GPT({ ...config, dropout }), { labels: ['a', 'b'] });
+      const objective = classificationObjective(model, { train: toyExamples(16, 1), validation: toyExamples(8, 2) }, { batchSize: 8 });
+      const trainer = new Trainer(objective, { steps: 3, learningRate: 1e-2, live: false });
+      const losses = [];
+      for (let i = 0; i < 3; i++) losses.push((await trainer.trainStep())!.loss);
+      expect(model.training).toBe(false); // back in eval mode after each step
+      const evaluation = await trainer.evaluate();
+      trainer.dispose();
+      model.dispose();
+      return { losses, evaluation };
+    };
+    const [a, b, none] = [await run(0.3), await run(0.3), await run(0)];
+    expect(a.losses).toEqual(b.losses);
+    expect(a.losses[0]).not.toBe(none.losses[0]); // the first step starts from the same weights: only dropout differs
+    expect(a.evaluation).toEqual(b.evaluation);
+  });
+});

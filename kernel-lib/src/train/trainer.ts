@@ -184,7 +184,16 @@ export class Trainer<B = unknown> {
       logged.set(name, tf.keep(value.reshape([]) as tf.Scalar)); // past the gradient's scope: read back below
     };
     // Only the trainable parameters enter the gradient: frozen ones, and reference models, never do.
-    const { value, grads } = tf.variableGrads(() => this.objective.loss(batch, log), trainable);
+    // Dropout acts in the step alone (training mode); batches (rollouts too) and evaluations run in eval mode.
+    const model = this.objective.model;
+    let step: { value: tf.Scalar; grads: tf.NamedTensorMap };
+    try {
+      model.train();
+      step = tf.variableGrads(() => this.objective.loss(batch, log), trainable);
+    } finally {
+      model.eval();
+    }
+    const { value, grads } = step;
     const norm = globalNorm(trainable.filter(p => grads[p.name]).map(p => grads[p.name]));
     const check = tf.stack([value, norm, ...logged.values()]);
     const [loss, gradNorm, ...extra] = await check.data(); // wait for the device: nothing applied yet
@@ -233,8 +242,9 @@ export class Trainer<B = unknown> {
     this.lastFailure = { step: failedStep, loss, gradNorm, keptStep: this.step, undone };
   }
 
-  /** Loss and metrics on the objective's fixed held-out batches. */
+  /** Loss and metrics on the objective's fixed held-out batches (in eval mode: no dropout). */
   evaluate(): Promise<Evaluation> {
+    this.objective.model.eval();
     return this.objective.evaluate();
   }
 
