@@ -210,7 +210,7 @@ function splitEntities(p: EntityPool<unknown>, heldOut: number, rng: Rng): Map<s
 
 export interface InstructionDatasetOptions {
   seed: number;
-  /** Examples per task, over the three splits (entities recur, in other phrasings, when there are fewer entities than examples). */
+  /** Examples per task, over the three splits; each entity once before any twice, each time in a phrasing drawn at random. */
   perTask: number;
   /** Default: every task (TASK_NAMES). */
   tasks?: TaskName[];
