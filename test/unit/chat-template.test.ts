@@ -7,14 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { loadGPT, loadGPTWithTokenizer, saveGPT } from '../../kernel-lib/src/checkpoint/gpt';
 import { loadTokenizer } from '../../kernel-lib/src/checkpoint/tokenizer';
-import { applyChatTemplate, ChatMessage, DEFAULT_CHAT_TEMPLATE, tokenizeChat } from '../../kernel-lib/src/finetune/chatTemplate';
+import { applyChatTemplate, CHAT_TOKENS, ChatMessage, DEFAULT_CHAT_TEMPLATE, tokenizeChat } from '../../kernel-lib/src/finetune/chatTemplate';
 import { resizeTokenEmbeddings } from '../../kernel-lib/src/finetune/resize';
 import { BpeTokenizer } from '../../kernel-lib/src/tokenizers/bpe';
 import { onCpu } from './helpers';
 
 const TEXT = 'the cat sat on the mat. the dog sat on the log. hello there, hello world! '.repeat(20);
 const base = BpeTokenizer.train(TEXT, { vocabSize: 270 });
-const chatTokenizer = base.withAddedTokens(['<|system|>', '<|user|>', '<|assistant|>', '<|end|>'], { eos: '<|end|>' }).withChatTemplate(DEFAULT_CHAT_TEMPLATE);
+const chatTokenizer = base.withAddedTokens(CHAT_TOKENS, { eos: '<|end|>' }).withChatTemplate(DEFAULT_CHAT_TEMPLATE);
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 

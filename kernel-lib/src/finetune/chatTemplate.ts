@@ -94,31 +94,31 @@ export function tokenizeChat(tokenizer: Tokenizer, messages: ChatMessage[], { ad
   });
   const ids: number[] = [];
   const lossMask: number[] = [];
+  const add = (piece: number[], mask: (k: number) => number) => piece.forEach((id, k) => (ids.push(id), lossMask.push(mask(k))));
   let done = 0;
   for (const [start, end] of answers) {
-    for (const id of tokenizer.encode(text.slice(done, start))) ids.push(id), lossMask.push(0);
+    add(tokenizer.encode(text.slice(done, start)), () => 0);
     const answer = tokenizer.encode(text.slice(start, end));
     // through the last special token (the one closing the answer); all of it if it has none
-    let last = answer.length - 1;
-    for (let k = answer.length - 1; k >= 0; k--) {
-      if (isSpecial(tokenizer, answer[k])) {
-        last = k;
-        break;
-      }
-    }
-    answer.forEach((id, k) => (ids.push(id), lossMask.push(k <= last ? 1 : 0)));
+    const closing = lastSpecial(tokenizer, answer);
+    const last = closing >= 0 ? closing : answer.length - 1;
+    add(answer, k => (k <= last ? 1 : 0));
     done = end;
   }
-  for (const id of tokenizer.encode(text.slice(done))) ids.push(id), lossMask.push(0);
+  add(tokenizer.encode(text.slice(done)), () => 0);
   if (maxLength !== undefined && ids.length > maxLength) {
     throw new Error(`tokenizeChat: this chat is ${ids.length} tokens, longer than the context (maxLength ${maxLength}); shorten its messages or drop turns`);
   }
   return { ids, lossMask, text };
 }
 
-/** A special token's text is left out by decode with skipSpecialTokens: that is what makes it special. */
-function isSpecial(tokenizer: Tokenizer, id: number): boolean {
-  return tokenizer.decode([id], { skipSpecialTokens: true }) === '';
+/**
+ * The position of the last special token in `ids`, -1 if none. (A special token is one whose text
+ * decode leaves out with skipSpecialTokens.)
+ */
+function lastSpecial(tokenizer: Tokenizer, ids: number[]): number {
+  for (let k = ids.length - 1; k >= 0; k--) if (tokenizer.decode([ids[k]], { skipSpecialTokens: true }) === '') return k;
+  return -1;
 }
 
 function checkMessages(who: string, messages: ChatMessage[]): void {
