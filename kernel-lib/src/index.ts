@@ -8,16 +8,16 @@ export { tf, useDevice, currentDevice, probeAdapter, describeAdapter, releaseWeb
 export type { BackendChoice, BackendName, Device, AdapterInfo } from './device';
 export { profile, byProfile } from './profile';
 export type { Profile } from './profile';
-export { seededRandom, gaussian } from './random';
+export { seededRandom, gaussian, shuffled } from './random';
 
 // ---- 1. text: corpora, tokenizers, training windows
 export { mobyDickChapters, stateOfTheUnionAddresses } from './data/corpus';
 export type { Document } from './data/corpus';
 export { SPECIAL_TOKEN_NAMES, specialTokenText, requireSpecialToken } from './tokenizers/tokenizer';
-export type { Tokenizer, SpecialTokenName, SpecialTokens, SpecialTokensWith, SpecialTokenOptions, DecodeOptions } from './tokenizers/tokenizer';
+export type { Tokenizer, SpecialTokenName, SpecialTokens, SpecialTokensWith, SpecialTokenOptions, DecodeOptions, AddedTokens } from './tokenizers/tokenizer';
 export { CharTokenizer } from './tokenizers/char';
 export { BpeTokenizer } from './tokenizers/bpe';
-export type { BpeTrainOptions } from './tokenizers/bpe';
+export type { BpeTrainOptions, BpeOptions, BpeJSON } from './tokenizers/bpe';
 export { showTokens, tokensBundle, showMerges, mergesBundle } from './viz/tokens';
 export { splitDocuments, ClmBatches, windowsAt, evalWindows } from './data/clm';
 export type { TextSplit, ClmBatch } from './data/clm';
@@ -111,6 +111,38 @@ export type { BaseRecipe } from './checkpoint/base';
 // ---- 7. post-training's building blocks: scoring sequences under a causal LM
 export { sequenceLogProbs, maskedNextTokenLoss, maskedTargets } from './train/sequenceLogProbs';
 export type { CausalLM, SequenceLogProbs } from './train/sequenceLogProbs';
+
+// ---- 8. fine-tuning: transfer learning (a new head, frozen or unfrozen layers, their own rates), SFT, evaluation
+export { Dropout, MaskStream, modelDropout, checkDropoutConfig } from './nn/dropout';
+export type { DropoutConfig } from './nn/dropout';
+export { ClassificationHead, POOLINGS } from './nn/heads';
+export type { Pooling } from './nn/heads';
+export { GPTForSequenceClassification } from './models/gptClassifier';
+export type { ClassifierConfig } from './models/gptClassifier';
+export { resolveParamGroups, layerGroups, discriminativeLearningRates } from './train/paramGroups';
+export type { ParamGroup, ParamSettings } from './train/paramGroups';
+export { GradualUnfreezing } from './train/unfreezing';
+export type { GradualUnfreezingConfig } from './train/unfreezing';
+export { EarlyStopping } from './train/earlyStopping';
+export type { EarlyStoppingConfig } from './train/earlyStopping';
+export { speakerTask } from './data/speakers';
+export type { SpeakerTask, SpeakerPassage } from './data/speakers';
+export { labelledExamples, classBatch, predictClasses, classificationReportOf, classificationObjective } from './finetune/classification';
+export type { LabelledExample, ClassBatch, ClassificationOptions } from './finetune/classification';
+export { randomDeletion, randomSwap, augmentExamples } from './data/augment';
+export type { AugmentOptions } from './data/augment';
+export { resizeTokenEmbeddings } from './finetune/resize';
+export type { ResizeOptions } from './finetune/resize';
+export { applyChatTemplate, tokenizeChat, DEFAULT_CHAT_TEMPLATE, CHAT_TOKENS } from './finetune/chatTemplate';
+export type { ChatMessage, ApplyChatTemplateOptions, TokenizeChatOptions } from './finetune/chatTemplate';
+export { loadGPTWithTokenizer } from './checkpoint/gpt';
+export { loadTokenizer, tokenizerConfig, TOKENIZER_CONFIG_FILE } from './checkpoint/tokenizer';
+export { instructionDataset, checkHeldOut, TASK_NAMES } from './data/instructions';
+export type { InstructionExample, InstructionDataset, InstructionDatasetOptions, TaskName, EntityKind, Split, EntitySplit } from './data/instructions';
+export { sftObjective, sftBatch, generateAnswers } from './finetune/sft';
+export type { SftOptions, SftBatch, TokenizedExample, GenerateAnswersOptions } from './finetune/sft';
+export { confusionMatrix, classificationReport, classify, exactMatch, exactMatches, normalizeAnswer, bleu, sentenceBleu, rougeL, lcsLength, perplexity, wordTokens, evaluate, metricValue } from './eval';
+export type { ClassScores, ClassificationReport, BleuOptions, BleuScore, MetricName, ClassificationInput, GenerationInput, GenerationScores } from './eval';
 
 // ---- views: the display transport, the training view, and the contract with the extension
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
