@@ -143,6 +143,12 @@ export { sftObjective, sftBatch, generateAnswers } from './finetune/sft';
 export type { SftOptions, SftBatch, TokenizedExample, GenerateAnswersOptions } from './finetune/sft';
 export { confusionMatrix, classificationReport, classify, exactMatch, exactMatches, normalizeAnswer, bleu, sentenceBleu, rougeL, lcsLength, perplexity, wordTokens, evaluate, metricValue } from './eval';
 export type { ClassScores, ClassificationReport, BleuOptions, BleuScore, MetricName, ClassificationInput, GenerationInput, GenerationScores } from './eval';
+export { classificationView, classificationBundle, showClassification } from './viz/classification';
+export type { ClassificationViewOptions } from './viz/classification';
+export { tokenMaskView, tokenMaskBundle, showTokenMask } from './viz/tokenMask';
+export type { TokenMaskInput, TokenMaskOptions } from './viz/tokenMask';
+export { compareView, compareBundle, showCompare } from './viz/compare';
+export type { CompareInput, CompareOptions } from './viz/compare';
 
 // ---- views: the display transport, the training view, and the contract with the extension
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
