@@ -28,11 +28,19 @@ export const DEFAULTS = {
   // CPU threads: ours (wasm, as its default: one per core) and lavapipe's; PyTorch + OpenBLAS runs
   // with 1 thread (the target's reference) and, when this is more, with this many too
   threads: Math.min(os.availableParallelism(), 8),
-  repeats: 1 // runs per row, the systems taking turns; the report takes each one's median
+  repeats: 1, // runs per row, the systems taking turns; the report takes each one's median
+  finetune: true // the fine-tuning row (FINETUNE) after the others
 };
 
 /** `npm run bench -- --quick`: a couple of minutes. */
-export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, warmupSec: 1, liveSteps: 30 };
+export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, warmupSec: 1, liveSteps: 30, finetune: false };
+
+/**
+ * The fine-tuning row: a classifier on the course's base GPT, as notebook 05 fine-tunes one (texts
+ * of up to 64 tokens, 4 classes, batch 16), trained in full and with the GPT's body frozen.
+ * Every text is `textTokens` long: no padding, so the last real token is the last one.
+ */
+export const FINETUNE = { config: 'base', textTokens: 64, labels: ['a', 'b', 'c', 'd'], pooling: 'last', batchSize: 16 };
 
 /** New tokens per generation run (from a 1-token prompt, batch 1, no KV cache). */
 export const GENERATE_TOKENS = 64;

@@ -12,22 +12,35 @@ export function readJob() {
  * of the timed steps, and the live tensor count after the warm-up and at the end: equal when a
  * step disposes everything it makes.
  */
-export async function timeSteps(step, { warmup, warmupSec = 0, steps }, tf) {
-  const times = [];
+export async function timeSteps(step, job, tf) {
+  const { stepMs, ...rest } = await timeInTurn({ step }, job, tf);
+  return { stepMs: stepMs.step, ...rest };
+}
+
+/**
+ * timeSteps for several steps, e.g. { full, frozen }: each round runs every one once, in turn, so
+ * that a drifting host speed slows them alike. Returns each one's median time ({ full: ms, ... }).
+ */
+export async function timeInTurn(steps, { warmup, warmupSec = 0, steps: rounds }, tf) {
+  const names = Object.keys(steps);
+  const times = Object.fromEntries(names.map(name => [name, []]));
   let warm = 0;
   const started = performance.now();
-  // warm up for `warmup` steps and `warmupSec` seconds (at most 100 steps), then time `steps`
+  // warm up for `warmup` rounds and `warmupSec` seconds (at most 100 rounds), then time `rounds`
   while (warm < warmup || (warm < 100 && performance.now() - started < warmupSec * 1000)) {
-    await step();
+    for (const name of names) await steps[name]();
     warm++;
   }
   const tensorsAfterWarmup = tf.memory().numTensors;
-  for (let s = 0; s < steps; s++) {
-    const t0 = performance.now();
-    await step();
-    times.push(performance.now() - t0);
+  for (let r = 0; r < rounds; r++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      await steps[name]();
+      times[name].push(performance.now() - t0);
+    }
   }
-  return { stepMs: median(times), warmupSteps: warm, tensorsAfterWarmup, tensorsAtEnd: tf.memory().numTensors };
+  const stepMs = Object.fromEntries(names.map(name => [name, median(times[name])]));
+  return { stepMs, warmupSteps: warm, tensorsAfterWarmup, tensorsAtEnd: tf.memory().numTensors };
 }
 
 /**

@@ -1,13 +1,9 @@
 // The benchmark's results as text and as a picture: pure functions from the results object that
 // bench/run.mjs writes to latest.json, to latest.md (tables, ratios, targets) and latest.svg.
+import { div, int, mb, ratio, SYSTEMS, table } from './format.mjs';
+import { finetuneSection } from './report-finetune.mjs';
 
-export const SYSTEMS = {
-  ours: 'ours (@llm-lab/kernel)',
-  nanogpt: '@genai-fi/nanogpt',
-  'torch-openblas': 'PyTorch + OpenBLAS',
-  'torch-openblas-threads': 'PyTorch + OpenBLAS, as many threads as ours',
-  'torch-reference': 'PyTorch + reference BLAS'
-};
+export { SYSTEMS };
 
 /** The targets the benchmark checks: each row says which ratio it reads and the bound. */
 export const TARGETS = {
@@ -15,11 +11,6 @@ export const TARGETS = {
   peer: { min: 2, text: 'ours >= 2x nanogpt (training, same backend)' },
   live: { maxCost: 0.05, text: 'live plotting costs < 5% of training throughput' }
 };
-
-const int = x => (x == null ? '–' : Math.round(x).toLocaleString('en-US'));
-const ratio = x => (x == null || !Number.isFinite(x) ? '–' : `${x.toFixed(2)}x`);
-const mb = bytes => (bytes == null ? '–' : `${(bytes / 2 ** 20).toFixed(1)} MB`);
-const div = (a, b) => (a == null || b == null ? null : a / b);
 
 /** The runs of `system` in the row (config, slot) that did not fail, in the order they ran. */
 function runsOf(runs, config, slot, system) {
@@ -114,29 +105,29 @@ function threadsLine(threads) {
     'with 1. The peer runs tfjs\'s own wasm backend, which has 1 thread in Node.';
 }
 
-function table(header, rows) {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export function markdownReport(results) {
   const m = results.machine;
   const repeats = results.options.repeats ?? 1;
   const all = pairs(results);
-  const failures = results.runs.filter(r => r.error);
+  const finetune = results.finetune ?? [];
+  const failures = [...results.runs, ...finetune.map(r => ({ ...r, config: `${r.config}, fine-tuning` }))].filter(r => r.error);
   const peerRun = results.runs.find(r => r.system === 'nanogpt' && r.differences);
   const threaded = results.runs.some(r => r.system === 'torch-openblas-threads');
-  const lines = [
-    '# Benchmark: training and generation speed',
+  const finetuneOnly = results.options.finetune === 'only';
+  const header = [
+    finetuneOnly ? '# Benchmark: fine-tuning' : '# Benchmark: training and generation speed',
     '',
     `${results.finishedAt} · \`${results.command}\` · ${results.seconds.toFixed(0)} s`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${(m.ramBytes / 2 ** 30).toFixed(0)} GiB RAM · ${m.os} · Node ${m.node} · tfjs ${m.tfjs} · ` +
       `nanogpt ${m.nanogpt} · PyTorch ${m.torch ?? '–'} · OpenBLAS ${m.openblas ?? '–'} · WebGPU: ${m.webgpu}`,
     '',
-    `Ours: kernel-lib ${m.kernelLib}; ${[...new Set(results.runs.filter(r => r.system === 'ours' && r.device).map(r => r.device))].join('; ')}.`,
+    `Ours: kernel-lib ${m.kernelLib}; ${[...new Set([...results.runs, ...finetune].filter(r => r.system === 'ours' && r.device).map(r => r.device))].join('; ')}.`,
     '',
     threadsLine(results.options.threads),
-    '',
+    ''
+  ];
+  const languageModel = [
     `A training step is forward + cross-entropy + backward + clipping + AdamW, batch x context tokens; tokens/s is the ` +
       `median of ${results.options.steps} steps after warming up for ${results.options.warmup} steps` +
       (results.options.warmupSec ? ` and at least ${results.options.warmupSec} s (at most 100 steps; the same for every system)` : '') +
@@ -194,6 +185,7 @@ export function markdownReport(results) {
     table(['target', 'where', 'measured', ''], targetRows(results).map(t => [t.text, t.where, t.value, t.met == null ? '–' : t.met ? 'met' : '**missed**'])),
     ''
   ];
+  const lines = [...header, ...(finetuneOnly ? [] : languageModel), ...finetuneSection(results)];
   if (peerRun) {
     lines.push('## How the nanogpt model differs', '', 'NanoGPTV1 with `useRope: false`, the same layers, width, heads, context, vocabulary, batch, ' +
       'AdamW settings and a tied LM head; differences:', '', ...peerRun.differences.map(d => `- ${d}`), '');

@@ -5,6 +5,12 @@
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
 //                      [--steps=10] [--warmup=3] [--warmup-sec=3] [--live-steps=50] [--threads=N] [--no-torch] [--no-peer]
 //                      [--out=latest] (the results' file name in bench/results/) [--repeats=1]
+//                      [--no-finetune] [--finetune-only]
+// The fine-tuning row (bench/finetune.mjs, configs.mjs's FINETUNE): a classifier on the base GPT,
+// one step with every weight training and one with the body frozen, on wasm and webgpu, next to
+// PyTorch doing the same. A full run includes it, --quick does not; --no-finetune leaves it out;
+// --finetune-only runs it alone (with the --steps, --warmup, --warmup-sec, --backends, --threads
+// given) and writes bench/results/finetune.{json,md} unless --out names another file.
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
 //
 // Each measurement is a child process (ours.mjs, nanogpt_peer.mjs, torch_gpt.py): the systems do not
@@ -20,8 +26,9 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { fileURLToPath } from 'url';
-import { CONFIGS, CPU_CONFIGS, DEFAULTS, GENERATE_TOKENS, OPTIMIZER, QUICK } from './configs.mjs';
+import { CONFIGS, CPU_CONFIGS, DEFAULTS, FINETUNE, GENERATE_TOKENS, OPTIMIZER, QUICK } from './configs.mjs';
 import { markdownReport, trainingSvg } from './report.mjs';
+import { finetuneLine } from './report-finetune.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -35,7 +42,7 @@ function parseOptions(argv) {
     const [key, value] = a.slice(2).split('=');
     return [key, value ?? true];
   }));
-  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'warmup-sec', 'live-steps', 'threads', 'no-torch', 'no-peer'];
+  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'warmup-sec', 'live-steps', 'threads', 'no-torch', 'no-peer', 'no-finetune', 'finetune-only'];
   const unknown = Object.keys(flags).filter(k => !known.includes(k));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}; options: ${known.map(k => `--${k}`).join(' ')}`);
   const o = { ...DEFAULTS, ...(flags.quick ? QUICK : {}) };
@@ -53,7 +60,9 @@ function parseOptions(argv) {
   const badConfig = o.configs.find(c => !CONFIGS[c]);
   if (badConfig) throw new Error(`unknown config ${badConfig}; configs: ${Object.keys(CONFIGS).join(', ')}`);
   if (flags.out !== undefined && !/^[\w.-]+$/.test(String(flags.out))) throw new Error(`--out is a file name (letters, digits, . _ -), got ${flags.out}`);
-  return { ...o, out: flags.out ?? 'latest', torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
+  if (flags['finetune-only'] && flags['no-finetune']) throw new Error('--finetune-only and --no-finetune exclude each other');
+  const finetune = flags['finetune-only'] ? 'only' : flags['no-finetune'] ? false : o.finetune;
+  return { ...o, finetune, out: flags.out ?? (finetune === 'only' ? 'finetune' : 'latest'), torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
 }
 
 /** Run a command to its end: { code, stdout, stderr } (code null when it could not start). */
@@ -145,8 +154,11 @@ function machine() {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const started = performance.now();
-  const configs = Object.fromEntries(options.configs.map(c => [c, CONFIGS[c]]));
-  const results = { machine: { ...machine(), kernelLib: await kernelLibBuild() }, options, configs, command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, runs: [], skipped: [] };
+  const configs = options.finetune === 'only' ? {} : Object.fromEntries(options.configs.map(c => [c, CONFIGS[c]]));
+  if (options.finetune) configs[FINETUNE.config] = CONFIGS[FINETUNE.config];
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const finetuneSetup = options.finetune ? FINETUNE : null;
+  const results = { machine: { ...machine(), kernelLib: await kernelLibBuild() }, options, configs, command, runs: [], finetune: [], finetuneSetup, skipped: [] };
 
   const webgpu = options.backends.includes('webgpu') ? await webgpuSetup() : { reason: 'not asked for' };
   results.machine.webgpu = webgpu.adapter ?? webgpu.reason;
@@ -174,11 +186,27 @@ async function main() {
       (run.generateTokensPerSec ? `, ${run.generateTokensPerSec} generated tokens/s` : '') + (run.liveThroughputRatio ? `, live/no-live ${run.liveThroughputRatio.toFixed(3)}` : '');
     console.log(`[bench] ${label.padEnd(32)} ${what}`);
   };
+  /** The PyTorch runs next to ours on `backend`: every BLAS on 1 thread, and OpenBLAS on as many threads as ours next to wasm. */
+  const torchNextTo = backend => {
+    const openblas = torch.setups.find(s => s.system === 'torch-openblas');
+    const manyThreads = options.threads > 1 && backend === 'wasm' && openblas ? [{ ...openblas, system: 'torch-openblas-threads', threads: options.threads }] : [];
+    return [...torch.setups, ...manyThreads].map(setup => ({ ...setup, threads: setup.threads ?? 1 }));
+  };
+  /** Our children's environment on `backend`: the WebGPU adapter's, and --threads for wasm and lavapipe. */
+  const oursEnv = backend => {
+    const threads = String(options.threads);
+    return { ...(backend === 'webgpu' ? webgpu.env : process.env), LLM_LAB_WASM_THREADS: threads, LP_NUM_THREADS: threads };
+  };
+  /** A PyTorch child; its run with an error when it loaded another BLAS than asked. */
+  const runTorch = async (setup, torchJob) => {
+    const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify({ ...torchJob, threads: setup.threads, ...OPTIMIZER })], setup.env);
+    if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
+    return run;
+  };
   /** One row: ours, then what runs next to it (nanogpt on the same backend, PyTorch), back to back. */
   const runRow = async (config, backend, repeat) => {
     const job = { config, backend, steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec };
-    const threads = String(options.threads);
-    const env = { ...(backend === 'webgpu' ? webgpu.env : process.env), LLM_LAB_WASM_THREADS: threads, LP_NUM_THREADS: threads };
+    const env = oursEnv(backend);
     const live = repeat === 0 && backend === liveBackend && options.liveConfigs.includes(config) ? { liveSteps: options.liveSteps } : {};
     const ours = await runChild('node', [path.join(here, 'ours.mjs'), JSON.stringify({ ...job, ...live })], env);
     record({ config, slot: backend, backend, ...ours, system: 'ours' }, `ours ${config} ${backend}`);
@@ -186,20 +214,38 @@ async function main() {
       const peer = await runChild('node', [path.join(here, 'nanogpt_peer.mjs'), JSON.stringify(job)], env);
       record({ config, slot: backend, backend, ...peer, system: 'nanogpt' }, `nanogpt ${config} ${backend}`);
     }
-    const openblas = torch.setups.find(s => s.system === 'torch-openblas');
-    const manyThreads = options.threads > 1 && backend === 'wasm' && openblas ? [{ ...openblas, system: 'torch-openblas-threads', threads: options.threads }] : [];
-    for (const setup of [...torch.setups, ...manyThreads]) {
-      const torchJob = { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec, threads: setup.threads ?? 1, generateTokens: GENERATE_TOKENS, ...OPTIMIZER };
-      const run = await runChild(PYTHON, [path.join(here, 'torch_gpt.py'), JSON.stringify(torchJob)], setup.env);
-      if (run.blas && run.blas !== setup.blas) run.error = `expected ${setup.blas} BLAS, the process loaded ${run.blas}`;
+    for (const setup of torchNextTo(backend)) {
+      const run = await runTorch(setup, { ...CONFIGS[config], steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec, generateTokens: GENERATE_TOKENS });
       record({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `${setup.system} ${config} (next to ${backend})`);
     }
   };
-  for (const config of options.configs) {
-    for (const backend of backends) {
-      if (backend === 'cpu' && !CPU_CONFIGS.includes(config)) continue;
-      for (let repeat = 0; repeat < options.repeats; repeat++) await runRow(config, backend, repeat);
+  /** The fine-tuning row on `backend`: ours (full and frozen in one process, taking turns), then PyTorch doing the same. */
+  const runFinetune = async backend => {
+    const config = FINETUNE.config;
+    const timing = { steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec };
+    const recordFinetune = (run, label) => {
+      results.finetune.push(run);
+      console.log(`[bench] ${label.padEnd(32)} ${run.error ? `FAILED: ${run.error}` : finetuneLine(run)}`);
+    };
+    const ours = await runChild('node', [path.join(here, 'finetune.mjs'), JSON.stringify({ backend, ...timing })], oursEnv(backend));
+    recordFinetune({ config, slot: backend, backend, ...ours, system: 'ours' }, `finetune ours ${backend}`);
+    for (const setup of torchNextTo(backend)) {
+      const finetune = { textTokens: FINETUNE.textTokens, numLabels: FINETUNE.labels.length };
+      const run = await runTorch(setup, { ...CONFIGS[config], batchSize: FINETUNE.batchSize, ...timing, finetune });
+      recordFinetune({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `finetune ${setup.system} (next to ${backend})`);
     }
+  };
+  if (options.finetune !== 'only') {
+    for (const config of options.configs) {
+      for (const backend of backends) {
+        if (backend === 'cpu' && !CPU_CONFIGS.includes(config)) continue;
+        for (let repeat = 0; repeat < options.repeats; repeat++) await runRow(config, backend, repeat);
+      }
+    }
+  }
+  if (options.finetune) {
+    // plain JavaScript is too slow for the base model (CPU_CONFIGS)
+    for (const backend of backends.filter(b => b !== 'cpu')) await runFinetune(backend);
   }
 
   results.seconds = (performance.now() - started) / 1000;
@@ -209,8 +255,12 @@ async function main() {
   const name = options.out;
   fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
   fs.writeFileSync(path.join(out, `${name}.md`), markdownReport(results));
-  fs.writeFileSync(path.join(out, `${name}.svg`), trainingSvg(results) + '\n');
-  console.log(`\n${markdownReport(results)}\n[bench] wrote bench/results/${name}.{json,md,svg} in ${results.seconds.toFixed(0)} s`);
+  const files = ['json', 'md'];
+  if (results.runs.length || options.finetune !== 'only') { // the plot is of the language-model rows
+    fs.writeFileSync(path.join(out, `${name}.svg`), trainingSvg(results) + '\n');
+    files.push('svg');
+  }
+  console.log(`\n${markdownReport(results)}\n[bench] wrote bench/results/${name}.{${files.join(',')}} in ${results.seconds.toFixed(0)} s`);
 }
 
 main().catch(e => {

@@ -9,6 +9,10 @@ compares against. Same architecture, parameter count and training step:
 
 usage: /usr/bin/python3 bench/torch_gpt.py '{"vocabSize": 65, "blockSize": 64, "nLayer": 2, "nHead": 4,
          "nEmbd": 64, "batchSize": 16, "steps": 10, "warmup": 3, "threads": 1}'
+With "finetune": {"textTokens": 64, "numLabels": 4} it times fine-tuning instead: our
+GPTForSequenceClassification (the body, the last token's hidden state, a Linear to the classes
+without bias), one step with every weight training and one with the body frozen
+(requires_grad_(False), AdamW over the trainable parameters only), taking turns.
 bench/run.mjs also passes the optimizer settings and generateTokens of bench/configs.mjs (the defaults
 below are the same). Prints one JSON line. LD_LIBRARY_PATH=<dir of OpenBLAS's libblas.so.3> makes PyTorch use OpenBLAS
 (Debian's PyTorch calls whatever libblas.so.3 the loader finds).
@@ -100,12 +104,28 @@ class GPT(nn.Module):
         self.h = nn.ModuleList([Block(n_embd, n_head, block_size, residual_std) for _ in range(n_layer)])
         self.ln_f = nn.LayerNorm(n_embd, eps=1e-5)
 
-    def forward(self, ids):  # (B, T) -> logits (B, T, V)
+    def hidden(self, ids):  # (B, T) -> hidden states (B, T, C)
         T = ids.shape[1]
         x = self.wte(ids) + self.wpe(torch.arange(T, device=ids.device))
         for block in self.h:
             x = block(x)
-        return self.ln_f(x) @ self.wte.weight.T  # tied LM head
+        return self.ln_f(x)
+
+    def forward(self, ids):  # (B, T) -> logits (B, T, V)
+        return self.hidden(ids) @ self.wte.weight.T  # tied LM head
+
+
+class Classifier(nn.Module):
+    """models/gptClassifier.ts: the GPT's body, then a Linear from the last token's hidden state to the classes."""
+
+    def __init__(self, gpt, n_embd, num_labels):
+        super().__init__()
+        self.gpt = gpt
+        self.score = nn.Linear(n_embd, num_labels, bias=False)
+        nn.init.normal_(self.score.weight, std=0.02)
+
+    def forward(self, ids):  # (B, T) -> logits (B, numLabels); every text fills T, so its last real token is the last
+        return self.score(self.gpt.hidden(ids)[:, -1])
 
 
 def token_stream(vocab_size, n=50000):
@@ -124,16 +144,49 @@ def blas_in_use():
     return ', '.join(sorted(libs)) or 'unknown'
 
 
+def adamw(params):
+    """AdamW as train/adamw.ts: weight decay on matrices only."""
+    o = optimizer_settings
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    return torch.optim.AdamW([{'params': decay, 'weight_decay': o['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}],
+                             lr=o['learningRate'], betas=(o['beta1'], o['beta2']), eps=o['eps'])
+
+
+def optimizer_step(loss, params, optimizer):
+    """backward, global grad-norm clip, AdamW: our trainer reads loss and norm back and skips the update when either is not finite."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(params, optimizer_settings['gradClip'])
+    if math.isfinite(loss.item()) and math.isfinite(norm.item()):
+        optimizer.step()
+    return loss.item()
+
+
+def time_in_turn(steps):
+    """bench/measure.mjs's timeInTurn: warm up for `warmup` rounds and `warmupSec` seconds (at most 100 rounds),
+    then time `steps` rounds, each running every step once; each step's median seconds, and the losses."""
+    times = {name: [] for name in steps}
+    losses = {name: [] for name in steps}
+    warm, started = 0, time.perf_counter()
+    while warm < config['warmup'] or (warm < 100 and time.perf_counter() - started < config.get('warmupSec', 0)):
+        for name, step in steps.items():
+            losses[name].append(step())
+        warm += 1
+    for _ in range(config['steps']):
+        for name, step in steps.items():
+            t0 = time.perf_counter()
+            losses[name].append(step())
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}, warm, losses
+
+
 def main():
     c = config
     torch.manual_seed(0)
     model = GPT(c['vocabSize'], c['blockSize'], c['nLayer'], c['nHead'], c['nEmbd']).to(device)
     params = list(model.parameters())  # the tied weight appears once
-    decay = [p for p in params if p.dim() >= 2]
-    no_decay = [p for p in params if p.dim() < 2]
-    o = optimizer_settings
-    optimizer = torch.optim.AdamW([{'params': decay, 'weight_decay': o['weightDecay']}, {'params': no_decay, 'weight_decay': 0.0}],
-                                  lr=o['learningRate'], betas=(o['beta1'], o['beta2']), eps=o['eps'])
+    optimizer = adamw(params)
     tokens = token_stream(c['vocabSize']).to(device)
     B, T = c['batchSize'], c['blockSize']
 
@@ -141,26 +194,10 @@ def main():
         starts = torch.randint(0, len(tokens) - T, (B,))
         x = torch.stack([tokens[s:s + T] for s in starts])
         y = torch.stack([tokens[s + 1:s + T + 1] for s in starts])
-        loss = F.cross_entropy(model(x).view(-1, c['vocabSize']), y.view(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(params, o['gradClip'])
-        # our trainer reads loss and norm back and skips the update when either is not finite
-        if math.isfinite(loss.item()) and math.isfinite(norm.item()):
-            optimizer.step()
-        return loss.item()
+        return optimizer_step(F.cross_entropy(model(x).view(-1, c['vocabSize']), y.view(-1)), params, optimizer)
 
-    # warm up as bench/measure.mjs does: `warmup` steps and `warmupSec` seconds (at most 100 steps)
-    times, losses = [], []
-    warm, started = 0, time.perf_counter()
-    while warm < c['warmup'] or (warm < 100 and time.perf_counter() - started < c.get('warmupSec', 0)):
-        losses.append(train_step())
-        warm += 1
-    for _ in range(c['steps']):
-        t0 = time.perf_counter()
-        losses.append(train_step())
-        times.append(time.perf_counter() - t0)
-    step_sec = statistics.median(times)
+    step_secs, warm, losses = time_in_turn({'train': train_step})
+    step_sec, losses = step_secs['train'], losses['train']
 
     @torch.no_grad()
     def generate(n):
@@ -195,4 +232,54 @@ def main():
     }))
 
 
-main()
+def finetune_main():
+    """One fine-tuning step of the classifier, in full and with the body frozen, as bench/finetune.mjs."""
+    c, f = config, config['finetune']
+    B, T, vocab = c['batchSize'], f['textTokens'], c['vocabSize']
+    tokens = token_stream(vocab, 256 * T).view(256, T).to(device)  # the texts of bench/finetune.mjs
+    labels = (torch.arange(256) % f['numLabels']).to(device)
+    steps, runs = {}, {}
+    for mode in ('full', 'frozen'):
+        torch.manual_seed(0)
+        model = Classifier(GPT(vocab, c['blockSize'], c['nLayer'], c['nHead'], c['nEmbd']), c['nEmbd'], f['numLabels']).to(device)
+        if mode == 'frozen':
+            model.gpt.requires_grad_(False)  # no gradient, no backward, no optimizer state for the body
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = adamw(params)
+
+        def train_step(model=model, params=params, optimizer=optimizer):
+            batch = torch.randint(0, len(tokens), (B,))
+            return optimizer_step(F.cross_entropy(model(tokens[batch]), labels[batch]), params, optimizer)
+        steps[mode] = train_step
+        runs[mode] = (model, params, optimizer)
+    step_secs, warm, losses = time_in_turn(steps)
+    modes = {}
+    for mode, (model, params, optimizer) in runs.items():
+        # m and v (exp_avg, exp_avg_sq) of every parameter that has state, as optimizerBytes of ours
+        moments = [t for state in optimizer.state.values() for k, t in state.items() if k in ('exp_avg', 'exp_avg_sq')]
+        modes[mode] = {
+            'stepMs': round(step_secs[mode] * 1000, 2),
+            'trainableParams': sum(p.numel() for p in params),
+            'optimizerParams': len(optimizer.state),
+            'optimizerBytes': sum(t.numel() * t.element_size() for t in moments),
+            'lossFirst': round(losses[mode][0], 4),
+            'lossLast': round(losses[mode][-1], 4),
+        }
+    print(json.dumps({
+        'system': 'torch',
+        'torch': torch.__version__,
+        'blas': blas_in_use(),
+        'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+        'threads': torch.get_num_threads(),
+        'params': sum(p.numel() for p in runs['full'][0].parameters()),
+        **modes,
+        'frozenOverFull': round(modes['frozen']['stepMs'] / modes['full']['stepMs'], 3),
+        'warmupSteps': warm,
+        'peakRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }))
+
+
+if 'finetune' in config:
+    finetune_main()
+else:
+    main()
