@@ -5,6 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadClassifier, saveClassifier } from '../../kernel-lib/src/checkpoint/classifier';
 import { classBatch, classificationObjective, LabelledExample, labelledExamples } from '../../kernel-lib/src/finetune/classification';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { GPTForSequenceClassification } from '../../kernel-lib/src/models/gptClassifier';
@@ -251,5 +255,36 @@ describe('dropout in the Trainer', () => {
     expect(a.losses).toEqual(b.losses);
     expect(a.losses[0]).not.toBe(none.losses[0]); // the first step starts from the same weights: only dropout differs
     expect(a.evaluation).toEqual(b.evaluation);
+  });
+});
+
+describe('classifier checkpoints', () => {
+  it('save the head with the body and the labels (as GPT2ForSequenceClassification), and load back the same logits', async () => {
+    const model = GPTForSequenceClassification.fromGPT(new GPT(config), { labels: ['neg', 'pos', 'mixed'], pooling: 'mean', seed: 12 });
+    model.freeze('transformer'); // a frozen body loads as trainable: what trains is the next run's choice
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'classifier-'));
+    const tok = CharTokenizer.fromText('abcdefghij');
+    await saveClassifier(model, folder, { tokenizer: tok.toJSON() });
+    const json = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8'));
+    expect(json.architectures).toEqual(['GPT2ForSequenceClassification']);
+    expect(json.id2label).toEqual({ 0: 'neg', 1: 'pos', 2: 'mixed' });
+    expect(json.num_labels).toBe(3);
+    expect(json.llm_lab.classifier).toEqual({ labels: ['neg', 'pos', 'mixed'], pooling: 'mean', seed: 12 });
+    const { model: loaded } = loadClassifier(folder);
+    expect(loaded.labels).toEqual(['neg', 'pos', 'mixed']);
+    expect(loaded.score.weight.shape).toEqual([3, 8]);
+    const batch = classBatch([{ ids: [3, 4, 5], label: 0 }, { ids: [6, 7], label: 1 }]);
+    expect(maxAbsDiff(await values(loaded.forward(batch.ids, batch.mask)), await values(model.forward(batch.ids, batch.mask)))).toBe(0);
+    loaded.dispose();
+    model.dispose();
+  });
+
+  it('refuse a plain GPT folder, saying what it is', async () => {
+    const { saveGPT } = await import('../../kernel-lib/src/checkpoint/gpt');
+    const gpt = new GPT(config);
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gpt-'));
+    await saveGPT(gpt, folder);
+    expect(() => loadClassifier(folder)).toThrow('has no classifier (llm_lab.classifier); it is a plain GPT: load it with loadGPT');
+    gpt.dispose();
   });
 });

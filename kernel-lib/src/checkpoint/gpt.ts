@@ -14,10 +14,11 @@ import { loadTokenizer, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './tokeniz
 
 export type { CheckpointExtras } from './folder';
 
-/** GPT-2's config.json keys for our config. */
-function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
+/** GPT-2's config.json keys for our config; `head` names another architecture and adds its keys (a classifier's labels). */
+function hfConfig(c: GPTConfig, extras: CheckpointExtras, head: { architecture: string; keys: object } = { architecture: 'GPT2LMHeadModel', keys: {} }): object {
+  const dropout = c.dropout ?? 0;
   return {
-    architectures: ['GPT2LMHeadModel'],
+    architectures: [head.architecture],
     model_type: 'gpt2',
     vocab_size: c.vocabSize,
     n_positions: c.blockSize,
@@ -29,6 +30,10 @@ function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
     activation_function: 'gelu_new', // the tanh approximation
     layer_norm_epsilon: 1e-5,
     tie_word_embeddings: true,
+    embd_pdrop: dropout,
+    attn_pdrop: dropout,
+    resid_pdrop: dropout,
+    ...head.keys,
     llm_lab: { config: c, ...extras }
   };
 }
@@ -39,16 +44,24 @@ function hfConfig(c: GPTConfig, extras: CheckpointExtras): object {
  * it goes under llm_lab.tokenizer and into tokenizer_config.json, in the same write.
  */
 export async function saveGPT(model: GPT, folder: string, extras: CheckpointExtras = {}): Promise<void> {
-  if (model.config.mlp === false) {
-    throw new Error('saveGPT: this GPT is attention-only (mlp: false), which the GPT-2 checkpoint format cannot describe (every GPT-2 block has an MLP); it is not saved');
+  await saveGPTFolder('saveGPT', model, model.config, folder, extras);
+}
+
+/**
+ * A GPT-2 folder for a model on a GPT backbone (the LM, or a classifier with `head`), with its
+ * BpeTokenizer when extras has one.
+ */
+export async function saveGPTFolder(who: string, model: Module, config: GPTConfig, folder: string, extras: CheckpointExtras, head?: { architecture: string; keys: object }): Promise<void> {
+  if (config.mlp === false) {
+    throw new Error(`${who}: this GPT is attention-only (mlp: false), which the GPT-2 checkpoint format cannot describe (every GPT-2 block has an MLP); it is not saved`);
   }
   const { tokenizer } = extras;
-  if (tokenizer instanceof BpeTokenizer && tokenizer.vocabSize > model.config.vocabSize) {
-    throw new Error(`saveGPT: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${model.config.vocabSize}; call resizeTokenEmbeddings(model, ${tokenizer.vocabSize}) first. Nothing was written to ${folder}`);
+  if (tokenizer instanceof BpeTokenizer && tokenizer.vocabSize > config.vocabSize) {
+    throw new Error(`${who}: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${config.vocabSize}; call resizeTokenEmbeddings(model, ${tokenizer.vocabSize}) first. Nothing was written to ${folder}`);
   }
   // without a tokenizer object, an older tokenizer_config.json would describe another tokenizer: it goes
-  const files = { [TOKENIZER_CONFIG_FILE]: tokenizer instanceof BpeTokenizer ? tokenizerConfig(tokenizer, model.config.blockSize) : null };
-  await writeCheckpoint('saveGPT', model, folder, extras, e => hfConfig(model.config, e), files);
+  const files = { [TOKENIZER_CONFIG_FILE]: tokenizer instanceof BpeTokenizer ? tokenizerConfig(tokenizer, config.blockSize) : null };
+  await writeCheckpoint(who, model, folder, extras, e => hfConfig(config, e, head), files);
 }
 
 /** Read a folder written by saveGPT: a new GPT with those weights, and the extras. */
