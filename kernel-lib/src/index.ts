@@ -136,6 +136,7 @@ export type { ResizeOptions } from './finetune/resize';
 export { applyChatTemplate, tokenizeChat, DEFAULT_CHAT_TEMPLATE, CHAT_TOKENS } from './finetune/chatTemplate';
 export type { ChatMessage, ApplyChatTemplateOptions, TokenizeChatOptions } from './finetune/chatTemplate';
 export { loadGPTWithTokenizer } from './checkpoint/gpt';
+export { saveClassifier, loadClassifier } from './checkpoint/classifier';
 export { loadTokenizer, tokenizerConfig, TOKENIZER_CONFIG_FILE } from './checkpoint/tokenizer';
 export { instructionDataset, checkHeldOut, TASK_NAMES } from './data/instructions';
 export type { InstructionExample, InstructionDataset, InstructionDatasetOptions, TaskName, EntityKind, Split, EntitySplit } from './data/instructions';
