@@ -24,9 +24,10 @@ function whyCheaper(run, model) {
     `nothing flows back through the ${model.nLayer} blocks and the embeddings (in a full step that backward pass costs about twice ` +
     `the forward). Clipping and AdamW touch ${int(run.frozen.trainableParams)} numbers instead of ${int(run.full.trainableParams)}, and ` +
     `AdamW keeps its two moments (m and v, 8 bytes per trained number) for the head only: ${bytes(run.frozen.optimizerBytes)} instead ` +
-    `of ${bytes(run.full.optimizerBytes)}. The forward pass through the body remains, so a frozen step costs about a third of a full ` +
-    'one at best, not nothing. tfjs keeps the intermediate tensors of a step until it ends whether the body trains or not, so our ' +
-    'step\'s tensor peak barely drops; PyTorch records no operation of the frozen body for the backward pass.';
+    `of ${bytes(run.full.optimizerBytes)}. What remains is the forward pass through the body, about a third of a full step's ` +
+    'arithmetic, so a frozen step is a few times faster, not free. tfjs keeps the intermediate tensors of a step until it ends ' +
+    'whether the body trains or not, so our step\'s tensor peak barely drops; PyTorch records no operation of the frozen body for ' +
+    'the backward pass.';
 }
 
 /** The markdown section (lines), or none when the run left the row out. */

@@ -97,12 +97,12 @@ function memoryRuns(runs) {
   return runs.filter((r, i) => !r.error && (!r.system.startsWith('torch') || runs.findIndex(q => !q.error && q.system === r.system && q.config === r.config) === i));
 }
 
-/** Who ran on how many threads. */
-function threadsLine(threads) {
-  if (threads === 1) return 'Every system ran on 1 CPU thread (ours, PyTorch and OpenBLAS, lavapipe, the peer).';
+/** Who ran on how many threads (the peer only where it ran). */
+function threadsLine(threads, peer) {
+  if (threads === 1) return `Every system ran on 1 CPU thread (ours, PyTorch and OpenBLAS, lavapipe${peer ? ', the peer' : ''}).`;
   return `Ours ran on ${threads} threads (the wasm backend's default here: one per core; also lavapipe's). PyTorch + OpenBLAS ran ` +
     `with 1 thread, the reference of the CPU target, and next to ours on wasm also with ${threads} threads; PyTorch with reference BLAS ` +
-    'with 1. The peer runs tfjs\'s own wasm backend, which has 1 thread in Node.';
+    `with 1.${peer ? ' The peer runs tfjs\'s own wasm backend, which has 1 thread in Node.' : ''}`;
 }
 
 export function markdownReport(results) {
@@ -124,7 +124,7 @@ export function markdownReport(results) {
     '',
     `Ours: kernel-lib ${m.kernelLib}; ${[...new Set([...results.runs, ...finetune].filter(r => r.system === 'ours' && r.device).map(r => r.device))].join('; ')}.`,
     '',
-    threadsLine(results.options.threads),
+    threadsLine(results.options.threads, results.runs.some(r => r.system === 'nanogpt')),
     ''
   ];
   const languageModel = [

@@ -1,6 +1,6 @@
 // `npm run bench`: our GPT's training and generation speed on every available backend, next to
 // PyTorch (OpenBLAS and reference BLAS) and the peer library @genai-fi/nanogpt, plus the
-// live view's cost. Writes bench/results/latest.{json,md,svg}.
+// live view's cost and fine-tuning with the body frozen or not. Writes bench/results/latest.{json,md,svg}.
 //
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
 //                      [--steps=10] [--warmup=3] [--warmup-sec=3] [--live-steps=50] [--threads=N] [--no-torch] [--no-peer]
