@@ -1,8 +1,11 @@
 /**
  * A text-classification task on real text: who gave this passage of a State of the Union address?
  * The classes are presidents; the examples are passages of their addresses, cut at sentence ends
- * to about `tokens` tokens. Whole addresses are held out for validation and testing, so a
- * classifier is judged on speeches it never saw, not on the neighbours of its training passages.
+ * to about `tokens` tokens. Two ways to hold examples out:
+ *  - 'passages' (the default): a seeded share of every address's passages is held out, so the
+ *    test asks "who said this passage?" about speeches whose other passages were seen;
+ *  - 'addresses': whole addresses are held out, so a classifier is judged on speeches it never
+ *    saw: a much harder test, since each year's address has topics of its own.
  */
 import type { Tokenizer } from '../tokenizers/tokenizer';
 import { seededRandom, shuffled } from '../random';
@@ -68,23 +71,42 @@ function passages(tokenizer: Tokenizer, text: string, tokens: number): { ids: nu
 export function speakerTask(
   tokenizer: Tokenizer,
   presidents: string[],
-  options: { tokens: number; heldOut?: { validation: number; test: number }; seed?: number; maxPerAddress?: number }
+  options: {
+    tokens: number;
+    /** What is held out: passages of every address (default), or whole addresses. */
+    holdOut?: 'passages' | 'addresses';
+    /** With 'passages', the shares held out for validation and test (default 0.1 and 0.2); with 'addresses', how many of each president's addresses (default 1 and 1). */
+    heldOut?: { validation: number; test: number };
+    seed?: number;
+    maxPerAddress?: number;
+  }
 ): SpeakerTask {
-  const { tokens, heldOut = { validation: 1, test: 1 }, seed = 0, maxPerAddress = Infinity } = options;
+  const { tokens, holdOut = 'passages', seed = 0, maxPerAddress = Infinity } = options;
+  const heldOut = options.heldOut ?? (holdOut === 'passages' ? { validation: 0.1, test: 0.2 } : { validation: 1, test: 1 });
+  if (holdOut === 'passages' && !(heldOut.validation >= 0 && heldOut.test > 0 && heldOut.validation + heldOut.test < 1)) {
+    throw new Error(`speakerTask: held-out shares must be >= 0 and leave passages to train on, got validation ${heldOut.validation}, test ${heldOut.test}`);
+  }
   if (new Set(presidents).size !== presidents.length || presidents.length < 2) throw new Error(`speakerTask: give at least 2 different presidents, got ${JSON.stringify(presidents)}`);
   const task: SpeakerTask = { labels: [...presidents], train: [], validation: [], test: [], addresses: { train: [], validation: [], test: [] } };
   const rng = seededRandom(seed);
   presidents.forEach((president, label) => {
     const speeches = shuffled(addressesOf(president), rng);
-    if (speeches.length < heldOut.validation + heldOut.test + 1) {
+    if (holdOut === 'addresses' && speeches.length < heldOut.validation + heldOut.test + 1) {
       throw new Error(`speakerTask: ${president} gave ${speeches.length} addresses, too few to hold out ${heldOut.validation} + ${heldOut.test} and train on the rest`);
     }
-    speeches.forEach((s, i) => {
-      const split = i < heldOut.validation ? 'validation' : i < heldOut.validation + heldOut.test ? 'test' : 'train';
+    const splitAt = (i: number, counts: { validation: number; test: number }) =>
+      i < counts.validation ? 'validation' : i < counts.validation + counts.test ? 'test' : 'train';
+    speeches.forEach((s, a) => {
       const source = `${s.year} ${s.name}`;
-      task.addresses[split].push(source);
       const cut = shuffled(passages(tokenizer, s.text, tokens), rng).slice(0, maxPerAddress);
-      for (const p of cut) task[split].push({ ids: p.ids, label, source, text: p.text });
+      const shares = { validation: Math.round(cut.length * heldOut.validation), test: Math.round(cut.length * heldOut.test) };
+      const used = new Set<string>();
+      cut.forEach((p, i) => {
+        const split = holdOut === 'addresses' ? splitAt(a, heldOut) : splitAt(i, shares);
+        task[split].push({ ids: p.ids, label, source, text: p.text });
+        used.add(split);
+      });
+      for (const split of used) task.addresses[split as keyof SpeakerTask['addresses']].push(source);
     });
   });
   return task;
