@@ -127,6 +127,8 @@ export { EarlyStopping } from './train/earlyStopping';
 export type { EarlyStoppingConfig } from './train/earlyStopping';
 export { speakerTask } from './data/speakers';
 export type { SpeakerTask, SpeakerPassage } from './data/speakers';
+export { languageTask, LANGUAGE_LISTS } from './data/languages';
+export type { Language, LanguageTask, LanguageExample } from './data/languages';
 export { labelledExamples, classBatch, predictClasses, classificationReportOf, classificationObjective } from './finetune/classification';
 export type { LabelledExample, ClassBatch, ClassificationOptions } from './finetune/classification';
 export { randomDeletion, randomSwap, augmentExamples } from './data/augment';

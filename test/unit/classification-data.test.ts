@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { speakerTask } from '../../kernel-lib/src/data/speakers';
+import { languageTask } from '../../kernel-lib/src/data/languages';
 
 describe('speakerTask', () => {
   const { model, tokenizer } = loadBaseModel();
@@ -43,5 +44,27 @@ describe('speakerTask', () => {
 
   it('names the presidents there are when one is unknown', () => {
     expect(() => speakerTask(tokenizer, ['Thomas Jefferson', 'Tom Jefferson'], { tokens: 40 })).toThrow(/no address by "Tom Jefferson"; the presidents are George Washington, John Adams/);
+  });
+});
+
+describe('languageTask', () => {
+  const { model, tokenizer } = loadBaseModel();
+  model.dispose();
+
+  it('builds strings of held-out words only for validation and test, labelled by language', () => {
+    const task = languageTask(tokenizer, ['Spanish', 'Portuguese'], { wordsPerExample: 3, examples: { train: 50, validation: 5, test: 10 }, seed: 2 });
+    expect(task.labels).toEqual(['Spanish', 'Portuguese']);
+    expect([task.train.length, task.validation.length, task.test.length]).toEqual([100, 10, 20]);
+    for (const language of task.labels) {
+      const train = new Set(task.words.train[language]);
+      for (const w of [...task.words.validation[language]!, ...task.words.test[language]!]) expect(train.has(w)).toBe(false);
+    }
+    for (const e of task.test) {
+      const words = e.text.split(' ');
+      expect(words).toHaveLength(3);
+      for (const w of words) expect(task.words.test[task.labels[e.label]]).toContain(w);
+      expect(e.ids).toEqual(tokenizer.encode(e.text));
+    }
+    expect(() => languageTask(tokenizer, ['Spanish', 'Klingon' as never], { wordsPerExample: 3, examples: { train: 1, validation: 1, test: 1 } })).toThrow('no word list for "Klingon"; the languages are English, French, German');
   });
 });
