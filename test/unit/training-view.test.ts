@@ -166,6 +166,18 @@ describe('the SVG picture', () => {
     expect(texts).toContain('latest sample (step 40):');
   });
 
+  it("puts 'train X' and 'val X' on one panel X, its legend naming them 'train' and 'val'", () => {
+    const spec = newTrainingSpec('classifier', 10);
+    for (const step of [5, 10]) {
+      addPoint(spec, 'train accuracy', step, 0.5);
+      addPoint(spec, 'val accuracy', step, 0.4);
+    }
+    expect(spec.series.map(s => s.panel)).toEqual(['accuracy', 'accuracy']);
+    const texts = Array.from(parseSvg(trainingSvg(spec)).querySelectorAll('text'), t => t.textContent);
+    expect(texts.filter(t => t === 'accuracy')).toHaveLength(1);
+    expect(texts).toEqual(expect.arrayContaining(['train', 'val']));
+  });
+
   it('escapes untrusted series names and sample text, and keeps control characters out of the XML', () => {
     const spec = run();
     addPoint(spec, evil, 40, 1);

@@ -131,11 +131,12 @@ function panelSvg(p: TrainingPanel, x0: number, x1: number, top: number, plotH: 
   const x = scaleLinear().domain([0, Math.max(1, endStep)]).range([x0 + PLOT_MARGIN.left, x1 - PLOT_MARGIN.right]);
   const y = scaleLinear().domain(domain).nice().range([plotTop + plotH, plotTop]);
   const body = [text(x0 + PLOT_MARGIN.left, top + 12, printable(p.panel, 40), 'font-weight="bold" fill="#333"')];
-  // The legend, right-aligned on the title line, names every series of a shared panel.
+  // The legend, right-aligned on the title line, names every series of a shared panel; where the
+  // title already says what is measured ('train accuracy' on 'accuracy'), by the rest ('train').
   let right = x1 - PLOT_MARGIN.right;
   for (const s of [...p.series].reverse()) {
     if (p.series.length === 1 && s.name === p.panel) break;
-    const label = printable(s.name, 28);
+    const label = printable(s.name.endsWith(` ${p.panel}`) ? s.name.slice(0, -p.panel.length - 1) : s.name, 28);
     right -= label.length * 6 + 8;
     body.push(`<rect x="${right - 14}" y="${top + 7}" width="10" height="3" fill="${colors.get(s.name)}"/>`, text(right, top + 12, label, 'fill="#333"'));
     right -= 22;
