@@ -34,10 +34,8 @@ export class Embedding extends Module {
    */
   replaceWeight(weight: tf.Variable): tf.Variable {
     if (weight.rank !== 2 || weight.shape[1] !== this.dim) throw new Error(`Embedding.replaceWeight: the new weight must have shape (count, dim ${this.dim}), got [${weight.shape}]`);
-    const old = this.weight;
-    weight.trainable = old.trainable;
-    // the module tree's own map of parameters (Module keeps it private): the name now holds the new variable
-    (this as unknown as { ownParameters: Map<string, tf.Variable> }).ownParameters.set('weight', weight);
+    weight.trainable = this.weight.trainable;
+    const old = this.replaceParameter('weight', weight);
     this.weight = weight;
     return old;
   }

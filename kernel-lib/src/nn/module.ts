@@ -78,6 +78,17 @@ export class Module {
     return variable;
   }
 
+  /**
+   * Put `variable` where the parameter `name` of this module is (a table grown for added tokens);
+   * returns the old variable, for the caller to dispose. The field that held it is the caller's to update.
+   */
+  protected replaceParameter(name: string, variable: tf.Variable): tf.Variable {
+    const old = this.ownParameters.get(name);
+    if (!old) throw new Error(`replaceParameter: this module has no parameter ${name}; it has ${[...this.ownParameters.keys()].join(', ') || 'none'}`);
+    this.ownParameters.set(name, variable);
+    return old;
+  }
+
   /** Register a child module under a local name (PyTorch's add_module); returns it, for a field to hold. */
   addModule<M extends Module>(name: string, module: M): M {
     checkLocalName(name, this.ownParameters.has(name) || this.children.has(name));
