@@ -6,7 +6,7 @@
  * example, so held-out scores say whether the model learned a rule that carries over to new
  * entities or only memorised the facts it was shown.
  */
-import type { ChatMessage } from '../finetune/chatTemplate';
+import type { ChatMessage } from '../tokenizers/tokenizer';
 import { randomInt, Rng, seededRandom } from '../random';
 import { stateOfTheUnionAddresses } from './corpus';
 

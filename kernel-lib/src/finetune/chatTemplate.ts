@@ -10,12 +10,9 @@
  * the system and user turns and the role headers, like transformers' return_assistant_tokens_mask.
  */
 import { Template } from '@huggingface/jinja';
-import { SPECIAL_TOKEN_NAMES, Tokenizer } from '../tokenizers/tokenizer';
+import { ChatMessage, SPECIAL_TOKEN_NAMES, Tokenizer } from '../tokenizers/tokenizer';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatMessage } from '../tokenizers/tokenizer';
 
 const ROLES = ['system', 'user', 'assistant'];
 

@@ -18,6 +18,12 @@ export type SpecialTokens = { readonly [name in SpecialTokenName]?: number };
 /** SpecialTokens where the roles N are surely present: CharTokenizer.fromText(text, { specialTokens: ['mask'] }).specialTokens.mask is a number. */
 export type SpecialTokensWith<N extends SpecialTokenName> = SpecialTokens & { readonly [name in N]: number };
 
+/** One turn of a chat, as Hugging Face's chat templates take it: who speaks, and what they say. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 export interface DecodeOptions {
   /** Leave special tokens out of the text (Hugging Face's skip_special_tokens); default false: they read as <pad>, <mask>, ... */
   skipSpecialTokens?: boolean;
