@@ -21,6 +21,7 @@ export { fastPath } from './fastPath';
 export type { AttentionCall } from './fastPath';
 export { fused, fusedAttention, fusedGelu, fusedLayerNorm, fusedCrossEntropy, fusedSumOfSquares } from './fused';
 export type { AdamWStep } from './fused';
+export { adamwInPlace } from './webgpuInPlace';
 
 /**
  * One fused AdamW update of p, m and v: in place on webgpu (one dispatch, no new tensors) where
@@ -38,7 +39,7 @@ export function fusedAdamWUpdate(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v
 /**
  * Whether an optimizer update writes the weights where they are (webgpu's fused AdamW): then the
  * tensors an update replaces cannot simply be kept to undo it (a kept reference forces the slower
- * path), and the last host copy stands in.
+ * path), so an update that may be undone copies them as it runs (adamwInPlace's `before`).
  */
 export function updatesInPlace(): boolean {
   return tf.getBackend() === 'webgpu' && fastPath.adamw();

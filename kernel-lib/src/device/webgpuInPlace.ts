@@ -6,7 +6,8 @@
  * real GPU a small model's step is bound by how many dispatches JavaScript prepares, not by
  * arithmetic (a tiny GPT's step on an H200: ~9 ms of GPU work in ~23 ms), and AdamW was over a
  * quarter of them. Here our own compute pipeline binds p, m and v read-write and runs in tfjs's
- * open compute pass, in order with everything tfjs has queued.
+ * open compute pass, in order with everything tfjs has queued. For an update that can be undone,
+ * the same dispatch also copies p, m and v as they were into buffers the optimizer keeps.
  *
  * This reaches into tfjs-backend-webgpu 4.22's internals (named in WebgpuInternals below). Where
  * anything differs (another backend, a buffer shared with another tensor, a texture) it returns
@@ -50,7 +51,12 @@ interface WebgpuInternals {
 }
 
 const WORKGROUP = 64;
-const ADAMW_WGSL = `
+/**
+ * The update, one thread per weight. With `keepBefore` it first copies p, m and v as they were into
+ * pBefore, mBefore, vBefore (what AdamW.undo() puts back): 3 more writes per weight per step, and
+ * three buffers the size of p kept for it.
+ */
+const adamwWgsl = (keepBefore: boolean) => `
 struct Step { lr : f32, b1 : f32, b2 : f32, c1 : f32, c2 : f32, eps : f32, gs : f32, unused : f32 }
 struct Param { n : i32, groupsX : i32, wd : f32 }
 @group(0) @binding(0) var<storage, read_write> p : array<f32>;
@@ -59,11 +65,15 @@ struct Param { n : i32, groupsX : i32, wd : f32 }
 @group(0) @binding(3) var<storage, read_write> v : array<f32>;
 @group(0) @binding(4) var<uniform> u : Step;
 @group(0) @binding(5) var<uniform> param : Param;
+${keepBefore ? `@group(0) @binding(6) var<storage, read_write> pBefore : array<f32>;
+@group(0) @binding(7) var<storage, read_write> mBefore : array<f32>;
+@group(0) @binding(8) var<storage, read_write> vBefore : array<f32>;` : ''}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) group : vec3<u32>, @builtin(local_invocation_index) lane : u32) {
   let i = (i32(group.y) * param.groupsX + i32(group.x)) * ${WORKGROUP} + i32(lane);
   if (i >= param.n) { return; }
+  ${keepBefore ? 'pBefore[i] = p[i];\n  mBefore[i] = m[i];\n  vBefore[i] = v[i];' : ''}
   let gi = u.gs * g[i];
   let m2 = u.b1 * m[i] + (1.0 - u.b1) * gi;
   let v2 = u.b2 * v[i] + (1.0 - u.b2) * gi * gi;
@@ -95,7 +105,8 @@ function stepUniforms(backend: WebgpuInternals, step: AdamWStep): GpuBuffer {
   return current.buffer;
 }
 
-const pipelines = new WeakMap<object, { getBindGroupLayout(i: number): unknown }>();
+/** Per device: the pipeline without the copies [0] and with them [1]. */
+const pipelines = new WeakMap<object, { getBindGroupLayout(i: number): unknown }[]>();
 
 /** The backend's GPU buffer of `t`, if t is the only tensor using it (so writing it in place is safe). */
 function soleBuffer(backend: WebgpuInternals, t: tf.Tensor, writable: boolean): GpuBuffer | null {
@@ -106,20 +117,28 @@ function soleBuffer(backend: WebgpuInternals, t: tf.Tensor, writable: boolean): 
   return data.resource as GpuBuffer;
 }
 
-/** p, m, v <- AdamW(p, g, m, v) in place on webgpu; false (nothing done) where that is not possible. */
-export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, step: AdamWStep): boolean {
+/**
+ * p, m, v <- AdamW(p, g, m, v) in place on webgpu; false (nothing done) where that is not possible.
+ * With `before` (three float32 tensors of p's size, each the only one using its buffer), the same
+ * dispatch first copies p, m and v into them.
+ */
+export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, step: AdamWStep, before?: [tf.Tensor, tf.Tensor, tf.Tensor]): boolean {
   if (tf.getBackend() !== 'webgpu') return false;
   const backend = tf.backend() as unknown as WebgpuInternals;
   const n = p.size;
-  if (g.size !== n || m.size !== n || v.size !== n || n === 0) return false;
+  const written = [p, m, v, ...(before ?? [])];
+  if (g.size !== n || written.some(t => t.size !== n) || n === 0) return false;
   const buffers = [soleBuffer(backend, p, true), soleBuffer(backend, g, false), soleBuffer(backend, m, true), soleBuffer(backend, v, true)];
-  if (buffers.some(b => b === null)) return false;
+  const beforeBuffers = (before ?? []).map(t => soleBuffer(backend, t, true));
+  if ([...buffers, ...beforeBuffers].some(b => b === null)) return false;
 
-  let pipeline = pipelines.get(backend.device);
-  if (!pipeline) {
-    pipeline = backend.device.createComputePipeline({ layout: 'auto', compute: { module: backend.device.createShaderModule({ code: ADAMW_WGSL }), entryPoint: 'main' } });
-    pipelines.set(backend.device, pipeline);
-  }
+  let perDevice = pipelines.get(backend.device);
+  if (!perDevice) pipelines.set(backend.device, (perDevice = []));
+  const variant = before ? 1 : 0;
+  const pipeline = (perDevice[variant] ??= backend.device.createComputePipeline({
+    layout: 'auto',
+    compute: { module: backend.device.createShaderModule({ code: adamwWgsl(!!before) }), entryPoint: 'main' }
+  }));
   const groups = Math.ceil(n / WORKGROUP);
   const groupsX = Math.min(groups, 65535);
   const shared = stepUniforms(backend, step);
@@ -127,11 +146,16 @@ export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Ten
   const own = backend.makeUniforms([{ type: 'int32', data: [n] }, { type: 'int32', data: [groupsX] }, { type: 'float32', data: [step.weightDecay] }]);
   const bindGroup = backend.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: { buffer: shared } }, { binding: 5, resource: own }]
+    entries: [
+      ...buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      { binding: 4, resource: { buffer: shared } },
+      { binding: 5, resource: own },
+      ...beforeBuffers.map((buffer, i) => ({ binding: 6 + i, resource: { buffer } }))
+    ]
   });
 
   // Queue it where tfjs queues its own programs (see WebGPUBackend.recordAndSubmit).
-  for (const t of [p, g, m, v]) backend.commandQueueOwnedIds.add(t.dataId);
+  for (const t of [g, ...written]) backend.commandQueueOwnedIds.add(t.dataId);
   backend.ensureCommandEncoderReady();
   if (!backend.computePassEncoder) backend.computePassEncoder = backend.commandEncoder!.beginComputePass({});
   backend.computePassEncoder.setPipeline(pipeline);
@@ -143,6 +167,6 @@ export function adamwInPlace(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Ten
     backend.submitQueue();
   }
   // a copy read back earlier (tensor.data()) is out of date now
-  for (const t of [p, m, v]) backend.tensorMap.get(t.dataId)!.values = null;
+  for (const t of written) backend.tensorMap.get(t.dataId)!.values = null;
   return true;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fastPath, fusedAdamWUpdate } from '../device';
+import { adamwInPlace, fastPath, fusedAdamWUpdate, updatesInPlace } from '../device';
 import type { ParamSettings } from './paramGroups';
 
 export interface AdamWConfig {
@@ -32,8 +32,17 @@ export class AdamW {
   private readonly state = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
   /** Number of updates done so far (Adam's bias correction needs it). */
   t = 0;
-  /** What undo() puts back: the tensors the last step() replaced, and the moments it created. */
-  private undoRecord: { saved: [tf.Variable, tf.Tensor][]; created: tf.Variable[] } | null = null;
+  /**
+   * What undo() puts back: the tensors the last step() replaced, the parameters whose p, m and v it
+   * wrote in place after copying them (into `before`), and the moments it created.
+   */
+  private undoRecord: { saved: [tf.Variable, tf.Tensor][]; copied: tf.Variable[]; created: tf.Variable[] } | null = null;
+  /**
+   * Where an undoable update on webgpu copies p, m and v before writing them in place: three
+   * tensors shaped like p per parameter, made once and written again every step (3x the
+   * parameters' memory, kept only while undoable steps run in place).
+   */
+  private readonly before = new Map<tf.Variable, [tf.Tensor, tf.Tensor, tf.Tensor]>();
 
   constructor(
     params: Iterable<[string, tf.Variable]>,
@@ -53,6 +62,21 @@ export class AdamW {
     return s;
   }
 
+  /** The copies of p, m and v an in-place update of p makes (see `before`). */
+  private beforeOf(p: tf.Variable): [tf.Tensor, tf.Tensor, tf.Tensor] {
+    let copies = this.before.get(p);
+    if (!copies) {
+      copies = [tf.keep(tf.zerosLike(p)), tf.keep(tf.zerosLike(p)), tf.keep(tf.zerosLike(p))];
+      this.before.set(p, copies);
+    }
+    return copies;
+  }
+
+  /** m and v of p, if it has them yet (what a checkpoint or a test reads). */
+  momentsOf(p: tf.Variable): { m: tf.Variable; v: tf.Variable } | undefined {
+    return this.state.get(p);
+  }
+
   /** The parameters that have optimizer state, by name, and the numbers it holds (m and v). */
   stateSize(): { parameters: string[]; numbers: number } {
     const named = this.params.filter(([, p]) => this.state.has(p));
@@ -63,12 +87,14 @@ export class AdamW {
    * Apply one update; `grads` as tf.variableGrads returns them (keyed by variable name), each
    * multiplied by `gradScale` first (what gradient clipping asks for: see train/clip.ts).
    * With `undoable`, undo() can take it back: the tensors it replaces are kept rather than
-   * freed (where an update assigns new tensors, cpu and wasm, that copies nothing).
+   * freed (where an update assigns new tensors, cpu and wasm, that copies nothing); where it writes
+   * them in place (webgpu), it copies them first, in the same dispatch.
    */
   step(grads: tf.NamedTensorMap, lr: number, gradScale = 1, options: { undoable?: boolean } = {}): void {
     const { beta1, beta2, eps, weightDecay } = this.config;
     this.forgetUndo();
-    const record = options.undoable ? { saved: [] as [tf.Variable, tf.Tensor][], created: [] as tf.Variable[] } : null;
+    if (!options.undoable || !updatesInPlace()) this.dropBefore(); // (also after a move off webgpu)
+    const record = options.undoable ? { saved: [] as [tf.Variable, tf.Tensor][], copied: [] as tf.Variable[], created: [] as tf.Variable[] } : null;
     this.t += 1;
     const c1 = 1 - beta1 ** this.t; // bias corrections: m and v start at 0
     const c2 = 1 - beta2 ** this.t;
@@ -78,13 +104,18 @@ export class AdamW {
         if (!gradient) continue; // frozen or unused parameter
         if (record && !this.state.has(p)) record.created.push(p);
         const { m, v } = this.moments(p);
-        if (record) for (const t of [p, m, v]) record.saved.push([t, tf.keep(t.clone())]);
         const group = this.groups.get(p);
         const lrP = group ? lr * group.lrScale : lr;
         const decay = p.rank >= 2 ? (group?.weightDecay ?? weightDecay) : 0; // matrices only
+        const settings = { lr: lrP, beta1, beta2, c1, c2, eps, weightDecay: decay, gradScale };
+        if (record && updatesInPlace() && adamwInPlace(p, gradient, m, v, settings, this.beforeOf(p))) {
+          record.copied.push(p);
+          continue;
+        }
+        if (record) for (const t of [p, m, v]) record.saved.push([t, tf.keep(t.clone())]);
         if (fastPath.adamw()) {
           // the same update in one kernel (device/index.ts)
-          fusedAdamWUpdate(p, gradient, m, v, { lr: lrP, beta1, beta2, c1, c2, eps, weightDecay: decay, gradScale });
+          fusedAdamWUpdate(p, gradient, m, v, settings);
           continue;
         }
         const g = gradScale === 1 ? gradient : gradient.mul(gradScale);
@@ -106,6 +137,15 @@ export class AdamW {
     const record = this.undoRecord;
     if (!record) return false;
     for (const [t, before] of record.saved) t.assign(before);
+    for (const p of record.copied) {
+      // p, m and v take over the copies' buffers, each as their only user, so the next update
+      // runs in place again (new copies are made then)
+      const { m, v } = this.state.get(p)!;
+      const copies = this.before.get(p)!;
+      [p, m, v].forEach((t, i) => t.assign(copies[i]));
+      tf.dispose(copies);
+      this.before.delete(p);
+    }
     for (const p of record.created) {
       const s = this.state.get(p)!;
       tf.dispose([s.m, s.v]);
@@ -122,20 +162,15 @@ export class AdamW {
     this.undoRecord = null;
   }
 
-  /**
-   * Start the moments of every parameter outside `kept` again from zero (after the weights were
-   * put back from copies that hold those moments only for the `kept` ones).
-   */
-  resetStateExcept(kept: Set<tf.Variable>): void {
-    for (const [p, { m, v }] of [...this.state]) {
-      if (kept.has(m) && kept.has(v)) continue;
-      tf.dispose([m, v]);
-      this.state.delete(p);
-    }
+  /** Free the copies in-place updates make for undo(). */
+  private dropBefore(): void {
+    for (const copies of this.before.values()) tf.dispose(copies);
+    this.before.clear();
   }
 
   dispose(): void {
     this.forgetUndo();
+    this.dropBefore();
     for (const { m, v } of this.state.values()) tf.dispose([m, v]);
     this.state.clear();
   }

@@ -11,7 +11,7 @@
  * two steps.
  */
 import * as tf from '@tensorflow/tfjs';
-import { copyVariablesToHost, describeAdapter, ensureDevice, restoreHostCopies, updatesInPlace, webgpuLost } from '../device';
+import { copyVariablesToHost, describeAdapter, ensureDevice, updatesInPlace, webgpuLost } from '../device';
 import { LiveDisplay } from '../viz/display';
 import { defaultPanel, isStandardSeries, LEARNING_RATE, TOKENS_PER_SEC, TRAIN_LOSS, VAL_LOSS } from '../contract';
 import type { TrainingSeries, TrainingSpec, TrainingStatus } from '../contract';
@@ -200,15 +200,16 @@ export class Trainer<B = unknown> {
     const ok = Number.isFinite(loss) && Number.isFinite(gradNorm);
     if (ok) {
       // On webgpu, a copy of the weights on the CPU now and then: weights that just gave a finite
-      // loss, which a lost device or a later divergence falls back on.
+      // loss, which a lost device falls back on.
       if (updatesInPlace() && this.step - this.hostCopyStep >= this.config.hostCopyEvery) {
         await copyVariablesToHost();
         this.hostCopyStep = this.step;
       }
       // Gradient clipping: AdamW multiplies every gradient by the scale as it reads it (one pass,
-      // no clipped copies; clipByGlobalNorm in train/clip.ts is the same thing written out). Where
-      // the update swaps tensors rather than writing in place, the old ones are kept to undo it.
-      this.optimizer.step(grads, lr, clipScale(gradNorm, this.config.gradClip), { undoable: !updatesInPlace() });
+      // no clipped copies; clipByGlobalNorm in train/clip.ts is the same thing written out). The
+      // update can be undone: where it swaps tensors the old ones are kept, where it writes in
+      // place (webgpu) it copies them first.
+      this.optimizer.step(grads, lr, clipScale(gradNorm, this.config.gradClip), { undoable: true });
     }
     this.objective.disposeBatch(batch);
     tf.dispose([value, norm, check, grads, ...logged.values()]);
@@ -224,19 +225,13 @@ export class Trainer<B = unknown> {
   /**
    * After a batch whose loss or gradients are not finite: nothing of it was applied, but the
    * weights the last update left are what gave it, so that update is taken back as well (the
-   * weights of the step before it gave a finite loss). On webgpu, where updates write in place,
-   * the weights go back to their last copy on the CPU.
+   * weights of the step before it gave a finite loss), on every backend.
    */
   private keepLastGoodWeights(loss: number, gradNorm: number): void {
     const failedStep = this.step + 1;
     let undone = false;
     if (this.step > 0 && this.optimizer.undo()) {
       this.rewindTo(this.step - 1);
-      undone = true;
-    } else if (updatesInPlace() && this.hostCopyStep >= 0 && this.hostCopyStep < this.step) {
-      this.optimizer.forgetUndo();
-      this.optimizer.resetStateExcept(restoreHostCopies());
-      this.rewindTo(this.hostCopyStep);
       undone = true;
     }
     this.lastFailure = { step: failedStep, loss, gradNorm, keptStep: this.step, undone };
