@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { loadGPT, loadWeights, saveGPT } from '../../kernel-lib/src/checkpoint/gpt';
 import { loadModel, saveModel } from '../../kernel-lib/src/checkpoint/model';
@@ -12,6 +12,12 @@ import { GPT } from '../../kernel-lib/src/models/gpt';
 import { onCpu } from './helpers';
 
 beforeAll(onCpu);
+
+// fs as it is, with renameSync a spy that a test can make fail (an ES module's exports cannot be spied on directly)
+vi.mock('fs', async importOriginal => {
+  const actual = await importOriginal<typeof import('fs')>();
+  return { ...actual, renameSync: vi.fn(actual.renameSync) };
+});
 
 const config = { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, seed: 1 };
 /** A fresh parent folder; the checkpoint is its `ckpt` child, so leftovers beside it show. */
@@ -68,6 +74,44 @@ describe('a checkpoint on disk is the old one or the new one, never a mix', () =
     expect(loaded.config).toEqual(b.config);
     expect(extras).toEqual({ note: 'B' });
     expect(await weightsOf(loaded)).toEqual(await weightsOf(b));
+    [a, b, loaded].forEach(m => m.dispose());
+  });
+
+  it('a save whose final rename (the new folder into place) fails leaves the old checkpoint complete, loading with its old weights, and no temporary folder', async () => {
+    const parent = parentFolder();
+    const dir = path.join(parent, 'ckpt');
+    const a = new GPT(config);
+    const b = new GPT({ ...config, seed: 2 });
+    await saveGPT(a, dir, { note: 'A' });
+    fs.writeFileSync(path.join(dir, 'recipe.json'), '{"seed": 1}\n');
+    const before = read(dir);
+    // the old folder is moved aside first (that rename works); moving the new one in then fails
+    const { renameSync } = await vi.importActual<typeof import('fs')>('fs');
+    const renames: string[] = [];
+    vi.mocked(fs.renameSync).mockImplementation((from, to) => {
+      renames.push(path.basename(String(from)));
+      if (String(to) === dir && !String(from).endsWith('.old')) throw new Error(`EXDEV: cross-device link not permitted, rename '${from}' -> '${to}'`);
+      renameSync(from, to);
+    });
+    try {
+      await expect(saveGPT(b, dir, { note: 'B' })).rejects.toThrow('EXDEV: cross-device link not permitted');
+    } finally {
+      vi.mocked(fs.renameSync).mockImplementation(renameSync);
+    }
+    expect(renames).toEqual([
+      'ckpt', // aside
+      expect.stringMatching(/^\.ckpt\.saving-\w+$/), // into place: fails
+      expect.stringMatching(/^\.ckpt\.saving-\w+\.old$/) // the old folder back
+    ]);
+    const after = read(dir);
+    expect(after.weights.equals(before.weights)).toBe(true);
+    expect(after.config.equals(before.config)).toBe(true);
+    expect(fs.readdirSync(parent)).toEqual(['ckpt']);
+    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'recipe.json']);
+    expect(fs.readFileSync(path.join(dir, 'recipe.json'), 'utf8')).toBe('{"seed": 1}\n');
+    const { model: loaded, extras } = loadGPT(dir);
+    expect(extras).toEqual({ note: 'A' });
+    expect(await weightsOf(loaded)).toEqual(await weightsOf(a));
     [a, b, loaded].forEach(m => m.dispose());
   });
 
