@@ -21,6 +21,14 @@ async function weights(model: GPT): Promise<Float32Array[]> {
   return Promise.all(model.parameters().map(p => p.data() as Promise<Float32Array>));
 }
 
+/** Every weight, its m and v, and AdamW's t: what an undo must put back. */
+async function trainingState(trainer: Trainer) {
+  const params = trainer.objective.model.parameters();
+  const read = (t: tf.Tensor | undefined) => (t ? t.data().then(x => Array.from(x)) : Promise.resolve(null));
+  const moments = params.map(p => trainer.optimizer.momentsOf(p));
+  return { t: trainer.optimizer.t, weights: await Promise.all(params.map(read)), m: await Promise.all(moments.map(s => read(s?.m))), v: await Promise.all(moments.map(s => read(s?.v))) };
+}
+
 describe.each(['cpu', 'wasm'] as BackendName[])('divergence on %s', backend => {
   it('a learning rate that blows the weights up: the run stops, and the model keeps the weights of its last good step', async () => {
     await useDevice(backend, { quiet: true });
@@ -55,11 +63,12 @@ describe.each(['cpu', 'wasm'] as BackendName[])('divergence on %s', backend => {
     model.dispose();
   });
 
-  it('a poisoned weight: nothing is applied, and the undo record of the previous step frees its tensors', async () => {
+  it('a poisoned weight: nothing is applied, the previous step is undone exactly (weights, m, v, t), and its undo record frees its tensors', async () => {
     await useDevice(backend, { quiet: true });
     const model = new GPT(config);
     const trainer = new Trainer(objective(model), { steps: 10, learningRate: 1e-2, live: false });
     await trainer.trainStep();
+    const atStep1 = await trainingState(trainer);
     await trainer.trainStep();
     const tensors = tf.memory().numTensors;
     const wte = model.getParameter('transformer.wte.weight');
@@ -70,6 +79,7 @@ describe.each(['cpu', 'wasm'] as BackendName[])('divergence on %s', backend => {
     // the update of step 2 was undone: every other parameter is back where step 1 left it
     expect(trainer.lastFailure).toMatchObject({ step: 3, keptStep: 1, undone: true });
     expect(trainer.step).toBe(1);
+    expect(await trainingState(trainer)).toEqual(atStep1);
     expect(tf.memory().numTensors).toBeLessThanOrEqual(tensors);
     trainer.dispose();
     model.dispose();
