@@ -10,8 +10,9 @@
  * space, in the answer it starts a line, so its first BPE token is another token (" kind" vs "kind").
  *
  * The learning rate is 1e-3, a third of pretraining's 3e-3: the weights already hold what
- * pretraining taught, and 500 small steps on one task are enough to learn the format
- * without throwing that away. Batches of 8 short chats (about 21 tokens each) keep a step cheap.
+ * pretraining taught, steps as large would move them further from it (forgetting), and 500 steps
+ * at 1e-3 are enough to learn the format and the copy. Batches of 8 short chats (about 21 tokens
+ * each) keep a step cheap.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
