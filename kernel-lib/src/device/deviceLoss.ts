@@ -86,19 +86,3 @@ export function placeVariables({ values, missing }: Moving): void {
     hostCopies.clear();
   }
 }
-
-/**
- * Put the last host copies back into their variables on the WebGPU device itself (a training run
- * whose weights diverged goes back to them); returns the variables that had a copy.
- */
-export function restoreHostCopies(): Set<tf.Variable> {
-  const restored = new Set<tf.Variable>();
-  if (lost || tf.getBackend() !== 'webgpu') return restored;
-  for (const v of gpuVariables()) {
-    const copy = hostCopies.get(v.name);
-    if (!copy || copy.shape.join() !== v.shape.join()) continue;
-    tf.tidy(() => v.assign(tf.tensor(copy.values, v.shape, 'float32')));
-    restored.add(v);
-  }
-  return restored;
-}

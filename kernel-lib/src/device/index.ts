@@ -16,7 +16,7 @@ import { adamwInPlace } from './webgpuInPlace';
 
 export { tf, useDevice, ensureDevice, currentDevice, probeAdapter, describeAdapter, releaseWebgpu } from './backend';
 export type { BackendChoice, BackendName, Device, AdapterInfo } from './backend';
-export { webgpuLost, copyVariablesToHost, restoreHostCopies } from './deviceLoss';
+export { webgpuLost, copyVariablesToHost } from './deviceLoss';
 export { fastPath } from './fastPath';
 export type { AttentionCall } from './fastPath';
 export { fused, fusedAttention, fusedGelu, fusedLayerNorm, fusedCrossEntropy, fusedSumOfSquares } from './fused';

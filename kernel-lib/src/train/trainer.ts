@@ -372,6 +372,7 @@ export class Trainer<B = unknown> {
   private restoreBest(): string {
     const es = this.earlyStopping!;
     const bestStep = es.restoreBest();
+    this.optimizer.forgetUndo(); // the last update is not what the model holds now: nothing to take back
     const name = es.metric === 'loss' ? 'val loss' : `val ${es.metric}`;
     return `stopped early at step ${this.step}: ${name} has not improved for ${es.config.patience} evaluations. The model has the weights of step ${bestStep}, its best (${name} ${es.best!.value.toPrecision(4)}).`;
   }
