@@ -213,3 +213,49 @@ describe('npm start (scripts/start.sh) settings', () => {
     }
   });
 });
+
+describe('npm start, as a user runs it', () => {
+  it('sets up, picks a free port, prints a URL that opens the lab, and keeps its fresh token out of every process list', async () => {
+    const busy = net.createServer();
+    await new Promise<void>(res => busy.listen(0, '127.0.0.1', res));
+    const port = (busy.address() as net.AddressInfo).port; // taken: npm start must move on
+    const child = spawn('npm', ['start'], { cwd: repo, env: { ...envWithoutToken, LLM_LAB_PORT: String(port), NO_COLOR: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', d => (output += d));
+    child.stderr!.on('data', d => (output += d));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL within 120 s:\n${output}`)), 120_000);
+        const poll = setInterval(() => {
+          const m = output.match(/(http:\/\/127\.0\.0\.1:(\d+)\/lab[^\s]*\?token=(\w+))/);
+          if (m) {
+            clearInterval(poll);
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        }, 200);
+        child.on('close', code => reject(new Error(`npm start ended (${code}) before printing a URL:\n${output}`)));
+      });
+      const { port: served, searchParams } = new URL(url);
+      expect(Number(served)).toBeGreaterThan(port);
+      expect(output).toContain(`port ${port} is in use; using ${served}`);
+      const token = searchParams.get('token')!;
+      expect(token).toMatch(/^[0-9a-f]{32}$/);
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = await fetch(url).then(r => r.status, () => 0);
+        if (status !== 200) await new Promise(res => setTimeout(res, 300));
+      }
+      expect(status).toBe(200);
+      expect(commandLines().filter(l => l.includes(token))).toEqual([]);
+    } finally {
+      busy.close();
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await new Promise(res => child.once('close', res));
+    }
+  }, 180_000);
+});
