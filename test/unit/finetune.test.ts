@@ -288,3 +288,16 @@ describe('classifier checkpoints', () => {
     gpt.dispose();
   });
 });
+
+describe('scoring text outside training', () => {
+  it('GPT.loss leaves only its scalar behind (a notebook scoring many windows leaks nothing)', () => {
+    const gpt = new GPT(config);
+    const x = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
+    const y = tf.tensor2d([[2, 3, 4, 5]], [1, 4], 'int32');
+    const before = tf.memory().numTensors;
+    const loss = gpt.loss(x, y);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([loss, x, y]);
+    gpt.dispose();
+  });
+});

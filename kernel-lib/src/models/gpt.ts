@@ -182,10 +182,15 @@ export class GPT extends Module {
     return { logits: this.lmHead.forward(hidden), cache: next };
   }
 
-  /** Mean next-token cross-entropy of ids (B, T) against targets (B, T); targets of -1 get no loss. */
+  /**
+   * Mean next-token cross-entropy of ids (B, T) against targets (B, T); targets of -1 get no loss.
+   * Only the scalar outlives the call (a notebook that scores many windows leaks nothing).
+   */
   loss(ids: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-    const { logits } = this.forward(ids);
-    const V = this.config.vocabSize;
-    return crossEntropy(logits.reshape([-1, V]) as tf.Tensor2D, targets.reshape([-1]) as tf.Tensor1D);
+    return tf.tidy(() => {
+      const { logits } = this.forward(ids);
+      const V = this.config.vocabSize;
+      return crossEntropy(logits.reshape([-1, V]) as tf.Tensor2D, targets.reshape([-1]) as tf.Tensor1D);
+    });
   }
 }
