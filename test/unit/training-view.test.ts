@@ -178,6 +178,20 @@ describe('the SVG picture', () => {
     expect(texts).toEqual(expect.arrayContaining(['train', 'val']));
   });
 
+  it('cuts legend labels that would run into the title of a half-width panel', () => {
+    const spec = newTrainingSpec('forgetting', 10);
+    addPoint(spec, 'reward', 10, 1); // the first panel spans the width, the next two share a row
+    for (const name of ['Moby Dick perplexity', 'State of the Union perplexity']) addPoint(spec, name, 10, 100, 'forgetting');
+    addPoint(spec, 'kl', 10, 1);
+    const doc = parseSvg(trainingSvg(spec));
+    const texts = Array.from(doc.querySelectorAll('text'));
+    const title = texts.filter(t => t.textContent === 'forgetting').at(-1)!; // the panel's, after the run's title
+    const legend = texts.filter(t => t !== title && t.getAttribute('y') === title.getAttribute('y') && Number(t.getAttribute('x')) < 320); // its title line
+    expect(legend.map(t => t.textContent)).toEqual(['State of\u2026', 'Moby Dic\u2026']);
+    const titleEnd = Number(title.getAttribute('x')) + title.textContent!.length * 7;
+    expect(legend.every(t => Number(t.getAttribute('x')) > titleEnd)).toBe(true);
+  });
+
   it('escapes untrusted series names and sample text, and keeps control characters out of the XML', () => {
     const spec = run();
     addPoint(spec, evil, 40, 1);

@@ -130,13 +130,19 @@ function panelSvg(p: TrainingPanel, x0: number, x1: number, top: number, plotH: 
   const plotTop = top + ROW.title;
   const x = scaleLinear().domain([0, Math.max(1, endStep)]).range([x0 + PLOT_MARGIN.left, x1 - PLOT_MARGIN.right]);
   const y = scaleLinear().domain(domain).nice().range([plotTop + plotH, plotTop]);
-  const body = [text(x0 + PLOT_MARGIN.left, top + 12, printable(p.panel, 40), 'font-weight="bold" fill="#333"')];
+  const title = printable(p.panel, 40);
+  const body = [text(x0 + PLOT_MARGIN.left, top + 12, title, 'font-weight="bold" fill="#333"')];
   // The legend, right-aligned on the title line, names every series of a shared panel; where the
   // title already says what is measured ('train accuracy' on 'accuracy'), by the rest ('train').
+  // Labels are cut (…) where they would run into the title.
+  const named = p.series.length === 1 && p.series[0].name === p.panel ? [] : p.series;
+  const short = (name: string) => (name.endsWith(` ${p.panel}`) ? name.slice(0, -p.panel.length - 1) : name);
+  const room = x1 - PLOT_MARGIN.right - (x0 + PLOT_MARGIN.left + title.length * 7 + 12) - named.length * 30;
+  const chars = named.reduce((n, s) => n + Math.min(28, short(s.name).length), 0);
+  const maxChars = chars * 6 <= room ? 28 : Math.max(4, Math.floor(room / 6 / Math.max(1, named.length)));
   let right = x1 - PLOT_MARGIN.right;
-  for (const s of [...p.series].reverse()) {
-    if (p.series.length === 1 && s.name === p.panel) break;
-    const label = printable(s.name.endsWith(` ${p.panel}`) ? s.name.slice(0, -p.panel.length - 1) : s.name, 28);
+  for (const s of [...named].reverse()) {
+    const label = printable(short(s.name), maxChars);
     right -= label.length * 6 + 8;
     body.push(`<rect x="${right - 14}" y="${top + 7}" width="10" height="3" fill="${colors.get(s.name)}"/>`, text(right, top + 12, label, 'fill="#333"'));
     right -= 22;
