@@ -104,6 +104,19 @@ describe('compare view: fallbacks', () => {
     expect(texts).toEqual(expect.arrayContaining(['x < y: 1/1 correct', 'a & b: 0/1 correct', '\u2407<tag>', '&amp;', '\u2713', '\uFFFD', '\u2717', ']]>']));
   });
 
+  it('the SVG wraps a header too long for its column onto more lines, so headers never overlap', () => {
+    const columns = ['base model', 'SFT, loss on every token', 'SFT, loss on the answers'];
+    const spec = compareView({ columns, rows: [{ prompt: 'Say hi again.', reference: 'hi', outputs: ['x', 'hi', 'hi'], correct: [false, true, true] }] });
+    const doc = new DOMParser().parseFromString(compareBundle(spec)['image/svg+xml'], 'image/svg+xml');
+    const headers = Array.from(doc.querySelectorAll('text[font-weight="bold"][fill="#333"]'));
+    const byColumn = new Map<string, string[]>();
+    for (const t of headers) byColumn.set(t.getAttribute('x')!, [...(byColumn.get(t.getAttribute('x')!) ?? []), t.textContent!]);
+    const xs = [...byColumn.keys()].map(Number).sort((a, b) => a - b);
+    const width = xs[1] - xs[0];
+    expect([...byColumn.values()].map(lines => lines.map(l => l.trim()).join(' '))).toEqual(['prompt', 'reference', 'base model: 0/1 correct', 'SFT, loss on every token: 1/1 correct', 'SFT, loss on the answers: 1/1 correct']);
+    for (const lines of byColumn.values()) for (const line of lines) expect(line.length * 7.2).toBeLessThan(width);
+  });
+
   it('the text fallback lists each prompt, its reference and every output with its mark', () => {
     const text = compareBundle(compareView({ columns: input.columns, rows: input.rows.slice(0, 1) }, { title: 'T' }))['text/plain'];
     expect(text).toBe('T\nbase model: 0/1 correct, after SFT: 1/1 correct\n[1] prompt: What is 2 + 3?\n    reference: 5\n    base model \u2717: 2 + 3 = 23\n    after SFT \u2713: 5');

@@ -71,8 +71,10 @@ export function compareSvg(spec: CompareSpec): string {
   const lineH = 14;
   const W = 8 + headers.length * colW + 8;
   const body = [text(8, 16, spec.title, 'font-size="12" font-weight="bold" fill="#222"')];
-  headers.forEach((h, c) => body.push(text(8 + c * colW + 4, 38, h, 'font-weight="bold" fill="#333"')));
-  let y = 46;
+  // a header wraps within its column, as the cells do (bold text is a little wider)
+  const headerLines = headers.map(h => wrapText(h, Math.floor((colW - 12) / (charW + 0.6)), 3));
+  headerLines.forEach((lines, c) => lines.forEach((line, l) => body.push(text(8 + c * colW + 4, 38 + l * lineH, line, 'font-weight="bold" fill="#333"'))));
+  let y = 46 + (Math.max(...headerLines.map(l => l.length)) - 1) * lineH;
   spec.rows.forEach(row => {
     const cells: { text: string; mark?: boolean }[] = [{ text: row.prompt }, ...(hasReference ? [{ text: row.reference ?? '' }] : []), ...row.outputs.map((o, j) => ({ text: o, mark: row.correct?.[j] }))];
     const wrapped = cells.map(c => wrapText(c.text, Math.floor((colW - 24) / charW)));
