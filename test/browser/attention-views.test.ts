@@ -5,11 +5,10 @@
  * Each view must render (no error box), answer a pointer or a click, and read in both themes.
  * Screenshots: test-results/lab-<view>[-dark].png.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { command, Lab, labForSuite, openNotebook, repo, results } from './lab';
+import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf } from './lab';
 
 const cells = [
   `import * as lab from '@llm-lab/kernel';
@@ -48,21 +47,9 @@ let lab: Lab;
 let page: Page;
 let problems: string[];
 
-/** A folder with the notebook above in it. */
-function notebookFolder(): string {
-  const root = path.join(repo, '.local/runs', `attention-views-${Date.now()}`);
-  fs.mkdirSync(root, { recursive: true });
-  fs.writeFileSync(path.join(root, 'attention-views.ipynb'), JSON.stringify(notebook(), null, 1));
-  return root;
-}
+labForSuite(() => notebookFolder('attention-views', notebook()), s => ({ lab, page, problems } = s));
 
-labForSuite(notebookFolder, s => ({ lab, page, problems } = s));
-
-const shot = async (selector: string, name: string) => {
-  const view = page.locator(selector).first();
-  await view.scrollIntoViewIfNeeded();
-  await view.screenshot({ path: path.join(results, name) });
-};
+const shot = (selector: string, file: string) => screenshotOf(page, selector, file);
 
 describe('attention views in JupyterLab', () => {
   it('renders every view from the kernel, interactive', async () => {

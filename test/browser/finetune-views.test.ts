@@ -5,7 +5,6 @@
  * (no error box), answers the pointer and reads in both themes. Their SVG fallbacks are drawn by
  * Chromium too. Screenshots: test-results/finetune-<view>[-dark].png, finetune-<view>-svg.png.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { classificationBundle, classificationView } from '../../kernel-lib/src/v
 import { compareBundle, compareView } from '../../kernel-lib/src/viz/compare';
 import { tokenMaskBundle, tokenMaskView } from '../../kernel-lib/src/viz/tokenMask';
 import type { MimeBundle } from '../../kernel-lib/src/viz/display';
-import { command, Lab, labForSuite, openNotebook, repo, results } from './lab';
+import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf } from './lab';
 
 // A 4-class sentiment head on 200 reviews; one label carries markup, which must show as text.
 const labels = ['negative', 'neutral', 'positive', '<b>mixed</b>'];
@@ -103,20 +102,9 @@ let lab: Lab;
 let page: Page;
 let problems: string[];
 
-function notebookFolder(): string {
-  const root = path.join(repo, '.local/runs', `finetune-views-${Date.now()}`);
-  fs.mkdirSync(root, { recursive: true });
-  fs.writeFileSync(path.join(root, 'finetune-views.ipynb'), JSON.stringify(notebook(), null, 1));
-  return root;
-}
+labForSuite(() => notebookFolder('finetune-views', notebook()), s => ({ lab, page, problems } = s));
 
-labForSuite(notebookFolder, s => ({ lab, page, problems } = s));
-
-const shot = async (selector: string, name: string) => {
-  const view = page.locator(selector).first();
-  await view.scrollIntoViewIfNeeded();
-  await view.screenshot({ path: path.join(results, name) });
-};
+const shot = (selector: string, file: string) => screenshotOf(page, selector, file);
 
 describe('fine-tuning views in JupyterLab', () => {
   it('renders the three views from their saved bundles, interactive', async () => {

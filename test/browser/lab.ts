@@ -166,3 +166,19 @@ export async function command(page: Page, id: string, args: object = {}): Promis
     { id, args }
   );
 }
+
+/** A fresh folder under .local/runs holding one notebook, for a suite's lab to open. */
+export function notebookFolder(name: string, notebook: object): string {
+  const root = path.join(repo, '.local/runs', `${name}-${Date.now()}`);
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(root, `${name}.ipynb`), JSON.stringify(notebook, null, 1));
+  return root;
+}
+
+/** Screenshot the first element `selector` finds, scrolled into view, as test-results/<file>. */
+export async function screenshotOf(page: Page, selector: string, file: string): Promise<void> {
+  const view = page.locator(selector).first();
+  await view.scrollIntoViewIfNeeded();
+  await view.screenshot({ path: path.join(results, file) });
+}
+
