@@ -144,6 +144,17 @@ def blas_in_use():
     return ', '.join(sorted(libs)) or 'unknown'
 
 
+def system_fields():
+    """What every result says about the system it ran on."""
+    return {
+        'system': 'torch',
+        'torch': torch.__version__,
+        'blas': blas_in_use(),
+        'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
+        'threads': torch.get_num_threads(),
+    }
+
+
 def adamw(params):
     """AdamW as train/adamw.ts: weight decay on matrices only."""
     o = optimizer_settings
@@ -216,11 +227,7 @@ def main():
     generate_sec = time.perf_counter() - t0
 
     print(json.dumps({
-        'system': 'torch',
-        'torch': torch.__version__,
-        'blas': blas_in_use(),
-        'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
-        'threads': torch.get_num_threads(),
+        **system_fields(),
         'params': sum(p.numel() for p in params),
         'stepMs': round(step_sec * 1000, 2),
         'warmupSteps': warm,
@@ -266,11 +273,7 @@ def finetune_main():
             'lossLast': round(losses[mode][-1], 4),
         }
     print(json.dumps({
-        'system': 'torch',
-        'torch': torch.__version__,
-        'blas': blas_in_use(),
-        'device': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
-        'threads': torch.get_num_threads(),
+        **system_fields(),
         'params': sum(p.numel() for p in runs['full'][0].parameters()),
         **modes,
         'frozenOverFull': round(modes['frozen']['stepMs'] / modes['full']['stepMs'], 3),
