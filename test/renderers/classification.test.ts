@@ -1,7 +1,7 @@
 import './setup';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLASSIFICATION_MIME_TYPE } from '../../extension/src/mime';
-import type { ClassificationReport } from '../../kernel-lib/src/contract/finetune';
+import type { ClassificationReportView } from '../../kernel-lib/src/contract/finetune';
 import { classificationBundle, classificationView } from '../../kernel-lib/src/viz/classification';
 import { render } from './render';
 
@@ -12,7 +12,7 @@ afterEach(() => {
 // confusion[true][predicted]; rows hold 6, 10 and 4 examples, 15 of 20 on the diagonal.
 // precision = column's diagonal / column sum, recall = diagonal / row sum, worked out by hand:
 // cat 5/7, 5/6, F1 10/13; dog 6/7, 6/10, F1 12/17; <script> 4/6, 4/4, F1 4/5.
-const report: ClassificationReport = {
+const report: ClassificationReportView = {
   labels: ['cat', 'dog', '<script>'],
   confusion: [
     [5, 1, 0],

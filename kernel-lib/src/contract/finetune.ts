@@ -8,33 +8,33 @@ import { arr, bool, fail, header, int, num, obj, SpecError, str, strings } from 
 import { checkClassificationSize, checkExamplesSize, VIEW_LIMITS } from './limits';
 
 /** Precision, recall and F1; null where a score is 0/0 (a class never predicted, or never seen). */
-export interface ClassScores {
+export interface ScoresView {
   precision: number | null;
   recall: number | null;
   f1: number | null;
 }
 
-export interface ClassReport extends ClassScores {
+export interface ClassScoresView extends ScoresView {
   label: string;
   /** How many examples truly are of this class (the row sum of the confusion matrix). */
   support: number;
 }
 
-/** What an evaluation of a classifier reports. */
-export interface ClassificationReport {
+/** What the view draws of a classifier's evaluation (eval/'s ClassificationReport, with 0/0 scores as null). */
+export interface ClassificationReportView {
   /** Class names (untrusted text: always escaped). */
   labels: string[];
   /** confusion[true class][predicted class]: counts. */
   confusion: number[][];
   accuracy: number | null;
-  macro: ClassScores;
-  weighted: ClassScores;
+  macro: ScoresView;
+  weighted: ScoresView;
   /** One entry per label, in the order of labels. */
-  perClass: ClassReport[];
+  perClass: ClassScoresView[];
   total: number;
 }
 
-export interface ClassificationSpec extends ClassificationReport {
+export interface ClassificationSpec extends ClassificationReportView {
   kind: 'classification';
   version: 1;
   title: string;
@@ -183,18 +183,18 @@ export function confusionShare(confusion: number[][], t: number, p: number): num
 }
 
 /** "true cat predicted as dog: 3 (25.0%)": the hover text of one cell of the confusion matrix. */
-export function confusionTitle(spec: Pick<ClassificationReport, 'labels' | 'confusion'>, t: number, p: number): string {
+export function confusionTitle(spec: Pick<ClassificationReportView, 'labels' | 'confusion'>, t: number, p: number): string {
   const share = (100 * confusionShare(spec.confusion, t, p)).toFixed(1);
   return `true ${spec.labels[t]} predicted as ${spec.labels[p]}: ${spec.confusion[t][p]} (${share}%)`;
 }
 
 /** "precision 0.900, recall 0.818, F1 0.857, support 11": the hover text of a class's F1 bar. */
-export function classScoresTitle(c: ClassReport): string {
+export function classScoresTitle(c: ClassScoresView): string {
   return `${c.label}: precision ${formatScore(c.precision)}, recall ${formatScore(c.recall)}, F1 ${formatScore(c.f1)}, support ${c.support}`;
 }
 
 /** "accuracy 0.873 · macro-F1 0.851 · weighted-F1 0.860 · 120 examples" */
-export function classificationSummary(spec: ClassificationReport): string {
+export function classificationSummary(spec: ClassificationReportView): string {
   return `accuracy ${formatScore(spec.accuracy)} \u00b7 macro-F1 ${formatScore(spec.macro.f1)} \u00b7 weighted-F1 ${formatScore(spec.weighted.f1)} \u00b7 ${spec.total} examples`;
 }
 

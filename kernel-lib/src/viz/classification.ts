@@ -6,9 +6,9 @@
 import { HEAD_COLORS } from '../contract/palette';
 import {
   classificationSummary,
-  ClassificationReport,
+  ClassificationReportView,
   ClassificationSpec,
-  ClassScores,
+  ScoresView,
   classScoresTitle,
   confusionShare,
   confusionTitle,
@@ -24,10 +24,10 @@ export interface ClassificationViewOptions {
 
 /** JSON has no NaN: a 0/0 score travels as null. */
 const orNull = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const scoresOf = (s: ClassScores): ClassScores => ({ precision: orNull(s.precision), recall: orNull(s.recall), f1: orNull(s.f1) });
+const scoresOf = (s: ScoresView): ScoresView => ({ precision: orNull(s.precision), recall: orNull(s.recall), f1: orNull(s.f1) });
 
 /** The spec of a classification report; refuses more than VIEW_LIMITS.classes classes. */
-export function classificationView(report: ClassificationReport, options: ClassificationViewOptions = {}): ClassificationSpec {
+export function classificationView(report: ClassificationReportView, options: ClassificationViewOptions = {}): ClassificationSpec {
   const spec: ClassificationSpec = {
     kind: 'classification',
     version: 1,
@@ -112,6 +112,6 @@ export function classificationBundle(spec: ClassificationSpec): MimeBundle {
 }
 
 /** Show a classification report: confusion matrix, F1 per class, accuracy and macro-F1. */
-export function showClassification(report: ClassificationReport, options: ClassificationViewOptions = {}): void {
+export function showClassification(report: ClassificationReportView, options: ClassificationViewOptions = {}): void {
   display(classificationBundle(classificationView(report, options)));
 }
