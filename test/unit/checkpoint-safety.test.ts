@@ -29,6 +29,30 @@ async function weightsOf(model: GPT): Promise<number[][]> {
 }
 
 /** `load` throws `message`, and the tensors alive before it are all that is alive after it. */
+/** A folder ckpt holding model A's checkpoint (extras { note: 'A' }) and a file of the user's, recipe.json. */
+async function checkpointA() {
+  const parent = parentFolder();
+  const dir = path.join(parent, 'ckpt');
+  const a = new GPT(config);
+  await saveGPT(a, dir, { note: 'A' });
+  fs.writeFileSync(path.join(dir, 'recipe.json'), '{"seed": 1}\n');
+  return { parent, dir, a, before: read(dir) };
+}
+
+/** The folder still holds A's checkpoint, byte for byte, with recipe.json, nothing beside it, and loads with A's weights. */
+async function expectCheckpointA(parent: string, dir: string, before: ReturnType<typeof read>, a: GPT): Promise<void> {
+  const after = read(dir);
+  expect(after.weights.equals(before.weights)).toBe(true);
+  expect(after.config.equals(before.config)).toBe(true);
+  expect(fs.readdirSync(parent)).toEqual(['ckpt']);
+  expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'recipe.json']);
+  expect(fs.readFileSync(path.join(dir, 'recipe.json'), 'utf8')).toBe('{"seed": 1}\n');
+  const { model: loaded, extras } = loadGPT(dir);
+  expect(extras).toEqual({ note: 'A' });
+  expect(await weightsOf(loaded)).toEqual(await weightsOf(a));
+  loaded.dispose();
+}
+
 function expectFailedLoad(load: () => unknown, message: string | RegExp): void {
   const before = tf.memory().numTensors;
   expect(load).toThrow(message);
@@ -40,32 +64,16 @@ describe('a checkpoint on disk is the old one or the new one, never a mix', () =
     ['a BigInt', { step: 10n }, /saveGPT: the extras cannot be written as JSON \(.*BigInt.*\)\. Nothing was written to/],
     ['a circular object', (() => { const a: Record<string, unknown> = {}; a.self = a; return { recipe: a }; })(), /saveGPT: the extras cannot be written as JSON \(.*circular[\s\S]*\)\. Nothing was written to/]
   ])('a save that fails (extras with %s) leaves the old checkpoint byte for byte, loading with its old weights, and no temporary folder', async (_, extras, message) => {
-    const parent = parentFolder();
-    const dir = path.join(parent, 'ckpt');
-    const a = new GPT(config);
+    const { parent, dir, a, before } = await checkpointA();
     const b = new GPT({ ...config, seed: 2 });
-    await saveGPT(a, dir, { note: 'A' });
-    fs.writeFileSync(path.join(dir, 'recipe.json'), '{"seed": 1}\n');
-    const before = read(dir);
     await expect(saveGPT(b, dir, extras)).rejects.toThrow(message);
-    const after = read(dir);
-    expect(after.weights.equals(before.weights)).toBe(true);
-    expect(after.config.equals(before.config)).toBe(true);
-    expect(fs.readdirSync(parent)).toEqual(['ckpt']);
-    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'recipe.json']);
-    const { model: loaded, extras: loadedExtras } = loadGPT(dir);
-    expect(loadedExtras).toEqual({ note: 'A' });
-    expect(await weightsOf(loaded)).toEqual(await weightsOf(a));
-    [a, b, loaded].forEach(m => m.dispose());
+    await expectCheckpointA(parent, dir, before, a);
+    [a, b].forEach(m => m.dispose());
   });
 
   it('a save that succeeds replaces both files, keeps the folder\'s other files, and leaves no temporary folder', async () => {
-    const parent = parentFolder();
-    const dir = path.join(parent, 'ckpt');
-    const a = new GPT(config);
+    const { parent, dir, a } = await checkpointA();
     const b = new GPT({ ...config, nLayer: 1, seed: 2 });
-    await saveGPT(a, dir, { note: 'A' });
-    fs.writeFileSync(path.join(dir, 'recipe.json'), '{"seed": 1}\n');
     await saveGPT(b, dir, { note: 'B' });
     expect(fs.readdirSync(parent)).toEqual(['ckpt']);
     expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'recipe.json']);
@@ -78,13 +86,8 @@ describe('a checkpoint on disk is the old one or the new one, never a mix', () =
   });
 
   it('a save whose final rename (the new folder into place) fails leaves the old checkpoint complete, loading with its old weights, and no temporary folder', async () => {
-    const parent = parentFolder();
-    const dir = path.join(parent, 'ckpt');
-    const a = new GPT(config);
+    const { parent, dir, a, before } = await checkpointA();
     const b = new GPT({ ...config, seed: 2 });
-    await saveGPT(a, dir, { note: 'A' });
-    fs.writeFileSync(path.join(dir, 'recipe.json'), '{"seed": 1}\n');
-    const before = read(dir);
     // the old folder is moved aside first (that rename works); moving the new one in then fails
     const { renameSync } = await vi.importActual<typeof import('fs')>('fs');
     const renames: string[] = [];
@@ -103,16 +106,8 @@ describe('a checkpoint on disk is the old one or the new one, never a mix', () =
       expect.stringMatching(/^\.ckpt\.saving-\w+$/), // into place: fails
       expect.stringMatching(/^\.ckpt\.saving-\w+\.old$/) // the old folder back
     ]);
-    const after = read(dir);
-    expect(after.weights.equals(before.weights)).toBe(true);
-    expect(after.config.equals(before.config)).toBe(true);
-    expect(fs.readdirSync(parent)).toEqual(['ckpt']);
-    expect(fs.readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'recipe.json']);
-    expect(fs.readFileSync(path.join(dir, 'recipe.json'), 'utf8')).toBe('{"seed": 1}\n');
-    const { model: loaded, extras } = loadGPT(dir);
-    expect(extras).toEqual({ note: 'A' });
-    expect(await weightsOf(loaded)).toEqual(await weightsOf(a));
-    [a, b, loaded].forEach(m => m.dispose());
+    await expectCheckpointA(parent, dir, before, a);
+    [a, b].forEach(m => m.dispose());
   });
 
   it('refuses to save a disposed model, saying so, and writes nothing', async () => {
