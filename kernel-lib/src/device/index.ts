@@ -22,6 +22,8 @@ export type { AttentionCall } from './fastPath';
 export { fused, fusedAttention, fusedGelu, fusedLayerNorm, fusedCrossEntropy, fusedSumOfSquares } from './fused';
 export type { AdamWStep } from './fused';
 export { adamwInPlace } from './webgpuInPlace';
+export { quantMatMul, quantMatMulApplies } from './quantMatMul';
+export type { PackedWeight } from './quantMatMul';
 
 /**
  * One fused AdamW update of p, m and v: in place on webgpu (one dispatch, no new tensors) where
