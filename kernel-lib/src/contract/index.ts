@@ -8,3 +8,6 @@ export * from './limits';
 export * from './format';
 export * from './palette';
 export * from './neuronMath';
+export * from './peft';
+export * from './peftLayout';
+export * from './quant';

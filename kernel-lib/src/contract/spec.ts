@@ -11,14 +11,19 @@
 
 import type { TrainingSpec } from './training';
 import type { ClassificationSpec, CompareSpec, TokenMaskSpec } from './finetune';
+import type { RunComparisonSpec } from './runs';
+import type { PeftDiagramSpec } from './peft';
+import type { QuantErrorSpec, QuantHistogramSpec, QuantOutliersSpec, QuantTradeoffSpec } from './quant';
 import { arr, fail, header as checkHeader, int, numbers, obj, SpecError, str } from './check';
 import { checkAttentionSize, checkNeuronSize } from './limits';
 
 export { SpecError } from './check';
 export * from './training';
 export * from './finetune';
+export * from './runs';
 
-export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view' | 'classification' | 'token-mask' | 'compare';
+export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view' | 'classification' | 'token-mask' | 'compare'
+  | 'peft-diagram' | 'quant-histogram' | 'quant-error' | 'quant-outliers' | 'quant-tradeoff';
 
 /**
  * The version of each kind this build writes. A kind's version goes up when its shape changes;
@@ -33,7 +38,12 @@ export const SPEC_VERSIONS: { readonly [K in SpecKind]: Extract<Spec, { kind: K 
   'neuron-view': 1,
   classification: 1,
   'token-mask': 1,
-  compare: 1
+  compare: 1,
+  'peft-diagram': 1,
+  'quant-histogram': 1,
+  'quant-error': 1,
+  'quant-outliers': 1,
+  'quant-tradeoff': 1
 };
 
 /** `application/vnd.llm-lab.<kind>.v<version>+json`, by default of the version this build writes. */
@@ -142,7 +152,12 @@ export type Spec =
   | NeuronViewSpec
   | ClassificationSpec
   | TokenMaskSpec
-  | CompareSpec;
+  | CompareSpec
+  | PeftDiagramSpec
+  | QuantHistogramSpec
+  | QuantErrorSpec
+  | QuantOutliersSpec
+  | QuantTradeoffSpec;
 
 function header(o: Record<string, unknown>, kind: Exclude<SpecKind, 'training'>): void {
   checkHeader(o, kind, [SPEC_VERSIONS[kind]]);
