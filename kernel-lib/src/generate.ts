@@ -90,8 +90,11 @@ export function sampleFrom(probs: ArrayLike<number>, rng: Rng): number {
  */
 export async function generate(model: GPT, prompt: number[], options: GenerateOptions): Promise<number[]> {
   const { blockSize, vocabSize } = model.config;
+  const context = model.contextLength; // blockSize, less the virtual tokens of prompt or prefix tuning
   if (prompt.length === 0) throw new Error('generate: the prompt is empty; give at least one token');
-  if (prompt.length > blockSize) throw new Error(`generate: the prompt has ${prompt.length} tokens, longer than the context blockSize ${blockSize}`);
+  if (prompt.length > context) {
+    throw new Error(`generate: the prompt has ${prompt.length} tokens, longer than the context ${context === blockSize ? `blockSize ${blockSize}` : `(${context} tokens: blockSize ${blockSize} less ${blockSize - context} virtual tokens)`}`);
+  }
   const bad = prompt.findIndex(id => !(Number.isInteger(id) && id >= 0 && id < vocabSize));
   if (bad >= 0) throw new Error(`generate: prompt token ${prompt[bad]} at position ${bad} is outside the vocabulary [0, ${vocabSize})`);
   if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 0)) throw new Error(`generate: maxNewTokens must be an integer >= 0, got ${options.maxNewTokens}`);
@@ -118,15 +121,15 @@ export async function generate(model: GPT, prompt: number[], options: GenerateOp
   }
   return out;
 
-  /** Logits for the token after `tokens`. The model sees at most the last blockSize tokens. */
+  /** Logits for the token after `tokens`. The model sees at most the last `context` tokens. */
   async function nextLogits(): Promise<Float32Array> {
-    if (cache && cache.length + 1 > blockSize) {
+    if (cache && cache.length + 1 > blockSize) { // the cache counts virtual tokens too
       // the window slides: every position changes, so the cache starts again
       disposeCache(cache);
       cache = null;
     }
     const useCache = options.kvCache ?? true;
-    const ids = !useCache || !cache ? tokens.slice(-blockSize) : tokens.slice(-1); // all, or only the newest
+    const ids = !useCache || !cache ? tokens.slice(-context) : tokens.slice(-1); // all, or only the newest
     let nextCache: KVCache | null = null;
     const last = tf.tidy(() => {
       const input = tf.tensor2d(ids, [1, ids.length], 'int32');

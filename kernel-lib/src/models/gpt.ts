@@ -73,6 +73,20 @@ export interface BackboneOutput {
   hiddenStates?: tf.Tensor[];
 }
 
+/**
+ * Learned vectors a model reads before every text: PEFT's prompt tuning (vectors put before the
+ * text's token embeddings) and prefix tuning (keys and values put before the text's in every
+ * attention layer). peft/ makes them; the backbone reads them through this interface only.
+ */
+export interface VirtualTokens extends Module {
+  /** How many positions of the context the virtual tokens take. */
+  readonly numVirtualTokens: number;
+  /** Prompt tuning: the vectors (B, n, C) that come before the text's token embeddings. */
+  promptEmbeddings?(batch: number): tf.Tensor;
+  /** Prefix tuning: every layer's keys and values of the n virtual tokens, as a KV cache of length n. */
+  pastKeyValues?(batch: number): KVCache;
+}
+
 export interface GPTOutput {
   logits: tf.Tensor; // (B, T, V)
   attentions?: tf.Tensor[];
@@ -86,6 +100,8 @@ export class GPTBackbone extends Module {
   readonly drop: Dropout;
   readonly h: ModuleList<Block>;
   readonly lnF: LayerNorm;
+  /** PEFT's prompt or prefix (see VirtualTokens), under `prompt_encoder`; null for a plain model. */
+  virtualTokens: VirtualTokens | null = null;
 
   constructor(init: Init, readonly config: GPTConfig) {
     super();
@@ -100,13 +116,31 @@ export class GPTBackbone extends Module {
     this.lnF = this.addModule('ln_f', new LayerNorm(init, nEmbd));
   }
 
+  /** Put learned virtual tokens before every text (peft/'s prompt and prefix tuning); once per model. */
+  addVirtualTokens(tokens: VirtualTokens): void {
+    if (this.virtualTokens) throw new Error(`addVirtualTokens: the model already reads ${this.virtualTokens.numVirtualTokens} virtual tokens; a model takes one prompt or prefix`);
+    if (!(Number.isInteger(tokens.numVirtualTokens) && tokens.numVirtualTokens >= 1 && tokens.numVirtualTokens < this.config.blockSize)) {
+      throw new Error(`addVirtualTokens: numVirtualTokens must be an integer in [1, ${this.config.blockSize - 1}] (the context blockSize is ${this.config.blockSize}), got ${tokens.numVirtualTokens}`);
+    }
+    this.virtualTokens = this.addModule('prompt_encoder', tokens);
+  }
+
+  /** The most text tokens the model reads at once: the context less the virtual tokens. */
+  get contextLength(): number {
+    return this.config.blockSize - (this.virtualTokens?.numVirtualTokens ?? 0);
+  }
+
   /** ids (B, T) int32, or { inputsEmbeds } (B, T, C) -> hidden states (B, T, C). */
   forward(input: ModelInput, options: ForwardOptions = {}): BackboneOutput {
     const T = checkInput('GPT.forward', input, this.config);
-    if (T > this.config.blockSize) {
-      throw new Error(`GPT.forward: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
+    this.checkFits('GPT.forward', 0, T);
+    if (this.virtualTokens?.pastKeyValues) {
+      // prefix tuning: the text comes after a cache of the prefix's keys and values
+      if (options.attentions || options.hiddenStates) throw new Error('GPT.forward: a prefix-tuned model returns no attention weights or hidden states; merge or remove the prefix to look inside');
+      return { hidden: this.forwardCached(input, null).hidden };
     }
-    let x = this.drop.forward(embedInput(this.wte, this.wpe, input)); // (B, T, C)
+    const n = this.virtualTokens?.numVirtualTokens ?? 0;
+    let x = this.drop.forward(embedInput(this.wte, this.wpe, this.withPrompt(input))); // (B, n + T, C)
     const attentions: tf.Tensor[] = [];
     const hiddenStates: tf.Tensor[] = [x];
     for (const block of this.h) {
@@ -115,28 +149,52 @@ export class GPTBackbone extends Module {
       if (options.attentions) attentions.push(attention);
       hiddenStates.push(x);
     }
-    return { hidden: this.lnF.forward(x), ...(options.attentions && { attentions }), ...(options.hiddenStates && { hiddenStates }) };
+    const hidden = this.lnF.forward(x);
+    return { hidden: n ? hidden.slice([0, n, 0], [-1, T, -1]) : hidden, ...(options.attentions && { attentions }), ...(options.hiddenStates && { hiddenStates }) };
   }
 
   /**
    * Hidden states for new tokens ids (B, T_new) that follow the `cache.length` tokens already in
-   * the cache, and the cache extended by them (see GPT.forwardCached).
+   * the cache, and the cache extended by them (see GPT.forwardCached). Without a cache, a model
+   * with virtual tokens starts from them: the cache then counts them too.
    */
-  forwardCached(ids: tf.Tensor, cache: KVCache | null): { hidden: tf.Tensor; cache: KVCache } {
-    if (ids.rank !== 2) throw new Error(`GPT.forwardCached: ids must have shape (B, T), got shape [${ids.shape}]`);
-    const T = ids.shape[1]!;
-    const past = cache?.length ?? 0;
-    if (past + T > this.config.blockSize) {
-      throw new Error(`GPT.forwardCached: ${past} cached + ${T} new tokens do not fit in the context blockSize ${this.config.blockSize}`);
-    }
-    let x = this.drop.forward(embedInput(this.wte, this.wpe, ids, past)); // positions continue from the cache
+  forwardCached(input: ModelInput, cache: KVCache | null): { hidden: tf.Tensor; cache: KVCache } {
+    const T = checkInput('GPT.forwardCached', input, this.config);
+    const prompt = !cache && this.virtualTokens?.promptEmbeddings ? this.virtualTokens.numVirtualTokens : 0;
+    let start = cache;
+    if (!cache && this.virtualTokens?.pastKeyValues) start = this.virtualTokens.pastKeyValues(batchOf(input));
+    const past = start?.length ?? 0;
+    this.checkFits('GPT.forwardCached', cache?.length ?? 0, T);
+    let x = this.drop.forward(embedInput(this.wte, this.wpe, prompt ? this.withPrompt(input) : input, past)); // positions continue from the cache
     const layers = this.h.map((block, i) => {
-      const r = block.forwardCached(x, cache?.layers[i] ?? null);
+      const r = block.forwardCached(x, start?.layers[i] ?? null);
       x = r.output;
       return r.cache;
     });
-    return { hidden: this.lnF.forward(x), cache: { length: past + T, layers } };
+    const hidden = this.lnF.forward(x);
+    return { hidden: prompt ? hidden.slice([0, prompt, 0], [-1, T, -1]) : hidden, cache: { length: past + prompt + T, layers } };
   }
+
+  /** The input with the prompt's vectors before the text's embeddings (prompt tuning), or as it is. */
+  private withPrompt(input: ModelInput): ModelInput {
+    if (!this.virtualTokens?.promptEmbeddings) return input;
+    const tokens = input instanceof tf.Tensor ? this.wte.forward(input) : input.inputsEmbeds; // (B, T, C)
+    return { inputsEmbeds: tf.concat([this.virtualTokens.promptEmbeddings(tokens.shape[0]!), tokens], 1) }; // (B, n + T, C)
+  }
+
+  /** T new tokens after `past` cached ones must fit in the context, beside the virtual tokens. */
+  private checkFits(where: string, past: number, T: number): void {
+    const n = past === 0 ? this.virtualTokens?.numVirtualTokens ?? 0 : 0; // a cache already counts them
+    if (past + n + T <= this.config.blockSize) return;
+    const parts = [past && `${past} cached`, n && `${n} virtual`, `${T} new`].filter(Boolean).join(' + ');
+    throw new Error(past || n
+      ? `${where}: ${parts} tokens do not fit in the context blockSize ${this.config.blockSize}`
+      : `${where}: sequence length ${T} is longer than the context blockSize ${this.config.blockSize}`);
+  }
+}
+
+function batchOf(input: ModelInput): number {
+  return (input instanceof tf.Tensor ? input : input.inputsEmbeds).shape[0]!;
 }
 
 /** The shape checks every model's forward makes: ids (B, T) or inputsEmbeds (B, T, nEmbd); returns T. */
@@ -177,9 +235,14 @@ export class GPT extends Module {
    * cache, and the cache extended by them. Start with cache = null. Positions continue from
    * cache.length; together they must fit in blockSize.
    */
-  forwardCached(ids: tf.Tensor, cache: KVCache | null): { logits: tf.Tensor; cache: KVCache } {
+  forwardCached(ids: ModelInput, cache: KVCache | null): { logits: tf.Tensor; cache: KVCache } {
     const { hidden, cache: next } = this.transformer.forwardCached(ids, cache);
     return { logits: this.lmHead.forward(hidden), cache: next };
+  }
+
+  /** The most text tokens the model reads at once: blockSize, less any virtual tokens (peft/). */
+  get contextLength(): number {
+    return this.transformer.contextLength;
   }
 
   /**

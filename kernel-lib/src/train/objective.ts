@@ -98,7 +98,8 @@ export async function meanLoss<B>(batches: B[], loss: (b: B) => tf.Scalar): Prom
  * that many tokens") on evenly spread windows of the validation stream.
  */
 export function causalLM(model: GPT, data: TrainData, options: CausalLMOptions): Objective<ClmBatch> {
-  const { blockSize, vocabSize } = model.config;
+  const { vocabSize } = model.config;
+  const blockSize = model.contextLength; // the windows' length: blockSize, less any virtual tokens (peft/)
   const { batchSize, evalBatches = 4, seed = 0, samplePrompt, sampleTokens = 120, tokenizer } = options;
   checkPositiveInt('train config: batchSize', batchSize);
   checkPositiveInt('train config: evalBatches', evalBatches);
