@@ -42,8 +42,9 @@ export interface PackedWeight {
   table: tf.Tensor1D;
   /** float32: one per group. */
   scales: tf.Tensor1D;
-  /** float32: one per group, or null (symmetric codes). */
-  zeros: tf.Tensor1D | null;
+  /** float32: one per group; symmetric codes have none: `zeroPoints` false and any one-number tensor here. */
+  zeros: tf.Tensor1D;
+  zeroPoints: boolean;
 }
 
 /** Products of at most this many rows take the dequantizing kernel on wasm (see the header). */
@@ -62,8 +63,8 @@ export function quantMatMul(x: tf.Tensor2D, w: PackedWeight): tf.Tensor2D {
   return tf.engine().runKernel('LlmLabQuantMatMul', inputsOf(x, 'x', w), attrsOf(w)) as tf.Tensor2D;
 }
 
-const inputsOf = (t: tf.Tensor, name: string, w: PackedWeight) => ({ [name]: t, codes: w.codes, table: w.table, scales: w.scales, ...(w.zeros ? { zeros: w.zeros } : {}) });
-const attrsOf = (w: PackedWeight) => ({ K: w.K, N: w.N, bits: w.bits, groupSize: w.groupSize }) as unknown as tf.NamedAttrMap;
+const inputsOf = (t: tf.Tensor, name: string, w: PackedWeight) => ({ [name]: t, codes: w.codes, table: w.table, scales: w.scales, zeros: w.zeros });
+const attrsOf = (w: PackedWeight) => ({ K: w.K, N: w.N, bits: w.bits, groupSize: w.groupSize, zeroPoints: w.zeroPoints ? 1 : 0 }) as unknown as tf.NamedAttrMap;
 
 const installed = new Set<string>();
 let gradientRegistered = false;
@@ -76,7 +77,7 @@ function installQuantKernels(backend: string): void {
       inputsToSave: ['codes', 'table', 'scales', 'zeros'],
       gradFunc: (dy, saved, attrs) => {
         const [codes, table, scales, zeros] = saved;
-        const inputs = { dy: dy as tf.Tensor, codes, table, scales, ...(zeros ? { zeros } : {}) };
+        const inputs = { dy: dy as tf.Tensor, codes, table, scales, zeros };
         return { x: () => tf.engine().runKernel('LlmLabQuantMatMulT', inputs, attrs) as tf.Tensor };
       }
     });
@@ -154,7 +155,7 @@ interface WasmBackend {
 
 /** The two kernels for cpu or wasm: the same loops, reading the tensors where each backend keeps them. */
 function jsKernels(backend: 'cpu' | 'wasm'): [string, (args: Args) => TensorInfo][] {
-  const kernel = (transposed: boolean) => ({ inputs, backend: b, attrs: { K, N, bits, groupSize } }: Args): TensorInfo => {
+  const kernel = (transposed: boolean) => ({ inputs, backend: b, attrs: { K, N, bits, groupSize, zeroPoints } }: Args): TensorInfo => {
     const x = inputs[transposed ? 'dy' : 'x'];
     if (x.dtype !== 'float32' || x.shape.length !== 2) throw new Error(`quantMatMul: ${transposed ? 'dy' : 'x'} must be a float32 matrix, got ${x.dtype} [${x.shape}]`);
     const M = x.shape[0];
@@ -168,7 +169,7 @@ function jsKernels(backend: 'cpu' | 'wasm'): [string, (args: Args) => TensorInfo
       bytes: view(inputs.codes, Uint8Array, 4 * inputs.codes.shape[0]) as Uint8Array,
       table: view(inputs.table, Float32Array, inputs.table.shape[0]) as Float32Array,
       scales: view(inputs.scales, Float32Array, inputs.scales.shape[0]) as Float32Array,
-      zeros: inputs.zeros ? (view(inputs.zeros, Float32Array, inputs.zeros.shape[0]) as Float32Array) : null,
+      zeros: zeroPoints ? (view(inputs.zeros, Float32Array, inputs.zeros.shape[0]) as Float32Array) : null,
       out: outValues, M, K, N, bits, groupSize
     };
     (transposed ? quantMatMulTLoop : quantMatMulLoop)(o);

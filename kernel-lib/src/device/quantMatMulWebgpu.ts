@@ -68,11 +68,11 @@ function quantProgram(transposed: boolean, M: number, K: number, N: number, bits
   return { program, threads };
 }
 
-const kernel = (transposed: boolean) => ({ inputs, backend, attrs: { K, N, bits, groupSize } }: Args): TensorInfo => {
+const kernel = (transposed: boolean) => ({ inputs, backend, attrs: { K, N, bits, groupSize, zeroPoints } }: Args): TensorInfo => {
   const x = inputs[transposed ? 'dy' : 'x'];
   if (x.dtype !== 'float32' || x.shape.length !== 2) throw new Error(`quantMatMul: ${transposed ? 'dy' : 'x'} must be a float32 matrix, got ${x.dtype} [${x.shape}]`);
   const M = x.shape[0];
-  const zeros = inputs.zeros !== undefined;
+  const zeros = zeroPoints === 1;
   const { program, threads } = quantProgram(transposed, M, K, N, bits, zeros);
   const ins = [x, inputs.codes, inputs.table, inputs.scales, ...(zeros ? [inputs.zeros] : [])];
   return (backend as WebgpuBackend).runWebGPUProgram(program, ins, 'float32', int(threads, M, K, N, groupSize));

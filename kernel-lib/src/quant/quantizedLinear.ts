@@ -31,7 +31,7 @@ export class QuantizedLinear extends Module implements LinearLike {
     [this.inFeatures, this.outFeatures] = weight.shape;
     if (bias && bias.shape.join() !== String(this.outFeatures)) throw new Error(`QuantizedLinear: the bias has shape [${bias.shape}], the weight ${this.outFeatures} outputs`);
     this.packed = packedOnDevice(weight);
-    this.bias = bias ? this.addParameter('bias', tf.variable(bias.clone(), false)) : null;
+    this.bias = bias ? this.addParameter('bias', tf.variable(bias, false)) : null;
   }
 
   /** The Linear's weight quantized by `config`, its bias kept; the Linear itself is left as it was. */
@@ -55,7 +55,7 @@ export class QuantizedLinear extends Module implements LinearLike {
 
   override dispose(): void {
     super.dispose();
-    tf.dispose([this.packed.codes, this.packed.table, this.packed.scales, ...(this.packed.zeros ? [this.packed.zeros] : [])]);
+    tf.dispose([this.packed.codes, this.packed.table, this.packed.scales, this.packed.zeros]);
   }
 }
 
@@ -71,6 +71,7 @@ function packedOnDevice(q: QuantizedTensor): PackedWeight {
     codes: (tf.tensor1d(words, 'int32')),
     table: (tf.tensor1d(codebook(q.method))),
     scales: (tf.tensor1d(q.scales)),
-    zeros: q.zeros ? (tf.tensor1d(Float32Array.from(q.zeros))) : null
+    zeros: tf.tensor1d(q.zeros ? Float32Array.from(q.zeros) : [0]),
+    zeroPoints: q.zeros !== null
   };
 }
