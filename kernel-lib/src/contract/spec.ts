@@ -23,7 +23,7 @@ export * from './finetune';
 export * from './runs';
 
 export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view' | 'classification' | 'token-mask' | 'compare'
-  | 'peft-diagram' | 'quant-histogram' | 'quant-error' | 'quant-outliers' | 'quant-tradeoff';
+  | 'peft-diagram' | 'quant-histogram' | 'quant-error' | 'quant-outliers' | 'quant-tradeoff' | 'run-comparison';
 
 /**
  * The version of each kind this build writes. A kind's version goes up when its shape changes;
@@ -43,7 +43,8 @@ export const SPEC_VERSIONS: { readonly [K in SpecKind]: Extract<Spec, { kind: K 
   'quant-histogram': 1,
   'quant-error': 1,
   'quant-outliers': 1,
-  'quant-tradeoff': 1
+  'quant-tradeoff': 1,
+  'run-comparison': 1
 };
 
 /** `application/vnd.llm-lab.<kind>.v<version>+json`, by default of the version this build writes. */
@@ -157,7 +158,8 @@ export type Spec =
   | QuantHistogramSpec
   | QuantErrorSpec
   | QuantOutliersSpec
-  | QuantTradeoffSpec;
+  | QuantTradeoffSpec
+  | RunComparisonSpec;
 
 function header(o: Record<string, unknown>, kind: Exclude<SpecKind, 'training'>): void {
   checkHeader(o, kind, [SPEC_VERSIONS[kind]]);
