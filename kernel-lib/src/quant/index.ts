@@ -13,3 +13,5 @@ export type { DoubleQuant } from './doubleQuant';
 export { QuantizedLinear } from './quantizedLinear';
 export { quantizeModel, quantizationError, modelBytes, DEFAULT_TARGET_MODULES } from './quantizeModel';
 export type { QuantizeModelConfig, QuantizedLayerReport } from './quantizeModel';
+export { saveQuantized, loadQuantized } from './save';
+export type { QuantizationConfigJson } from './save';

@@ -54,9 +54,10 @@ export function quantizeModel(model: Module, config: QuantizeModelConfig): Quant
     }
     for (const [name, linear] of linears) selected.set(name, linear);
   }
-  // quantize everything first (errors name the layer), then swap: all or nothing
+  // quantize everything first (errors name the layer), then swap: all or nothing; in the model's order
+  const order = model.namedModules().map(([n]) => n);
   const quantized: [string, Linear, QuantizedTensor, Float32Array][] = [];
-  for (const [name, linear] of selected) {
+  for (const [name, linear] of [...selected].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))) {
     const w = linear.weight.dataSync() as Float32Array;
     try {
       quantized.push([name, linear, quantize(w, linear.weight.shape, quantConfig), w]);
