@@ -129,6 +129,12 @@ export function trainableShare(run: Pick<RunComparisonRun, 'trainableParams' | '
   return run.trainableParams / run.totalParams;
 }
 
+/** Where a trainable share sits on the log-scale bar: 0.001% at the left, 100% at the right. */
+export function shareBarFraction(share: number): number {
+  if (!(share > 0)) return 0;
+  return Math.min(1, Math.max(0, (Math.log10(share) + 5) / 5));
+}
+
 export function memoryTotal(m: RunMemoryView): number {
   return MEMORY_PARTS.reduce((sum, [part]) => sum + m[part], 0);
 }

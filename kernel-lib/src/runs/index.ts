@@ -6,3 +6,5 @@ export type { MetricPoint, RunRecord, RunStatus } from './read';
 export { checkKey, metricKeyOf } from './names';
 export { recordTrainer, RUN_KEYS } from './recordTrainer';
 export type { RecordTrainerOptions, RunMemory, TrainerRecorder } from './recordTrainer';
+export { comparisonRunOf, runComparisonSpec, showRunComparison, RunDashboard } from './dashboard';
+export type { RunComparisonSpecOptions } from './dashboard';
