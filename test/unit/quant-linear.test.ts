@@ -10,37 +10,11 @@ import { fused } from '../../kernel-lib/src/device/fused';
 import { quantMatMulApplies, WASM_QUANT_MAX_ROWS } from '../../kernel-lib/src/device/quantMatMul';
 import { Init } from '../../kernel-lib/src/nn/init';
 import { Linear } from '../../kernel-lib/src/nn/linear';
-import { dequantize, QuantConfig, QuantizedLinear } from '../../kernel-lib/src/quant';
+import { dequantize, QuantizedLinear } from '../../kernel-lib/src/quant';
+import { describeQuantConformance, forwardAndGrad, linearOf, QUANT_CASES } from '../conformance/quant';
 import { relativeError } from '../conformance/suite';
-import { maxAbsDiff } from './helpers';
 
 afterAll(() => useDevice('cpu', { quiet: true }));
-
-/** Each method at an odd size (K, N not multiples of 4 or 8; groups crossing channel boundaries). */
-export const QUANT_CASES: { name: string; K: number; N: number; config: QuantConfig }[] = [
-  { name: 'int8 per tensor', K: 13, N: 7, config: { method: 'int8' } },
-  { name: 'int8 per channel', K: 13, N: 7, config: { method: 'int8-channel' } },
-  { name: 'int8 zero-point', K: 13, N: 7, config: { method: 'int8-zeropoint' } },
-  { name: 'int4, groups of 7 across channels', K: 9, N: 7, config: { method: 'int4', groupSize: 7 } },
-  { name: 'nf4, odd count of codes (last byte half used)', K: 5, N: 3, config: { method: 'nf4', groupSize: 5 } },
-  { name: 'nf4, blocks of 64 with double quantization', K: 160, N: 48, config: { method: 'nf4' } }
-];
-
-function linearOf(K: number, N: number, seed = 7): Linear {
-  const linear = new Linear(new Init(seed), K, N, { std: 0.5 });
-  tf.tidy(() => linear.bias!.assign(tf.randomNormal([N], 0, 0.1, 'float32', seed)));
-  return linear;
-}
-
-/** y and dx (for dy = 1 everywhere, scaled by position) through a layer, for x (rows, K). */
-function forwardAndGrad(layer: QuantizedLinear, rows: number): { y: Float32Array; dx: Float32Array } {
-  return tf.tidy(() => {
-    const x = tf.randomNormal([rows, layer.inFeatures], 0, 1, 'float32', 3);
-    const weights = tf.range(0, rows * layer.outFeatures).reshape([rows, layer.outFeatures]).div(rows * layer.outFeatures);
-    const { grads } = tf.valueAndGrads((input: tf.Tensor) => layer.forward(input).mul(weights).sum())([x]);
-    return { y: layer.forward(x).dataSync() as Float32Array, dx: grads[0].dataSync() as Float32Array };
-  });
-}
 
 /** The naive reference: x · dequant(W) + b and its gradient dy · dequant(W)^T, in plain loops. */
 function naive(layer: QuantizedLinear, rows: number): { y: Float32Array; dx: Float32Array } {
@@ -75,7 +49,7 @@ describe('QuantizedLinear', () => {
         fused.enabled = enabled;
         try {
           expect(quantMatMulApplies(5), c.name).toBe(enabled);
-          const got = forwardAndGrad(layer, 5);
+          const got = await forwardAndGrad(layer, 5);
           expect(relativeError(got.y, reference.y), `${c.name} forward, kernel ${enabled}`).toBeLessThan(1e-5);
           expect(relativeError(got.dx, reference.dx), `${c.name} dx, kernel ${enabled}`).toBeLessThan(1e-5);
         } finally {
@@ -123,38 +97,17 @@ describe('QuantizedLinear', () => {
       const linear = linearOf(13, 7);
       const layer = QuantizedLinear.fromLinear(linear, { method: 'int8-zeropoint' });
       linear.dispose();
-      for (const rows of [2, WASM_QUANT_MAX_ROWS + 1]) forwardAndGrad(layer, rows);
+      for (const rows of [2, WASM_QUANT_MAX_ROWS + 1]) await forwardAndGrad(layer, rows);
       layer.dispose();
       expect(tf.memory().numTensors, backend).toBe(before);
     }
   });
 });
 
-describe('the dequantizing kernel matches the readable path', () => {
-  for (const backend of ['cpu', 'wasm'] as const) {
-    for (const c of QUANT_CASES) {
-      it(`${backend}: ${c.name} (K ${c.K}, N ${c.N}), forward and gradient`, async () => {
-        await useDevice('cpu', { quiet: true });
-        fused.enabled = false;
-        const linear = linearOf(c.K, c.N);
-        const layer = QuantizedLinear.fromLinear(linear, c.config);
-        const reference = forwardAndGrad(layer, 3);
-        fused.enabled = true;
-        await useDevice(backend, { quiet: true });
-        expect(quantMatMulApplies(3)).toBe(true);
-        const profile = await tf.profile(() => forwardAndGrad(layer, 3));
-        expect(profile.kernelNames).toContain('LlmLabQuantMatMul');
-        expect(profile.kernelNames).toContain('LlmLabQuantMatMulT');
-        const got = forwardAndGrad(layer, 3);
-        expect(relativeError(got.y, reference.y), 'forward').toBeLessThan(1e-5);
-        expect(relativeError(got.dx, reference.dx), 'dx').toBeLessThan(1e-5);
-        expect(maxAbsDiff(got.y, reference.y)).toBeLessThan(1e-4);
-        linear.dispose();
-        layer.dispose();
-      });
-    }
-  }
+describeQuantConformance('cpu');
+describeQuantConformance('wasm');
 
+describe('the dequantizing kernel on wasm', () => {
   it(`wasm: products of more than ${WASM_QUANT_MAX_ROWS} rows take the readable path (XNNPACK), fewer take the kernel`, async () => {
     await useDevice('wasm', { quiet: true });
     expect(quantMatMulApplies(WASM_QUANT_MAX_ROWS)).toBe(true);
