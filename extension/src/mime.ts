@@ -10,9 +10,15 @@ import { AttentionRenderer } from './renderers/attention';
 import { AttentionTrainingRenderer } from './renderers/attention-training';
 import { ClassificationRenderer } from './renderers/classification';
 import { CompareRenderer } from './renderers/compare';
+import { RunComparisonRenderer } from './renderers/run-comparison';
 import { HeadViewRenderer } from './renderers/head-view';
 import { ModelViewRenderer } from './renderers/model-view';
 import { NeuronViewRenderer } from './renderers/neuron-view';
+import { PeftDiagramRenderer } from './renderers/peft-diagram';
+import { QuantErrorRenderer } from './renderers/quant-error';
+import { QuantHistogramRenderer } from './renderers/quant-histogram';
+import { QuantOutliersRenderer } from './renderers/quant-outliers';
+import { QuantTradeoffRenderer } from './renderers/quant-tradeoff';
 import type { RendererClass } from './renderers/spec-renderer';
 import { TokenMaskRenderer } from './renderers/token-mask';
 import { TrainingRenderer } from './renderers/training';
@@ -28,6 +34,12 @@ export const NEURON_VIEW_MIME_TYPE = mimeTypeFor('neuron-view');
 export const CLASSIFICATION_MIME_TYPE = mimeTypeFor('classification');
 export const TOKEN_MASK_MIME_TYPE = mimeTypeFor('token-mask');
 export const COMPARE_MIME_TYPE = mimeTypeFor('compare');
+export const PEFT_DIAGRAM_MIME_TYPE = mimeTypeFor('peft-diagram');
+export const QUANT_HISTOGRAM_MIME_TYPE = mimeTypeFor('quant-histogram');
+export const QUANT_ERROR_MIME_TYPE = mimeTypeFor('quant-error');
+export const QUANT_OUTLIERS_MIME_TYPE = mimeTypeFor('quant-outliers');
+export const QUANT_TRADEOFF_MIME_TYPE = mimeTypeFor('quant-tradeoff');
+export const RUN_COMPARISON_MIME_TYPE = mimeTypeFor('run-comparison');
 
 const RENDERERS: Record<string, RendererClass> = {
   [TRAINING_MIME_TYPE]: TrainingRenderer,
@@ -39,7 +51,13 @@ const RENDERERS: Record<string, RendererClass> = {
   [NEURON_VIEW_MIME_TYPE]: NeuronViewRenderer,
   [CLASSIFICATION_MIME_TYPE]: ClassificationRenderer,
   [TOKEN_MASK_MIME_TYPE]: TokenMaskRenderer,
-  [COMPARE_MIME_TYPE]: CompareRenderer
+  [COMPARE_MIME_TYPE]: CompareRenderer,
+  [PEFT_DIAGRAM_MIME_TYPE]: PeftDiagramRenderer,
+  [QUANT_HISTOGRAM_MIME_TYPE]: QuantHistogramRenderer,
+  [QUANT_ERROR_MIME_TYPE]: QuantErrorRenderer,
+  [QUANT_OUTLIERS_MIME_TYPE]: QuantOutliersRenderer,
+  [QUANT_TRADEOFF_MIME_TYPE]: QuantTradeoffRenderer,
+  [RUN_COMPARISON_MIME_TYPE]: RunComparisonRenderer
 };
 
 /** Lower wins; JupyterLab's own renderers start at 50 (HTML), SVG is 80. */
