@@ -47,7 +47,7 @@ describe('run comparison view', () => {
     const root = (await render(RUN_COMPARISON_MIME_TYPE, spec())).node;
     const widths = (cls: string) => Array.from(root.querySelectorAll<HTMLElement>(`.${cls}`)).map(b => b.style.width);
     expect(widths('llm-lab-runs-share')).toEqual(['100%', '58.3%', '40%']); // log10(share) from 0.001% (0) to 100% (1)
-    expect(widths('llm-lab-runs-step')).toEqual(['100.0%', '55.0%', '45.0%']);
+    expect(widths('llm-lab-runs-step')).toEqual(['100%', '55%', '45%']);
     const lora = root.querySelectorAll('tbody tr')[1];
     const parts = Array.from(lora.querySelectorAll<HTMLElement>('.llm-lab-runs-bar')).slice(1).map(b => Number(b.style.width.replace('%', '')));
     expect(parts).toHaveLength(5);
