@@ -51,7 +51,7 @@ export const PEFT_METHOD_INFO: Record<PeftMethod, { name: string; what: string }
   bitfit: { name: 'BitFit', what: 'only the biases train' },
   lora: { name: 'LoRA', what: 'W frozen; h = W x + (\u03b1/r) B A x, A and B train' },
   qlora: { name: 'QLoRA', what: 'W stored in 4-bit NF4, frozen; LoRA A and B train' },
-  adapter: { name: 'Adapters (Houlsby)', what: 'bottlenecks after attention and MLP train (and the LayerNorms)' },
+  adapter: { name: 'Adapters (Houlsby)', what: 'bottleneck layers after attention and MLP (+ LayerNorms)' },
   prefix: { name: 'Prefix tuning', what: 'learned keys and values P_k, P_v in every layer' },
   prompt: { name: 'Prompt tuning', what: 'learned soft-prompt vectors before the input' },
   ia3: { name: 'IA\u00b3', what: 'learned scales l_k, l_v on keys and values, l_ff on the MLP' }
@@ -123,4 +123,27 @@ export function trainableSummary(panel: Pick<PeftDiagramPanel, 'trainableParams'
   const share = (100 * t) / n;
   const pct = share === 0 || share >= 1 ? share.toFixed(1) : share.toPrecision(2);
   return `${c(t)} of ${c(n)} parameters train (${pct}%)`;
+}
+
+/** "r = 8, α = 16 (scale 2) on c_attn", "m = 64", "10 prefix vectors per layer": a panel's sizes in words. */
+export function panelSettings(panel: PeftDiagramPanel): string | null {
+  switch (panel.method) {
+    case 'lora':
+    case 'qlora':
+      return `r = ${panel.rank}, \u03b1 = ${panel.alpha} (scale ${+(panel.alpha! / panel.rank!).toFixed(3)}) on ${panel.targets!.join(', ')}`;
+    case 'adapter':
+      return `bottleneck m = ${panel.bottleneck}`;
+    case 'prefix':
+      return `${panel.prefixLength} key and value vectors per layer`;
+    case 'prompt':
+      return `${panel.promptLength} soft-prompt vectors`;
+    default:
+      return null;
+  }
+}
+
+/** The lines over a panel's diagram: the method's name, what it changes, its sizes, how much trains. */
+export function panelHeading(panel: PeftDiagramPanel): string[] {
+  const info = PEFT_METHOD_INFO[panel.method];
+  return [info.name, info.what, panelSettings(panel), trainableSummary(panel)].filter((l): l is string => l !== null);
 }

@@ -212,6 +212,6 @@ export function peftLayout(panel: PeftDiagramPanel): DiagramLayout {
     height: rowY(ROWS.length - 1) + RH + 4,
     parts,
     lines,
-    block: { x: 8, y: blockTop, w: W - 10, h: blockBottom - blockTop, labelX: SX, labelY: mid(row('add_2')) + 4 }
+    block: { x: 8, y: blockTop, w: W - 10, h: blockBottom - blockTop, labelX: SX, labelY: mid(row('ln_1')) + 4 }
   };
 }

@@ -259,6 +259,19 @@ export function tradeoffSeries(points: readonly TradeoffPoint[], x: 'bitsPerWeig
   return names.map(series => ({ series, points: points.filter(p => p.series === series).sort((a, b) => a[x] - b[x]) }));
 }
 
+/** The metric axis: the values' range with 8% room above and below (never empty). */
+export function tradeoffMetricDomain(points: readonly TradeoffPoint[]): [number, number] {
+  const ys = points.map(p => p.metric);
+  const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
+  const pad = lo === hi ? Math.abs(lo) * 0.1 || 1 : (hi - lo) * 0.08;
+  return [lo - pad, hi + pad];
+}
+
+/** A log axis over positive xs with a little room at both ends (a factor 1.15), never empty. */
+export function tradeoffXDomain(xs: readonly number[]): [number, number] {
+  return [Math.min(...xs) / 1.15, Math.max(...xs) * 1.15];
+}
+
 /** 124_000_000 -> "124 MB", 1_500 -> "1.5 kB" (decimal units, as model cards give sizes). */
 export function formatBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];

@@ -3,7 +3,7 @@
  * with its parts frozen, trainable, quantized or added by the method, one diagram per method
  * side by side. showPeftDiagram({ method: 'lora', targets: ['c_attn'], rank: 8, alpha: 16 }).
  */
-import { PEFT_METHOD_INFO, PeftDiagramPanel, PeftDiagramSpec, PeftMethod, trainableSummary, validatePeftDiagramSpec } from '../contract/peft';
+import { panelHeading, PEFT_METHOD_INFO, PeftDiagramPanel, PeftDiagramSpec, PeftMethod, validatePeftDiagramSpec } from '../contract/peft';
 import { DiagramLayout, PartRole, peftLayout, ROLE_NAMES } from '../contract/peftLayout';
 import { bundleOf, display, MimeBundle } from './display';
 import { escapeXml, num, svgDocument, text } from './svg';
@@ -50,29 +50,6 @@ export function peftDiagramSpec(input: PeftDiagramInput | PeftDiagramInput[], op
   const names = inputs.map(i => PEFT_METHOD_INFO[i.method]?.name ?? String(i.method));
   const title = options.title ?? (inputs.length === 1 ? `${names[0]}: what trains in a GPT-2 block` : `What trains: ${names.join(' vs ')}`);
   return validatePeftDiagramSpec({ kind: 'peft-diagram', version: 1, title, panels: inputs.map(panelOf) });
-}
-
-/** "r = 8, α = 16 (scale 2) on c_attn", "m = 64", "10 prefix vectors per layer": a panel's sizes in words. */
-export function panelSettings(panel: PeftDiagramPanel): string | null {
-  switch (panel.method) {
-    case 'lora':
-    case 'qlora':
-      return `r = ${panel.rank}, \u03b1 = ${panel.alpha} (scale ${+(panel.alpha! / panel.rank!).toFixed(3)}) on ${panel.targets!.join(', ')}`;
-    case 'adapter':
-      return `bottleneck m = ${panel.bottleneck}`;
-    case 'prefix':
-      return `${panel.prefixLength} key and value vectors per layer`;
-    case 'prompt':
-      return `${panel.promptLength} soft-prompt vectors`;
-    default:
-      return null;
-  }
-}
-
-/** The lines over a panel's diagram: the method's name, what it changes, its sizes, how much trains. */
-export function panelHeading(panel: PeftDiagramPanel): string[] {
-  const info = PEFT_METHOD_INFO[panel.method];
-  return [info.name, info.what, panelSettings(panel), trainableSummary(panel)].filter((l): l is string => l !== null);
 }
 
 // the static picture's colours (the extension's view takes the theme's)

@@ -18,10 +18,13 @@ import {
   QuantOutliersSpec,
   QuantTradeoffSpec,
   TradeoffPoint,
+  tradeoffMetricDomain,
   tradeoffSeries,
+  tradeoffXDomain,
   tradeoffTitle
 } from '../contract/quant';
 import { wrapText } from './compare';
+import { scaleLog } from 'd3-scale';
 import { axis, escapeXml, num, scaleLinear, svgDocument, text } from './svg';
 
 /** Bars of the weight histogram: enough to show NF4's 16 steps, few enough to read. */
@@ -41,7 +44,7 @@ export function quantHistogramSvg(spec: QuantHistogramSpec): string {
   counts.forEach((c, b) => {
     if (c > 0) body.push(`<rect x="${num(left + b * bw)}" y="${num(y(c))}" width="${num(Math.max(bw - 1, 0.5))}" height="${num(bottom - y(c))}" fill="${BLUE}" fill-opacity=".75"/>`);
   });
-  for (const level of spec.levels) body.push(`<line x1="${num(x(level))}" x2="${num(x(level))}" y1="${top}" y2="${bottom}" stroke="${RED}" stroke-opacity="${spec.levels.length > 32 ? 0.35 : 0.8}"><title>level ${level.toPrecision(4)}</title></line>`);
+  for (const level of spec.levels) body.push(`<line x1="${num(x(level))}" x2="${num(x(level))}" y1="${top}" y2="${bottom}" stroke="${RED}" stroke-opacity="${spec.levels.length > 32 ? 0.2 : 0.8}"><title>level ${level.toPrecision(4)}</title></line>`);
   body.push(axis(x, 'bottom', bottom), axis(y, 'left', left, 4), text((left + right) / 2, H - 4, `weight (red lines: the ${spec.levels.length} ${spec.method} levels)`, 'text-anchor="middle" fill="#555"'));
   return svgDocument(W, H, body);
 }
@@ -98,10 +101,9 @@ export function quantOutliersSvg(spec: QuantOutliersSpec): string {
 }
 
 export function quantTradeoffSvg(spec: QuantTradeoffSpec): string {
-  const [pw, ph, top] = [340, 220, 64];
+  const [pw, ph, top] = [340, 220, 80];
   const body = heading(spec.title, `${spec.metricName} (${spec.lowerIsBetter ? 'lower' : 'higher'} is better) against bits per weight and against model size`);
-  const ys = spec.points.map(p => p.metric);
-  const y = scaleLinear().domain([Math.min(...ys), Math.max(...ys)]).nice().range([top + ph, top]);
+  const y = scaleLinear().domain(tradeoffMetricDomain(spec.points)).nice().range([top + ph, top]);
   const names = tradeoffSeries(spec.points, 'bitsPerWeight').map(s => s.series);
   names.forEach((s, j) => body.push(`<rect x="${8 + j * 140}" y="40" width="12" height="10" fill="${HEAD_COLORS[j]}"/>`, text(24 + j * 140, 49, s.length > 18 ? s.slice(0, 17) + '\u2026' : s, 'fill="#444"')));
   (['bitsPerWeight', 'bytes'] as const).forEach((key, k) => {
@@ -109,8 +111,8 @@ export function quantTradeoffSvg(spec: QuantTradeoffSpec): string {
     // sizes in MB: tick labels stay short
     const at = (p: TradeoffPoint) => (key === 'bytes' ? p.bytes / 1e6 : p.bitsPerWeight);
     const xs = spec.points.map(at);
-    const x = scaleLinear().domain([Math.min(...xs), Math.max(...xs)]).nice().range([left, left + pw]);
-    if (x.domain()[0] === x.domain()[1]) x.domain([x.domain()[0] - 1, x.domain()[1] + 1]);
+    // bits and bytes double from format to format: a log axis spaces 4, 8, 16, 32 evenly
+    const x = scaleLog().base(key === 'bytes' ? 10 : 2).domain(tradeoffXDomain(xs)).range([left, left + pw]);
     tradeoffSeries(spec.points, key).forEach(({ series, points }) => {
       const color = HEAD_COLORS[names.indexOf(series)];
       body.push(`<polyline points="${points.map(p => `${num(x(at(p)))},${num(y(p.metric))}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
@@ -119,7 +121,7 @@ export function quantTradeoffSvg(spec: QuantTradeoffSpec): string {
         body.push(text(x(at(p)) + 6, y(p.metric) - 6, p.label, 'font-size="10" fill="#333"'));
       }
     });
-    body.push(axis(x, 'bottom', top + ph, 5), axis(y, 'left', left, 5), text(left + pw / 2, top + ph + 32, key === 'bytes' ? 'model size (MB)' : 'bits per weight', 'text-anchor="middle" fill="#555"'));
+    body.push(axis(x as never, 'bottom', top + ph, 5), axis(y, 'left', left, 5), text(left + pw / 2, top + ph + 32, key === 'bytes' ? 'model size (MB)' : 'bits per weight', 'text-anchor="middle" fill="#555"'));
     body.push(text(left - 40, top - 8, `${spec.metricName} ${spec.lowerIsBetter ? '\u2193 better' : '\u2191 better'}`, 'fill="#555"'));
   });
   return svgDocument(56 + 2 * pw + 60 + 24, top + ph + 44, body);
