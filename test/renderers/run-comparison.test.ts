@@ -49,7 +49,7 @@ describe('run comparison view', () => {
     expect(widths('llm-lab-runs-share')).toEqual(['100%', '58.3%', '40%']); // log10(share) from 0.001% (0) to 100% (1)
     expect(widths('llm-lab-runs-step')).toEqual(['100%', '55%', '45%']);
     const lora = root.querySelectorAll('tbody tr')[1];
-    const parts = Array.from(lora.querySelectorAll<HTMLElement>('.llm-lab-runs-bar')).slice(1).map(b => Number(b.style.width.replace('%', '')));
+    const parts = Array.from(lora.querySelectorAll<HTMLElement>('.llm-lab-runs-bar[class*="llm-lab-runs-mem-"]')).map(b => Number(b.style.width.replace('%', '')));
     expect(parts).toHaveLength(5);
     expect(parts.reduce((a, b) => a + b, 0)).toBeCloseTo((100 * (4 * 991_808 + 16 * 8_192)) / 16_000_000, 0);
   });
