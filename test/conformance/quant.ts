@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { useDevice, type BackendName } from '../../kernel-lib/src/device/backend';
 import { fused } from '../../kernel-lib/src/device/fused';
-import { quantMatMulApplies } from '../../kernel-lib/src/device/quantMatMul';
+import { JS_QUANT_MAX_ROWS, quantMatMulApplies } from '../../kernel-lib/src/device/quantMatMul';
 import { Init } from '../../kernel-lib/src/nn/init';
 import { Linear } from '../../kernel-lib/src/nn/linear';
 import { QuantConfig, QuantizedLinear } from '../../kernel-lib/src/quant';
@@ -42,29 +42,30 @@ export async function forwardAndGrad(layer: QuantizedLinear, rows: number): Prom
 
 /**
  * Every case on `backend` with the dequantizing kernel against the readable path on the cpu
- * (x · dequant(W) + b in tfjs's own kernels): forward and the gradient to x, at 6 rows (not a
- * multiple of the 4 rows a webgpu thread takes).
+ * (x · dequant(W) + b in tfjs's own kernels): forward and the gradient to x, at a number of rows
+ * the kernel takes (webgpu: 6, not a multiple of the 4 rows a thread takes).
  */
 export function describeQuantConformance(backend: BackendName): void {
   describe(`${backend}: the dequantizing kernel matches the readable path`, () => {
     for (const c of QUANT_CASES) {
       it(`${backend}: ${c.name} (K ${c.K}, N ${c.N}), forward and gradient`, async () => {
         await useDevice('cpu', { quiet: true });
+        const rows = backend === 'webgpu' ? 6 : JS_QUANT_MAX_ROWS - 1;
         const linear = linearOf(c.K, c.N);
         const layer = QuantizedLinear.fromLinear(linear, c.config);
         fused.enabled = false;
         let reference: { y: Float32Array; dx: Float32Array };
         try {
-          reference = await forwardAndGrad(layer, 6);
+          reference = await forwardAndGrad(layer, rows);
         } finally {
           fused.enabled = true;
         }
         await useDevice(backend, { quiet: true });
-        expect(quantMatMulApplies(6)).toBe(true);
-        const profile = await tf.profile(() => forwardAndGrad(layer, 6));
+        expect(quantMatMulApplies(rows)).toBe(true);
+        const profile = await tf.profile(() => forwardAndGrad(layer, rows));
         expect(profile.kernelNames).toContain('LlmLabQuantMatMul');
         expect(profile.kernelNames).toContain('LlmLabQuantMatMulT');
-        const got = await forwardAndGrad(layer, 6);
+        const got = await forwardAndGrad(layer, rows);
         expect(relativeError(got.y, reference.y), 'forward').toBeLessThan(1e-5);
         expect(relativeError(got.dx, reference.dx), 'dx').toBeLessThan(1e-5);
         expect(maxAbsDiff(got.y, reference.y)).toBeLessThan(1e-4);

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useDevice } from '../../kernel-lib/src/device/backend';
 import { fused } from '../../kernel-lib/src/device/fused';
-import { quantMatMulApplies, WASM_QUANT_MAX_ROWS } from '../../kernel-lib/src/device/quantMatMul';
+import { quantMatMulApplies, JS_QUANT_MAX_ROWS } from '../../kernel-lib/src/device/quantMatMul';
 import { Init } from '../../kernel-lib/src/nn/init';
 import { Linear } from '../../kernel-lib/src/nn/linear';
 import { dequantize, QuantizedLinear } from '../../kernel-lib/src/quant';
@@ -44,12 +44,12 @@ describe('QuantizedLinear', () => {
     for (const c of QUANT_CASES) {
       const linear = linearOf(c.K, c.N);
       const layer = QuantizedLinear.fromLinear(linear, c.config);
-      const reference = naive(layer, 5);
+      const reference = naive(layer, 3);
       for (const enabled of [false, true]) {
         fused.enabled = enabled;
         try {
-          expect(quantMatMulApplies(5), c.name).toBe(enabled);
-          const got = await forwardAndGrad(layer, 5);
+          expect(quantMatMulApplies(3), c.name).toBe(enabled);
+          const got = await forwardAndGrad(layer, 3);
           expect(relativeError(got.y, reference.y), `${c.name} forward, kernel ${enabled}`).toBeLessThan(1e-5);
           expect(relativeError(got.dx, reference.dx), `${c.name} dx, kernel ${enabled}`).toBeLessThan(1e-5);
         } finally {
@@ -97,7 +97,7 @@ describe('QuantizedLinear', () => {
       const linear = linearOf(13, 7);
       const layer = QuantizedLinear.fromLinear(linear, { method: 'int8-zeropoint' });
       linear.dispose();
-      for (const rows of [2, WASM_QUANT_MAX_ROWS + 1]) await forwardAndGrad(layer, rows);
+      for (const rows of [2, JS_QUANT_MAX_ROWS + 1]) await forwardAndGrad(layer, rows);
       layer.dispose();
       expect(tf.memory().numTensors, backend).toBe(before);
     }
@@ -107,19 +107,21 @@ describe('QuantizedLinear', () => {
 describeQuantConformance('cpu');
 describeQuantConformance('wasm');
 
-describe('the dequantizing kernel on wasm', () => {
-  it(`wasm: products of more than ${WASM_QUANT_MAX_ROWS} rows take the readable path (XNNPACK), fewer take the kernel`, async () => {
-    await useDevice('wasm', { quiet: true });
-    expect(quantMatMulApplies(WASM_QUANT_MAX_ROWS)).toBe(true);
-    expect(quantMatMulApplies(WASM_QUANT_MAX_ROWS + 1)).toBe(false);
-    const linear = linearOf(16, 8);
-    const layer = QuantizedLinear.fromLinear(linear, { method: 'nf4', groupSize: 16 });
-    const x = tf.ones([WASM_QUANT_MAX_ROWS + 1, 16]);
-    const profile = await tf.profile(() => layer.forward(x));
-    expect(profile.kernelNames).not.toContain('LlmLabQuantMatMul');
-    expect(profile.kernelNames).toContain('BatchMatMul');
-    tf.dispose(x);
-    linear.dispose();
-    layer.dispose();
+describe('the one rule for the dequantizing kernel', () => {
+  it(`cpu and wasm: products of more than ${JS_QUANT_MAX_ROWS} rows take the readable path, fewer take the kernel`, async () => {
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useDevice(backend, { quiet: true });
+      expect(quantMatMulApplies(JS_QUANT_MAX_ROWS), backend).toBe(true);
+      expect(quantMatMulApplies(JS_QUANT_MAX_ROWS + 1)).toBe(false);
+      const linear = linearOf(16, 8);
+      const layer = QuantizedLinear.fromLinear(linear, { method: 'nf4', groupSize: 16 });
+      const x = tf.ones([JS_QUANT_MAX_ROWS + 1, 16]);
+      const profile = await tf.profile(() => layer.forward(x));
+      expect(profile.kernelNames, backend).not.toContain('LlmLabQuantMatMul');
+      expect(profile.kernelNames).toContain('BatchMatMul');
+      tf.dispose(x);
+      linear.dispose();
+      layer.dispose();
+    }
   });
 });

@@ -19,10 +19,13 @@
  * quantMatMulWebgpu.ts.
  *
  * Why JavaScript on wasm: the AssemblyScript kernels (kernel-lib/assembly) are one compiled module
- * shared by every fused kernel; a scalar JavaScript loop is ~10x slower than XNNPACK's float
- * product at training sizes, so on wasm the dequantizing kernel stands in only for products of a few
- * rows (generation), where reading the weight dominates and 4 bits are 8x less to read. That is
- * `quantMatMulApplies`, the one rule.
+ * shared by every fused kernel, and this one is not (yet) part of it. A scalar JavaScript loop loses
+ * to XNNPACK's (and tfjs-cpu's) float product once there are more than a few rows, so on cpu and
+ * wasm the dequantizing kernel stands in only for products of at most JS_QUANT_MAX_ROWS rows
+ * (generation: one new token per sequence), where decoding the whole weight first costs more than
+ * the product. Measured for nf4 [160, 640] on wasm (a busy 2-core machine): 1 row 4.2 ms against
+ * 7.6 ms for decode + matMul, 4 rows 6.2 / 8.5 ms, 16 rows 25.5 / 19.2 ms. On webgpu the WGSL kernel
+ * always applies. That is `quantMatMulApplies`, the one rule.
  */
 import * as tf from '@tensorflow/tfjs';
 import { fused } from './fused';
@@ -47,13 +50,13 @@ export interface PackedWeight {
   zeroPoints: boolean;
 }
 
-/** Products of at most this many rows take the dequantizing kernel on wasm (see the header). */
-export const WASM_QUANT_MAX_ROWS = 16;
+/** Products of at most this many rows take the dequantizing kernel on cpu and wasm (see the header). */
+export const JS_QUANT_MAX_ROWS = 4;
 
 /** The one rule: whether the dequantizing kernel runs for a product of `rows` rows, here and now. */
 export function quantMatMulApplies(rows: number): boolean {
   const backend = tf.getBackend();
-  return fused.enabled && (backend === 'cpu' || backend === 'webgpu' || (backend === 'wasm' && rows <= WASM_QUANT_MAX_ROWS));
+  return fused.enabled && (backend === 'webgpu' || ((backend === 'cpu' || backend === 'wasm') && rows <= JS_QUANT_MAX_ROWS));
 }
 
 /** y = x W: x [M, K] float32 -> [M, N], with the dequantizing kernel (differentiable in x). */
