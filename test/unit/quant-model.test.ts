@@ -126,7 +126,7 @@ describe('saveQuantized / loadQuantized', () => {
     await saveQuantized(model, folder);
     const config = JSON.parse(fs.readFileSync(path.join(folder, 'config.json'), 'utf8'));
     expect(config.quantization_config).toMatchObject({
-      quant_method: 'bitsandbytes', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true, blocksize: 64
+      quant_method: 'llm_lab', llm_lab_method: 'nf4', load_in_4bit: true, bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: true, blocksize: 64
     });
     expect(config.quantization_config.quantized_modules.length).toBe(16);
     const file = fs.readFileSync(path.join(folder, 'model.safetensors'));

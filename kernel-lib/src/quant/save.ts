@@ -1,8 +1,11 @@
 /**
  * A quantized GPT on disk: `model.safetensors` with the packed codes as U8 tensors beside the float32
  * ones, and `config.json` with a `quantization_config` in the words of Hugging Face transformers'
- * BitsAndBytesConfig where they fit (nf4: quant_method "bitsandbytes", bnb_4bit_quant_type "nf4",
- * bnb_4bit_use_double_quant). Per quantized layer `name` (as bitsandbytes names them):
+ * BitsAndBytesConfig where they fit (load_in_4bit, bnb_4bit_quant_type "nf4",
+ * bnb_4bit_use_double_quant, blocksize). quant_method is "llm_lab", not "bitsandbytes": the names
+ * are bitsandbytes', but not every byte is (our double quantization is linear int8 where
+ * bitsandbytes uses its dynamic 8-bit map, and the offset is a tensor, not quant_state JSON), so
+ * transformers must not take this folder for one of its own. Per quantized layer `name`:
  *
  *   name.weight                   U8   the packed codes (quant/formats.ts: channel by channel, 4-bit two per byte)
  *   name.weight.absmax            nf4: the block absmax, F32, or its 8-bit codes, U8, with double quant
@@ -27,7 +30,7 @@ import * as path from 'path';
 
 /** config.json's quantization_config. */
 export interface QuantizationConfigJson {
-  quant_method: 'bitsandbytes' | 'llm_lab';
+  quant_method: 'llm_lab';
   /** Our method name (int8, int8-channel, int8-zeropoint, int4, nf4). */
   llm_lab_method: QuantMethod;
   load_in_4bit: boolean;
@@ -57,7 +60,7 @@ export async function saveQuantized(model: GPT, folder: string): Promise<void> {
   for (const [name, layer] of layers) tensors.push(...storedParts(`${name}.weight`, layer.weight));
   const fourBit = isFourBit(q0.method);
   const quantization: QuantizationConfigJson = {
-    quant_method: q0.method === 'nf4' ? 'bitsandbytes' : 'llm_lab',
+    quant_method: 'llm_lab',
     llm_lab_method: q0.method,
     load_in_4bit: fourBit,
     load_in_8bit: !fourBit,
