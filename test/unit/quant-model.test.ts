@@ -10,6 +10,7 @@ import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { Linear } from '../../kernel-lib/src/nn/linear';
 import { Module } from '../../kernel-lib/src/nn/module';
+import { getPeftModel } from '../../kernel-lib/src/peft';
 import { loadQuantized, modelBytes, QuantizedLinear, quantizeModel, saveQuantized } from '../../kernel-lib/src/quant';
 import { onCpu } from './helpers';
 
@@ -162,5 +163,30 @@ describe('saveQuantized / loadQuantized', () => {
     ids.dispose();
     disposeAll(model);
     disposeAll(loaded);
+  });
+});
+
+describe('QLoRA: LoRA on a quantized base', () => {
+  it('trains only the adapters; gradients reach the adapters of layer 0 through the quantized layers above it', () => {
+    const before = tf.memory().numTensors;
+    const { model } = loadBaseModel();
+    quantizeModel(model, { method: 'nf4' });
+    getPeftModel(model, { peftType: 'LORA', r: 4, targetModules: ['c_attn'] });
+    const trainable = model.trainableParameters().map(([n]) => n);
+    expect(trainable.length).toBeGreaterThan(0);
+    expect(trainable.every(n => n.includes('lora_'))).toBe(true);
+    // B starts at zero, so A's gradient would be zero: give B a value to see the flow to every layer
+    for (const [n, p] of model.trainableParameters()) if (n.includes('lora_B')) tf.tidy(() => p.assign(tf.onesLike(p).mul(0.01)));
+    const ids = tf.tensor2d([[3, 14, 15, 92, 65, 35, 89, 79]], [1, 8], 'int32');
+    const { value, grads } = tf.variableGrads(() => model.loss(ids, ids), model.trainableParameters().map(([, p]) => p));
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    const named = new Map(model.trainableParameters().map(([n, p]) => [n, grads[p.name]]));
+    const layer0A = [...named.keys()].find(n => n.startsWith('transformer.h.0.') && n.includes('lora_A'))!;
+    expect(layer0A).toBeDefined();
+    expect(tf.tidy(() => named.get(layer0A)!.abs().max().dataSync()[0])).toBeGreaterThan(0);
+    expect(Object.keys(grads).length).toBe(trainable.length);
+    tf.dispose([value, ids, ...Object.values(grads)]);
+    disposeAll(model);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
