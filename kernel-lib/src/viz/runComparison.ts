@@ -98,7 +98,14 @@ export function runComparisonSvg(spec: RunComparisonSpec): string {
     }
   });
   y += 16;
-  body.push(text(8, y, 'memory: ' + MEMORY_PARTS.map(([, label]) => label).join(', ') + ' (left to right); activations not counted', 'fill="#666"'));
+  // the memory bar's parts, each with its colour (activations are not counted)
+  let lx = 8;
+  MEMORY_PARTS.forEach(([, label], k) => {
+    body.push(`<rect x="${lx}" y="${y - 8}" width="8" height="8" fill="${MEMORY_FILLS[k]}"/>`, text(lx + 11, y, label, 'fill="#555"'));
+    lx += 11 + label.length * 5.6 + 12;
+  });
+  y += 16;
+  body.push(text(8, y, 'memory: weights, gradients and optimizer state; activations not counted', 'fill="#666"'));
   y += 10;
   if (spec.curves.length > 0) {
     const c = 0;
