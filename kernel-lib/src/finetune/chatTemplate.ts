@@ -35,6 +35,21 @@ export const DEFAULT_CHAT_TEMPLATE = [
   '{% endif %}'
 ].join('\n');
 
+/**
+ * A chat in plain text, with no special tokens, for a model whose vocabulary stays as it is (PEFT
+ * methods freeze the embeddings, so new tokens could not learn what they mean):
+ *   Q: Say kind again.\nA: kind\n
+ * Generation starts after "A:" and stops at the newline (generateAnswers' stopText: '\n').
+ */
+export const PLAIN_CHAT_TEMPLATE = [
+  '{% for message in messages %}',
+  "{% if message['role'] == 'assistant' %}{{ 'A: ' + message['content'] + '\n' -}}",
+  "{% elif message['role'] == 'user' %}{{ 'Q: ' + message['content'] + '\n' -}}",
+  "{% else %}{{ message['content'] + '\n' -}}{% endif %}",
+  '{% endfor %}',
+  "{% if add_generation_prompt %}{{ 'A:' -}}{% endif %}"
+].join('\n');
+
 export interface ApplyChatTemplateOptions {
   /** End with the assistant's header, so the model writes the answer (default false). */
   addGenerationPrompt?: boolean;

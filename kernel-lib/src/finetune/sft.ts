@@ -120,7 +120,8 @@ class EpochOrder {
 
 export function sftObjective(model: GPT, examples: TokenizedExample[], options: SftOptions): Objective<SftBatch> {
   const { batchSize, padId, seed = 0, maskPrompt = true, tokenizer } = options;
-  const { blockSize, vocabSize } = model.config;
+  const { vocabSize } = model.config;
+  const blockSize = model.contextLength; // blockSize, less any virtual tokens (peft/)
   checkPositiveInt('sft: batchSize', batchSize);
   if (!(Number.isInteger(padId) && padId >= 0 && padId < vocabSize)) throw new Error(`sft: padId ${padId} is outside the vocabulary [0, ${vocabSize})`);
   checkExamples(examples, 'training', blockSize, vocabSize);
