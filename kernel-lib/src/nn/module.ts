@@ -212,10 +212,17 @@ export class Module {
     for (const field of Object.keys(fields)) if (fields[field] === old) fields[field] = module;
   }
 
-  /** Free every parameter's memory. */
+  /** Free every parameter's memory, and what each module below holds besides (disposeBuffers). */
   dispose(): void {
-    for (const p of this.parameters()) p.dispose();
+    for (const p of this.parameters()) if (!p.isDisposed) p.dispose();
+    for (const [, m] of this.namedModules()) m.disposeBuffers();
   }
+
+  /**
+   * Free the tensors this module holds that are not parameters (a quantized layer's packed codes,
+   * a prefix computed once); dispose() calls it on every module of the tree.
+   */
+  protected disposeBuffers(): void {}
 
   private describeNames(names: string[]): string {
     if (names.length === 0) return 'none';

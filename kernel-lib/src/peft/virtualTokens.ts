@@ -92,8 +92,8 @@ export class PrefixEncoder extends Module implements VirtualTokens {
     for (const [, p] of this.namedParameters()) p.trainable = false;
   }
 
-  override dispose(): void {
+  protected override disposeBuffers(): void {
     this.frozen?.dispose();
-    super.dispose();
+    this.frozen = null;
   }
 }

@@ -53,8 +53,7 @@ export class QuantizedLinear extends Module implements LinearLike {
     return this.weight.bytes;
   }
 
-  override dispose(): void {
-    super.dispose();
+  protected override disposeBuffers(): void {
     tf.dispose([this.packed.codes, this.packed.table, this.packed.scales, this.packed.zeros]);
   }
 }
