@@ -46,7 +46,7 @@ export type { CheckResult, CheckCase } from './check';
 
 // ---- 3. the GPT, training it, and sampling from it
 export { GPT, GPTBackbone, checkGPTConfig } from './models/gpt';
-export type { GPTConfig, GPTOutput, KVCache, BackboneOutput, ForwardOptions } from './models/gpt';
+export type { GPTConfig, GPTOutput, KVCache, BackboneOutput, ForwardOptions, VirtualTokens } from './models/gpt';
 export { causalLM } from './train/objective';
 export type { Objective, Evaluation, TrainData, CausalLMOptions, StepLogger } from './train/objective';
 export { Trainer, defaultTrainConfig, checkTrainConfig } from './train/trainer';
@@ -135,7 +135,7 @@ export { randomDeletion, randomSwap, augmentExamples } from './data/augment';
 export type { AugmentOptions } from './data/augment';
 export { resizeTokenEmbeddings } from './finetune/resize';
 export type { ResizeOptions } from './finetune/resize';
-export { applyChatTemplate, tokenizeChat, DEFAULT_CHAT_TEMPLATE, CHAT_TOKENS } from './finetune/chatTemplate';
+export { applyChatTemplate, tokenizeChat, DEFAULT_CHAT_TEMPLATE, PLAIN_CHAT_TEMPLATE, CHAT_TOKENS } from './finetune/chatTemplate';
 export type { ChatMessage, ApplyChatTemplateOptions, TokenizeChatOptions } from './finetune/chatTemplate';
 export { loadGPTWithTokenizer } from './checkpoint/gpt';
 export { saveClassifier, loadClassifier } from './checkpoint/classifier';
@@ -152,6 +152,11 @@ export { tokenMaskView, tokenMaskBundle, showTokenMask } from './viz/tokenMask';
 export type { TokenMaskInput, TokenMaskOptions } from './viz/tokenMask';
 export { compareView, compareBundle, showCompare } from './viz/compare';
 export type { CompareInput, CompareOptions } from './viz/compare';
+
+// ---- 9. parameter-efficient fine-tuning (peft/), quantization (quant/), and a record of every run (runs/)
+export * from './peft';
+export * from './quant';
+export * from './runs';
 
 // ---- views: the display transport, the training view, and the contract with the extension
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';

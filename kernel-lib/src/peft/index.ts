@@ -7,7 +7,7 @@ export type { LoRAAdapter } from './lora';
 export { BottleneckAdapter } from './adapter';
 export { IA3Linear } from './ia3';
 export { PromptEmbedding, PrefixEncoder } from './virtualTokens';
-export { trainingMemory, formatBytes, isPackedLayer } from './memory';
+export { trainingMemory, isPackedLayer } from './memory';
 export type { TrainingMemory, PackedLayer } from './memory';
 export { saveAdapter, loadAdapter, readAdapter, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './save';
 export type { SaveAdapterOptions } from './save';

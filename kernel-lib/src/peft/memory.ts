@@ -53,15 +53,3 @@ export function trainingMemory(model: Module): TrainingMemory {
     total: weights.trainable + weights.frozen + weights.quantized + gradients + optimizer
   };
 }
-
-/** 1536 -> "1.5 KB", 2_500_000 -> "2.38 MB" (binary units, as memory is counted). */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : value >= 10 ? 1 : 2)} ${units[unit]}`;
-}
