@@ -8,7 +8,7 @@
  * recorder.end(); // the last points, and the run's status (done -> FINISHED, interrupted -> KILLED, error -> FAILED)
  */
 import { TOKENS_PER_SEC } from '../contract/training';
-import type { Module } from '../nn/module';
+import { trainingMemory } from '../peft/memory';
 import type { Trainer } from '../train/trainer';
 import { metricKeyOf } from './names';
 import type { RunStatus } from './read';
@@ -40,14 +40,8 @@ export interface RunMemory {
   optimizer: number;
 }
 
-/** The memory of a model whose weights are all float32 parameters (no packed layers): 4 bytes a number, and AdamW's. */
-function float32Memory(model: Module): RunMemory {
-  const { trainable, frozen } = model.countParameters();
-  return { weights: { trainable: 4 * trainable, frozen: 4 * frozen, quantized: 0 }, gradients: 4 * trainable, optimizer: 8 * trainable };
-}
-
 export interface RecordTrainerOptions {
-  /** The run's memory, e.g. trainingMemory(model) for a quantized model; by default counted as all float32. */
+  /** The run's memory; by default trainingMemory(model) (peft/memory.ts), which counts quantized layers as packed. */
   memory?: RunMemory;
 }
 
@@ -67,8 +61,9 @@ const STATUS: Record<string, Exclude<RunStatus, 'RUNNING' | 'SCHEDULED'>> = { do
 export function recordTrainer(run: Run, trainer: Trainer, options: RecordTrainerOptions = {}): TrainerRecorder {
   const c = trainer.config;
   const model = trainer.objective.model;
-  const counts = model.countParameters();
-  const memory = options.memory ?? float32Memory(model);
+  const census = trainingMemory(model);
+  const counts = census.numbers; // quantized numbers count in the total
+  const memory = options.memory ?? census;
   const m = memory.weights;
   run.logParams({
     objective: trainer.objective.name,
