@@ -157,6 +157,14 @@ export type { CompareInput, CompareOptions } from './viz/compare';
 export * from './peft';
 export * from './quant';
 export * from './runs';
+export { peftDiagramSpec, showPeftDiagram, showPeftDiagrams, peftDiagramBundle, peftDiagramSvg, peftDiagramText } from './viz/peftDiagram';
+export type { PeftDiagramInput, PeftDiagramOptions } from './viz/peftDiagram';
+export {
+  quantHistogramSpec, showQuantHistogram, quantErrorSpec, showQuantError, quantOutliersSpec, showQuantOutliers, quantTradeoffSpec, showQuantTradeoff,
+  quantHistogramBundle, quantErrorBundle, quantOutliersBundle, quantTradeoffBundle, quantHistogramText, quantErrorText, quantOutliersText, quantTradeoffText
+} from './viz/quantViews';
+export type { QuantHistogramInput, QuantOutliersInput, QuantTradeoffInput, ViewOptions as QuantViewOptions } from './viz/quantViews';
+export { runComparisonView, runComparisonSvg, runComparisonText, runComparisonBundle, showRunComparisonView } from './viz/runComparison';
 
 // ---- views: the display transport, the training view, and the contract with the extension
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
