@@ -42,6 +42,19 @@ export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, warmupSec: 1, liv
  */
 export const FINETUNE = { config: 'base', textTokens: 64, labels: ['a', 'b', 'c', 'd'], pooling: 'last', batchSize: 16 };
 
+/**
+ * Parameter-efficient fine-tuning in the same setting: LoRA as the course sets it (rank 8, alpha 16,
+ * on the attention's qkv projection and the MLP's first layer) with the new head training too, as
+ * PEFT's modules_to_save does for a classifier; QLoRA is the same LoRA on a base whose block Linear
+ * layers are NF4 (quantizeModel's default targets: c_attn, c_proj, c_fc).
+ */
+export const PEFT = {
+  lora: { peftType: 'LORA', r: 8, loraAlpha: 16, targetModules: ['c_attn', 'c_fc'], modulesToSave: ['score'] },
+  quant: { method: 'nf4' },
+  // the QLoRA base's bytes over float32's, for the whole model (embeddings stay float32)
+  targetBaseFraction: 0.3
+};
+
 /** New tokens per generation run (from a 1-token prompt, batch 1, no KV cache). */
 export const GENERATE_TOKENS = 64;
 
