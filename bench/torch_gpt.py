@@ -12,7 +12,9 @@ usage: /usr/bin/python3 bench/torch_gpt.py '{"vocabSize": 65, "blockSize": 64, "
 With "finetune": {"textTokens": 64, "numLabels": 4} it times fine-tuning instead: our
 GPTForSequenceClassification (the body, the last token's hidden state, a Linear to the classes
 without bias), one step with every weight training and one with the body frozen
-(requires_grad_(False), AdamW over the trainable parameters only), taking turns.
+(requires_grad_(False), AdamW over the trainable parameters only), taking turns; with "lora":
+{"r": 8, "loraAlpha": 16, "targetModules": ["c_attn", "c_fc"]} also one with LoRA on those layers
+(LoRALinear below: the layer frozen, A and B beside it; the head trains as well), in the same turns.
 bench/run.mjs also passes the optimizer settings and generateTokens of bench/configs.mjs (the defaults
 below are the same). Prints one JSON line. LD_LIBRARY_PATH=<dir of OpenBLAS's libblas.so.3> makes PyTorch use OpenBLAS
 (Debian's PyTorch calls whatever libblas.so.3 the loader finds).
@@ -128,6 +130,31 @@ class Classifier(nn.Module):
         return self.score(self.gpt.hidden(ids)[:, -1])
 
 
+class LoRALinear(nn.Module):
+    """peft/lora.ts by hand: y = x W + b + (alpha / r) x A B, W and b frozen, A (in, r) random and B (r, out) zero, as PEFT starts them."""
+
+    def __init__(self, base, r, alpha):
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.lora_A = nn.Parameter(torch.empty(base.in_features, r))
+        self.lora_B = nn.Parameter(torch.zeros(r, base.out_features))
+        nn.init.kaiming_uniform_(self.lora_A.T, a=math.sqrt(5))  # PEFT's init of lora_A (out=r, in) as a Linear weight
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return self.base(x) + (x @ self.lora_A @ self.lora_B) * self.scaling
+
+
+def add_lora(model, lora):
+    """getPeftModel(model, LORA): every parameter frozen, then each Linear named in targetModules wrapped in a LoRALinear."""
+    model.requires_grad_(False)
+    for module in list(model.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, nn.Linear) and name in lora['targetModules']:
+                setattr(module, name, LoRALinear(child, lora['r'], lora['loraAlpha']))
+    return model
+
+
 def token_stream(vocab_size, n=50000):
     """The benchmark's synthetic corpus (the same formula as bench/configs.mjs)."""
     return torch.tensor([(i * 7 + (i >> 5)) % vocab_size for i in range(n)])
@@ -240,17 +267,19 @@ def main():
 
 
 def finetune_main():
-    """One fine-tuning step of the classifier, in full and with the body frozen, as bench/finetune.mjs."""
-    c, f = config, config['finetune']
+    """One fine-tuning step of the classifier, in full, with the body frozen and with LoRA, as bench/finetune.mjs."""
+    c, f, lora = config, config['finetune'], config.get('lora')
     B, T, vocab = c['batchSize'], f['textTokens'], c['vocabSize']
     tokens = token_stream(vocab, 256 * T).view(256, T).to(device)  # the texts of bench/finetune.mjs
     labels = (torch.arange(256) % f['numLabels']).to(device)
     steps, runs = {}, {}
-    for mode in ('full', 'frozen'):
+    for mode in ('full', 'frozen', 'lora') if lora else ('full', 'frozen'):
         torch.manual_seed(0)
         model = Classifier(GPT(vocab, c['blockSize'], c['nLayer'], c['nHead'], c['nEmbd']), c['nEmbd'], f['numLabels']).to(device)
         if mode == 'frozen':
             model.gpt.requires_grad_(False)  # no gradient, no backward, no optimizer state for the body
+        if mode == 'lora':
+            add_lora(model.gpt, lora).to(device)  # the body frozen but for A and B; the head trains (PEFT's modules_to_save)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = adamw(params)
 
@@ -277,6 +306,7 @@ def finetune_main():
         'params': sum(p.numel() for p in runs['full'][0].parameters()),
         **modes,
         'frozenOverFull': round(modes['frozen']['stepMs'] / modes['full']['stepMs'], 3),
+        **({'loraOverFull': round(modes['lora']['stepMs'] / modes['full']['stepMs'], 3)} if lora else {}),
         'warmupSteps': warm,
         'peakRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     }))
