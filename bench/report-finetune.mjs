@@ -1,6 +1,8 @@
 // The fine-tuning row as text (bench/finetune.mjs and torch_gpt.py's fine-tuning runs): one step
-// with every weight training against one with the GPT's body frozen, per backend, ours and PyTorch.
+// with every weight training against one with the GPT's body frozen, per backend, ours and PyTorch;
+// then LoRA and QLoRA (report-peft.mjs).
 import { int, ratio, SYSTEMS, table } from './format.mjs';
+import { peftLine, peftSection } from './report-peft.mjs';
 
 const ms = x => (x == null ? '–' : x < 100 ? x.toFixed(1) : int(x));
 const bytes = b => (b == null ? '–' : b < 2 ** 20 ? `${(b / 2 ** 10).toFixed(1)} KB` : `${(b / 2 ** 20).toFixed(1)} MB`);
@@ -15,7 +17,7 @@ function where(run) {
 /** One run in a line, for the console. */
 export function finetuneLine(run) {
   return `full ${ms(run.full.stepMs)} ms, frozen ${ms(run.frozen.stepMs)} ms a step (${ratio(run.full.stepMs / run.frozen.stepMs)} faster), ` +
-    `AdamW state ${bytes(run.full.optimizerBytes)} → ${bytes(run.frozen.optimizerBytes)}`;
+    `AdamW state ${bytes(run.full.optimizerBytes)} → ${bytes(run.frozen.optimizerBytes)}${peftLine(run)}`;
 }
 
 /** Why freezing the body saves what it saves, with the sizes of the run that measured it. */
@@ -66,6 +68,7 @@ export function finetuneSection(results) {
       memoryRuns.map(r => [SYSTEMS[r.system], where(r), fullToFrozen(r, 'trainableParams', int), fullToFrozen(r, 'optimizerBytes', bytes),
         fullToFrozen(r, 'kernelsPerStep', int), fullToFrozen(r, 'stepPeakBytes', bytes)])
     ),
-    ''
+    '',
+    ...peftSection(results)
   ];
 }

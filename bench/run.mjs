@@ -7,8 +7,9 @@
 //                      [--out=latest] (the results' file name in bench/results/) [--repeats=1]
 //                      [--no-finetune] [--finetune-only]
 // The fine-tuning row (bench/finetune.mjs, configs.mjs's FINETUNE): a classifier on the base GPT,
-// one step with every weight training and one with the body frozen, on wasm and webgpu, next to
-// PyTorch doing the same. A full run includes it, --quick does not; --no-finetune leaves it out;
+// one step with every weight training, one with the body frozen, one with LoRA and one with QLoRA
+// (configs.mjs's PEFT), with their memory, on wasm and webgpu, next to PyTorch doing the same
+// (full, frozen, and LoRA written by hand). A full run includes it, --quick does not; --no-finetune leaves it out;
 // --finetune-only runs it alone (with the --steps, --warmup, --warmup-sec, --backends, --threads
 // given) and writes bench/results/finetune.{json,md} unless --out names another file.
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
@@ -26,7 +27,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { fileURLToPath } from 'url';
-import { CONFIGS, CPU_CONFIGS, DEFAULTS, FINETUNE, GENERATE_TOKENS, OPTIMIZER, QUICK } from './configs.mjs';
+import { CONFIGS, CPU_CONFIGS, DEFAULTS, FINETUNE, GENERATE_TOKENS, OPTIMIZER, PEFT, QUICK } from './configs.mjs';
 import { markdownReport, trainingSvg } from './report.mjs';
 import { finetuneLine } from './report-finetune.mjs';
 
@@ -157,7 +158,7 @@ async function main() {
   const configs = options.finetune === 'only' ? {} : Object.fromEntries(options.configs.map(c => [c, CONFIGS[c]]));
   if (options.finetune) configs[FINETUNE.config] = CONFIGS[FINETUNE.config];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const finetuneSetup = options.finetune ? FINETUNE : null;
+  const finetuneSetup = options.finetune ? { ...FINETUNE, peft: PEFT } : null;
   const results = { machine: { ...machine(), kernelLib: await kernelLibBuild() }, options, configs, command, runs: [], finetune: [], finetuneSetup, skipped: [] };
 
   const webgpu = options.backends.includes('webgpu') ? await webgpuSetup() : { reason: 'not asked for' };
@@ -231,7 +232,8 @@ async function main() {
     recordFinetune({ config, slot: backend, backend, ...ours, system: 'ours' }, `finetune ours ${backend}`);
     for (const setup of torchNextTo(backend)) {
       const finetune = { textTokens: FINETUNE.textTokens, numLabels: FINETUNE.labels.length };
-      const run = await runTorch(setup, { ...CONFIGS[config], batchSize: FINETUNE.batchSize, ...timing, finetune });
+      const lora = { r: PEFT.lora.r, loraAlpha: PEFT.lora.loraAlpha, targetModules: PEFT.lora.targetModules }; // the head trains too, as ours
+      const run = await runTorch(setup, { ...CONFIGS[config], batchSize: FINETUNE.batchSize, ...timing, finetune, lora });
       recordFinetune({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `finetune ${setup.system} (next to ${backend})`);
     }
   };
