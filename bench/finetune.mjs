@@ -4,8 +4,6 @@
 // The steps take turns, so that a drifting host speed hits them alike.
 // usage: node bench/finetune.mjs '{"backend": "wasm", "steps": 10, "warmup": 3, "warmupSec": 3}'
 import lab from '../kernel-lib/dist/index.js';
-import peft from '../kernel-lib/dist/peft/index.js';
-import quant from '../kernel-lib/dist/quant/index.js';
 import { CONFIGS, FINETUNE, OPTIMIZER, PEFT, tokenStream } from './configs.mjs';
 import { peakRssBytes, profileStep, readJob, report, timeInTurn } from './measure.mjs';
 
@@ -31,12 +29,12 @@ function classifierTrainer(mode, data) {
   let base;
   if (mode === 'frozen') model.transformer.freeze();
   if (mode === 'qlora') {
-    const modelBefore = quant.modelBytes(model);
-    const layers = quant.quantizeModel(model, PEFT.quant);
+    const modelBefore = lab.modelBytes(model);
+    const layers = lab.quantizeModel(model, PEFT.quant);
     const sum = key => layers.reduce((n, l) => n + l[key], 0);
-    base = { method: PEFT.quant.method, layers: layers.length, layerBytesBefore: sum('bytesBefore'), layerBytesAfter: sum('bytesAfter'), modelBytesBefore: modelBefore, modelBytesAfter: quant.modelBytes(model) };
+    base = { method: PEFT.quant.method, layers: layers.length, layerBytesBefore: sum('bytesBefore'), layerBytesAfter: sum('bytesAfter'), modelBytesBefore: modelBefore, modelBytesAfter: lab.modelBytes(model) };
   }
-  if (mode === 'lora' || mode === 'qlora') peft.getPeftModel(model, PEFT.lora);
+  if (mode === 'lora' || mode === 'qlora') lab.getPeftModel(model, PEFT.lora);
   const objective = lab.classificationObjective(model, data, { batchSize: FINETUNE.batchSize });
   // steps is large because we call trainStep() ourselves
   return { model, base, trainer: new lab.Trainer(objective, { steps: 1e6, ...OPTIMIZER, live: false }) };
@@ -71,7 +69,7 @@ report(async () => {
       optimizerBytes: state.numbers * FLOAT32_BYTES,
       stepPeakBytes: tensorPeakBytes - between, // what the step adds at its fullest: activations, gradients
       kernelsPerStep,
-      memory: peft.trainingMemory(model), // counted from the module tree: numbers, weights, gradients, AdamW state
+      memory: lab.trainingMemory(model), // counted from the module tree: numbers, weights, gradients, AdamW state
       heldBytes // measured: tf.memory().numBytes that the model and its trainer hold after a step
     };
   }
