@@ -35,7 +35,8 @@ const SOURCE_LOCAL = 4;
 const MAX_EXPERIMENT_NAME = 500;
 const MAX_RUN_NAME = 250;
 
-export type ParamValue = string | number | boolean;
+/** A param's value; a list (a config's target modules) is written as JSON, a RegExp as its source. */
+export type ParamValue = string | number | boolean | (string | number | boolean | RegExp)[] | RegExp;
 
 export interface StartRunOptions {
   /** The run's name as MLflow shows it (any text); default "run <first 8 digits of its id>". */
@@ -49,8 +50,9 @@ const fileUri = (p: string) => pathToFileURL(p).href;
 /** A param as MLflow stores it: text. Numbers keep every digit (String(0.1) reads back as 0.1). */
 function paramText(key: string, value: ParamValue): string {
   if (typeof value === 'number' && Number.isNaN(value)) throw new Error(`param ${JSON.stringify(key)} is NaN`);
-  if (!['string', 'number', 'boolean'].includes(typeof value)) throw new Error(`param ${JSON.stringify(key)} must be a string, number or boolean, got ${typeof value}`);
-  const text = String(value);
+  const plain = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v) || v instanceof RegExp;
+  if (!(plain(value) || (Array.isArray(value) && value.every(plain)))) throw new Error(`param ${JSON.stringify(key)} must be a string, number, boolean or a list of them, got ${JSON.stringify(value) ?? typeof value}`);
+  const text = Array.isArray(value) ? JSON.stringify(value.map(v => (v instanceof RegExp ? String(v) : v))) : String(value);
   if (text.length > MAX_PARAM_VALUE_LENGTH) throw new Error(`param ${JSON.stringify(key)} has a value of ${text.length} characters, more than ${MAX_PARAM_VALUE_LENGTH}`);
   return text;
 }
