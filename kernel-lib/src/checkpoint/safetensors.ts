@@ -1,5 +1,6 @@
 /**
- * The safetensors file format (Hugging Face's), for float32 tensors:
+ * The safetensors file format (Hugging Face's), for float32 tensors (and bytes: U8, for the packed
+ * codes of a quantized checkpoint, quant/save.ts):
  *
  *   8 bytes   N, the header's length, a little-endian unsigned integer
  *   N bytes   a JSON header: { name: { dtype: "F32", shape: [...], data_offsets: [begin, end] }, ...,
@@ -15,20 +16,30 @@ export interface NamedArray {
 }
 
 interface HeaderEntry {
-  dtype: string;
+  dtype: StoredTensor['dtype'];
   shape: number[];
   data_offsets: [number, number];
 }
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Serialize tensors (in the given order) and string metadata. */
+/** A tensor as stored: float32 numbers, or bytes (a quantized layer's packed codes). */
+export type StoredTensor = { dtype: 'F32'; shape: number[]; data: Float32Array } | { dtype: 'U8'; shape: number[]; data: Uint8Array };
+type Dtype = StoredTensor['dtype'];
+const BYTES: Record<Dtype, number> = { F32: 4, U8: 1 };
+
+/** Serialize float32 tensors (in the given order) and string metadata. */
 export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
+  return encodeStoredTensors([...tensors].map(([name, t]) => [name, { dtype: 'F32', ...t }]), metadata);
+}
+
+/** Serialize tensors of either dtype (in the given order) and string metadata. */
+export function encodeStoredTensors(tensors: [string, StoredTensor][], metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
   let offset = 0;
-  for (const [name, { shape, data }] of tensors) {
+  for (const [name, { dtype, shape, data }] of tensors) {
     if (data.length !== size(shape)) throw new Error(`safetensors: ${name} has ${data.length} values for shape [${shape}]`);
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + data.byteLength] };
+    header[name] = { dtype, shape, data_offsets: [offset, offset + data.byteLength] };
     offset += data.byteLength;
   }
   let json = JSON.stringify(header);
@@ -38,7 +49,7 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
-  for (const { data } of tensors.values()) {
+  for (const [, { data }] of tensors) {
     // float32 in little-endian byte order (what every machine that runs this uses; checked below)
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     at += data.byteLength;
@@ -46,8 +57,14 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
   return out;
 }
 
-/** Parse a safetensors file; every problem is an error that says what is wrong and where. */
+/** Parse a safetensors file of float32 tensors; every problem is an error that says what is wrong and where. */
 export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
+  const { tensors, metadata } = decodeStoredTensors(bytes, file, ['F32']);
+  return { tensors: new Map([...tensors].map(([name, { shape, data }]) => [name, { shape, data: data as Float32Array }])), metadata };
+}
+
+/** Parse a safetensors file whose tensors have one of `dtypes`; checked as decodeSafetensors does. */
+export function decodeStoredTensors(bytes: Uint8Array, file: string, dtypes: Dtype[] = ['F32', 'U8']): { tensors: Map<string, StoredTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new Error(`${file}: ${bytes.length} bytes is too short for a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
@@ -66,7 +83,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): { ten
     throw new Error(`${file}: __metadata__ must be an object of strings, got ${JSON.stringify(metadata)}`);
   }
   const data = bytes.subarray(8 + n);
-  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__').map(([name, value]) => checkEntry(file, name, value, data.length));
+  const entries = Object.entries(header).filter(([name]) => name !== '__metadata__').map(([name, value]) => checkEntry(file, name, value, data.length, dtypes));
   // as in safetensors: the tensors' bytes lie back to back and cover the data, no gaps, no overlaps
   let expectedBegin = 0;
   for (const [name, { data_offsets: [begin, end] }] of [...entries].sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0])) {
@@ -74,21 +91,21 @@ export function decodeSafetensors(bytes: Uint8Array, file = 'checkpoint'): { ten
     expectedBegin = end;
   }
   if (expectedBegin !== data.length) throw new Error(`${file}: the tensors cover ${expectedBegin} of the ${data.length} data bytes`);
-  const tensors = new Map<string, NamedArray>();
-  for (const [name, { shape, data_offsets: [begin, end] }] of entries) {
-    // copy: the data may not be 4-byte aligned inside the file
-    const values = new Float32Array(size(shape));
-    new Uint8Array(values.buffer).set(data.subarray(begin, end));
-    tensors.set(name, { shape, data: values });
+  const tensors = new Map<string, StoredTensor>();
+  for (const [name, { dtype, shape, data_offsets: [begin, end] }] of entries) {
+    // copied: the data may not be 4-byte aligned inside the file
+    const copy = new Uint8Array(data.subarray(begin, end));
+    tensors.set(name, dtype === 'F32' ? { dtype, shape, data: new Float32Array(copy.buffer) } : { dtype: 'U8', shape, data: copy });
   }
   return { tensors, metadata: metadata as Record<string, string> };
 }
 
-/** One header entry, checked: a float32 tensor whose shape fits its bytes, inside the data. */
-function checkEntry(file: string, name: string, value: unknown, dataBytes: number): [string, HeaderEntry] {
+/** One header entry, checked: a tensor of an allowed dtype whose shape fits its bytes, inside the data. */
+function checkEntry(file: string, name: string, value: unknown, dataBytes: number, dtypes: Dtype[]): [string, HeaderEntry] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: tensor ${name} has the entry ${JSON.stringify(value)}, not an object`);
   const entry = value as Partial<HeaderEntry>;
-  if (entry.dtype !== 'F32') throw new Error(`${file}: tensor ${name} is ${entry.dtype}; only F32 is supported`);
+  const dtype = entry.dtype as Dtype;
+  if (!dtypes.includes(dtype)) throw new Error(`${file}: tensor ${name} is ${entry.dtype}; ${dtypes.length === 1 ? `only ${dtypes[0]} is supported` : `this file holds ${dtypes.join(' and ')}`}`);
   const { shape, data_offsets: offsets } = entry;
   if (!Array.isArray(shape) || !shape.every(k => Number.isInteger(k) && k >= 0)) {
     throw new Error(`${file}: tensor ${name} has the shape ${JSON.stringify(shape)}; a shape is a list of non-negative integers`);
@@ -97,8 +114,9 @@ function checkEntry(file: string, name: string, value: unknown, dataBytes: numbe
   if (!(Number.isInteger(begin) && Number.isInteger(end) && 0 <= begin && begin <= end && end <= dataBytes)) {
     throw new Error(`${file}: tensor ${name} has data_offsets ${JSON.stringify(offsets)} outside the ${dataBytes} data bytes`);
   }
-  if (end - begin !== 4 * size(shape)) throw new Error(`${file}: tensor ${name} has ${end - begin} bytes for shape [${shape}] (float32: ${4 * size(shape)} bytes)`);
-  return [name, { dtype: 'F32', shape, data_offsets: [begin, end] }];
+  const expected = BYTES[dtype] * size(shape);
+  if (end - begin !== expected) throw new Error(`${file}: tensor ${name} has ${end - begin} bytes for shape [${shape}] (${dtype === 'F32' ? 'float32' : 'bytes'}: ${expected} bytes)`);
+  return [name, { dtype, shape, data_offsets: [begin, end] }];
 }
 if (new Uint8Array(Float32Array.of(1).buffer)[3] !== 0x3f) {
   throw new Error('safetensors: this machine is big-endian; the checkpoint code assumes little-endian');

@@ -24,7 +24,7 @@ import { checkQuantConfig, QUANT_METHODS, QuantMethod } from './config';
 import { DOUBLE_QUANT_BLOCK } from './doubleQuant';
 import { quantizedTensor, QuantizedTensor } from './formats';
 import { QuantizedLinear } from './quantizedLinear';
-import { decodeTensors, encodeTensors, StoredTensor } from './safetensorsBytes';
+import { decodeStoredTensors, encodeStoredTensors, StoredTensor } from '../checkpoint/safetensors';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -69,7 +69,7 @@ export async function saveQuantized(model: GPT, folder: string): Promise<void> {
     quantized_modules: layers.map(([n]) => n)
   };
   const config = { architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', quantization_config: quantization, llm_lab: { config: model.config } };
-  replaceFolder(folder, { [WEIGHTS_FILE]: encodeTensors(tensors, { format: 'pt' }), [CONFIG_FILE]: JSON.stringify(config, null, 2) + '\n' });
+  replaceFolder(folder, { [WEIGHTS_FILE]: encodeStoredTensors(tensors, { format: 'pt' }), [CONFIG_FILE]: JSON.stringify(config, null, 2) + '\n' });
 }
 
 const isFourBit = (m: QuantMethod) => m === 'int4' || m === 'nf4';
@@ -96,7 +96,7 @@ export function loadQuantized(folder: string): GPT {
   if (!qc || !QUANT_METHODS.includes(qc.llm_lab_method)) throw new Error(`${who}: ${configFile} has no quantization_config with an llm_lab_method (${QUANT_METHODS.join(', ')}); a float checkpoint loads with loadGPT`);
   const file = path.join(folder, WEIGHTS_FILE);
   if (!fs.existsSync(file)) throw new Error(`${who}: no ${WEIGHTS_FILE} in ${folder}`);
-  const stored = decodeTensors(new Uint8Array(fs.readFileSync(file)), file);
+  const stored = decodeStoredTensors(new Uint8Array(fs.readFileSync(file)), file).tensors;
   const take = (name: string, dtype: 'F32' | 'U8') => {
     const t = stored.get(name);
     if (!t) throw new Error(`${who}: ${file} has no tensor ${name}`);
