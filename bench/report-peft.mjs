@@ -20,25 +20,29 @@ export function peftLine(run) {
     (run.qloraBase ? `, NF4 base ${run.qloraBase.modelFraction.toFixed(3)}x float32` : '');
 }
 
-/** What the numbers say, with the sizes of the run that measured them. */
-function meaning(run, setup) {
-  const { full, lora, qlora, qloraBase: base } = run;
+/** What the numbers say, with the sizes of the first run of ours and the QLoRA/LoRA ratio of each. */
+function meaning(ours, setup) {
+  const { full, lora, qloraBase: base } = ours[0];
   const perStep = m => m.memory.gradients + m.memory.optimizer;
+  const qloraOverLora = ours.map((r, i) => `${times(r.qlora.stepMs / r.lora.stepMs)}${i ? '' : ' LoRA\'s time'} on ${where(r)}`).join(' and ');
   return [
     `What the numbers mean: LoRA trains ${int(lora.trainableParams)} numbers instead of ${int(full.trainableParams)} ` +
       `(${((100 * lora.trainableParams) / full.trainableParams).toFixed(1)}%), so the gradients and AdamW's m and v shrink from ` +
       `${bytes(perStep(full))} to ${bytes(perStep(lora))}; the frozen weights still take their float32 bytes. Its step is not ` +
-      `${Math.round(full.trainableParams / lora.trainableParams)}x faster, only ${times(full.stepMs / lora.stepMs)} here: it runs ` +
-      'the whole forward pass, and backpropagation still goes through every block down to the lowest adapter (the gradient with ' +
-      'respect to each layer\'s input); what it skips is the gradient of every frozen weight, about a third of a full step\'s ' +
-      `arithmetic, and the update of ${int(full.trainableParams - lora.trainableParams)} numbers. QLoRA stores the frozen block weights as NF4 codes ` +
+      `${Math.round(full.trainableParams / lora.trainableParams)}x faster, only ${times(full.stepMs / lora.stepMs)} on ${where(ours[0])}: ` +
+      'it runs the whole forward pass, and backpropagation still goes through every block down to the lowest adapter (the ' +
+      'gradient with respect to each layer\'s input). What it skips is the gradient of every frozen weight (about a third of a full ' +
+      `step's matrix products) and the update of ${int(full.trainableParams - lora.trainableParams)} numbers; what it adds is each ` +
+      'adapter\'s own products and sums, and at this size much of a step is not matrix products at all (attention, softmax, ' +
+      'LayerNorm, GELU). QLoRA stores the frozen block weights as NF4 codes ' +
       `(${base.layers} layers: ${bytes(base.layerBytesAfter)} instead of ${bytes(base.layerBytesBefore)}, ${base.layerFraction.toFixed(3)}x), ` +
-      `so the whole frozen base weighs ${base.modelFraction.toFixed(3)}x its float32 bytes (the embeddings stay float32); its step ` +
-      `takes ${times(qlora.stepMs / lora.stepMs)} LoRA's here: every product with a frozen weight decodes it ` +
-      '(on wasm: decode, then multiply; on webgpu: a kernel that reads the codes). ' +
-      `A step's tensor peak does not shrink with LoRA${lora.stepPeakBytes > full.stepPeakBytes ? ' (here it grows)' : ''}: ` +
-      'tfjs keeps every intermediate tensor until the step ends, activations are the same as in full fine-tuning, and each adapter ' +
-      `adds its own (x·A, x·A·B, its scaling, the sum) on ${setup.lora.targetModules.map(m => `\`${m}\``).join(' and ')} of every block. ` +
+      `so the whole frozen base weighs ${base.modelFraction.toFixed(3)}x its float32 bytes (the embeddings stay float32). It pays ` +
+      `in time: its step takes ${qloraOverLora}, since every product with a frozen weight decodes the codes (on wasm: the ` +
+      'whole weight decoded in JavaScript at each forward pass, then multiplied; on webgpu: kernels that read the codes as they ' +
+      'multiply, forward and for the backward\'s dy·Wᵀ). ' +
+      `A step's tensor peak does not shrink with LoRA${lora.stepPeakBytes > full.stepPeakBytes ? ' (here it grows)' : ''}: tfjs keeps ` +
+      'every intermediate tensor until the step ends, the activations are those of full fine-tuning, and each adapter adds its ' +
+      `own (x·A, x·A·B, its scaling, the sum) on ${setup.lora.targetModules.map(m => `\`${m}\``).join(' and ')} of every block. ` +
       'What LoRA and QLoRA save is what stays between steps, the part that grows with the model.',
     ''
   ];
@@ -68,7 +72,7 @@ export function peftSection(results) {
       'alpha / r); it has no QLoRA row (NF4 needs bitsandbytes). In each process full, frozen, LoRA and QLoRA take turns; ' +
       `ms/step is the median of ${results.options.steps} steps each.`,
     '',
-    ...(ours[0] ? meaning(ours[0], setup) : []),
+    ...(ours.length ? meaning(ours, setup) : []),
     table(
       ['next to', 'system', 'where', 'ms/step full', 'ms/step LoRA', 'ms/step QLoRA', 'LoRA / full', 'QLoRA / full'],
       runs.map(r => [r.slot, SYSTEMS[r.system], where(r), ms(r.full.stepMs), ms(r.lora.stepMs), ms(r.qlora?.stepMs),
