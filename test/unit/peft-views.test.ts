@@ -6,6 +6,7 @@
 import { JSDOM } from 'jsdom';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  clusterLabels,
   formatBytes,
   histogramBins,
   histogramSummary,
@@ -254,5 +255,22 @@ describe('quantization views: fallbacks', () => {
     expect(sent[0]['text/plain'].split('\n').slice(0, 3)).toEqual(['h.3.mlp.c_fc input: largest |x| per channel', '1 of 5 channels over 6 \u00d7 the median (0.110)', 'outlier channels: 3 (2.54)']);
     // the step is 2.54 / 127 = 0.02; the median 0.11 is 5.5 steps, so \u00b16 levels
     expect(sent[0]['text/plain']).toContain('gets only \u00b16 of the \u00b1127 levels');
+  });
+});
+
+describe('trade-off labels', () => {
+  it('points drawn within a few pixels of each other share one label; the others keep their own', () => {
+    const labels = clusterLabels([
+      { x: 100, y: 50, label: 'int8' },
+      { x: 103, y: 51, label: 'int8-channel' },
+      { x: 102, y: 49, label: 'int8-zeropoint' },
+      { x: 40, y: 60, label: 'nf4' },
+      { x: 200, y: 120, label: 'float32' }
+    ]);
+    expect(labels).toEqual([
+      { x: 100, y: 50, text: 'int8, int8-channel, int8-zeropoint' },
+      { x: 40, y: 60, text: 'nf4' },
+      { x: 200, y: 120, text: 'float32' }
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * axes (formats halve the bits). Point at a point to read its format and numbers.
  */
 import { scaleLinear, scaleLog } from 'd3';
-import { headColor, QuantTradeoffSpec, TradeoffPoint, tradeoffMetricDomain, tradeoffSeries, tradeoffTitle, tradeoffXDomain, validateQuantTradeoffSpec } from '@llm-lab/kernel/contract';
+import { clusterLabels, headColor, QuantTradeoffSpec, TradeoffPoint, tradeoffMetricDomain, tradeoffSeries, tradeoffTitle, tradeoffXDomain, validateQuantTradeoffSpec } from '@llm-lab/kernel/contract';
 import { element } from './dom';
 import { specRenderer } from './spec-renderer';
 import { drawAxis, explain, legendEntry, readoutLine, svgElement } from './svg-dom';
@@ -32,8 +32,10 @@ export function quantTradeoffView(spec: QuantTradeoffSpec): HTMLElement {
       for (const p of points) {
         const dot = svgElement('circle', { cx: x(at(p)), cy: y(p.metric), r: 4.5, fill: color, 'data-series': series }, 'llm-lab-q-point');
         explain(dot, tradeoffTitle(p, spec.metricName), readout);
-        panel.append(dot, svgElement('text', { x: x(at(p)) + 6, y: y(p.metric) - 6 }, 'llm-lab-q-point-label', p.label));
+        panel.append(dot);
       }
+      // points of nearly the same size and score share one label
+      for (const l of clusterLabels(points.map(p => ({ x: x(at(p)), y: y(p.metric), label: p.label })))) panel.append(svgElement('text', { x: l.x + 6, y: l.y - 6 }, 'llm-lab-q-point-label', l.text));
     }
     drawAxis(panel, x, 'bottom', TOP + PH, 5);
     drawAxis(panel, y, 'left', left, 5);

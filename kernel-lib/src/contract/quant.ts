@@ -287,3 +287,19 @@ export function formatBytes(n: number): string {
 export function tradeoffTitle(p: TradeoffPoint, metricName: string): string {
   return `${p.label} (${p.series}): ${+p.bitsPerWeight.toPrecision(3)} bits/weight, ${formatBytes(p.bytes)}, ${metricName} ${+p.metric.toPrecision(4)}`;
 }
+
+/**
+ * One label per cluster of points drawn within `gap` pixels of each other (formats of nearly the same
+ * size and score: int8 three ways, int4 and nf4), their names joined, so labels never print over one
+ * another; placed at the cluster's first point.
+ */
+export function clusterLabels(points: readonly { x: number; y: number; label: string }[], gap = 14): { x: number; y: number; text: string }[] {
+  const clusters: { x: number; y: number; labels: string[] }[] = [];
+  for (const p of points) {
+    const near = clusters.find(c => Math.abs(c.x - p.x) < gap * 3 && Math.abs(c.y - p.y) < gap);
+    if (near) {
+      if (!near.labels.includes(p.label)) near.labels.push(p.label);
+    } else clusters.push({ x: p.x, y: p.y, labels: [p.label] });
+  }
+  return clusters.map(c => ({ x: c.x, y: c.y, text: c.labels.join(', ') }));
+}

@@ -4,6 +4,7 @@
  */
 import { HEAD_COLORS } from '../contract/palette';
 import {
+  clusterLabels,
   errorGroups,
   formatPercent,
   histogramBins,
@@ -116,10 +117,8 @@ export function quantTradeoffSvg(spec: QuantTradeoffSpec): string {
     tradeoffSeries(spec.points, key).forEach(({ series, points }) => {
       const color = HEAD_COLORS[names.indexOf(series)];
       body.push(`<polyline points="${points.map(p => `${num(x(at(p)))},${num(y(p.metric))}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
-      for (const p of points) {
-        body.push(`<circle cx="${num(x(at(p)))}" cy="${num(y(p.metric))}" r="4" fill="${color}"><title>${escapeXml(tradeoffTitle(p, spec.metricName))}</title></circle>`);
-        body.push(text(x(at(p)) + 6, y(p.metric) - 6, p.label, 'font-size="10" fill="#333"'));
-      }
+      for (const p of points) body.push(`<circle cx="${num(x(at(p)))}" cy="${num(y(p.metric))}" r="4" fill="${color}"><title>${escapeXml(tradeoffTitle(p, spec.metricName))}</title></circle>`);
+      for (const l of clusterLabels(points.map(p => ({ x: x(at(p)), y: y(p.metric), label: p.label })))) body.push(text(l.x + 6, l.y - 6, l.text, 'font-size="10" fill="#333"'));
     });
     body.push(axis(x as never, 'bottom', top + ph, 5), axis(y, 'left', left, 5), text(left + pw / 2, top + ph + 32, key === 'bytes' ? 'model size (MB)' : 'bits per weight', 'text-anchor="middle" fill="#555"'));
     body.push(text(left - 40, top - 8, `${spec.metricName} ${spec.lowerIsBetter ? '\u2193 better' : '\u2191 better'}`, 'fill="#555"'));
