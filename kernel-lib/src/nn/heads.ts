@@ -50,9 +50,9 @@ export const POOLINGS: readonly Pooling[] = ['last', 'mean'];
 
 /**
  * A sequence-classification head (Hugging Face's `score`): one vector per sequence, then one
- * logit per class. 'last' reads the hidden state of the last real token, the only one that has
- * seen the whole text in a causal model (GPT2ForSequenceClassification does this); 'mean'
- * averages the real tokens' states. The weight is (numLabels, C), PyTorch's Linear layout,
+ * logit per class, or a single number (numLabels 1: a reward model's score, align/). 'last'
+ * reads the hidden state of the last real token, the only one that has seen the whole text in a
+ * causal model (GPT2ForSequenceClassification does this); 'mean' averages the real tokens' states. The weight is (numLabels, C), PyTorch's Linear layout,
  * without a bias, as in GPT2ForSequenceClassification.
  */
 export class ClassificationHead extends Module {
@@ -60,7 +60,7 @@ export class ClassificationHead extends Module {
 
   constructor(init: Init, readonly nEmbd: number, readonly numLabels: number, readonly pooling: Pooling) {
     super();
-    if (!Number.isInteger(numLabels) || numLabels < 2) throw new Error(`ClassificationHead: numLabels must be an integer >= 2, got ${numLabels}`);
+    if (!Number.isInteger(numLabels) || numLabels < 1) throw new Error(`ClassificationHead: numLabels must be a positive integer, got ${numLabels}`);
     if (!POOLINGS.includes(pooling)) throw new Error(`ClassificationHead: pooling must be ${POOLINGS.map(p => `'${p}'`).join(' or ')}, got ${JSON.stringify(pooling)}`);
     this.weight = this.addParameter('weight', init.randn([numLabels, nEmbd], 0.02));
   }
