@@ -49,7 +49,7 @@ export function finetuneSection(results) {
       `'${f.pooling}' pooling, a ${f.labels.length}-class head, batches of ${f.batchSize} texts of ${f.textTokens} tokens (synthetic ids: ` +
       'speed does not depend on the words). A step is forward + cross-entropy + backward + clipping + AdamW. Full: every weight ' +
       'trains. Frozen body: `model.transformer.freeze()`, only the new head trains; PyTorch: `requires_grad_(False)` on the body ' +
-      'and AdamW over the trainable parameters. In each process the two steps take turns, so a drifting host speed hits both alike; ' +
+      'and AdamW over the trainable parameters. In each process the steps (these two, and LoRA and QLoRA below) take turns, so a drifting host speed hits them alike; ' +
       `ms/step is the median of ${results.options.steps} steps each.`,
     '',
     ...(example ? [whyCheaper(example, model), ''] : []),
