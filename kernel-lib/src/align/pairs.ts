@@ -13,18 +13,27 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, seededRandom, shuffled } from '../random';
+import type { Tokenizer } from '../tokenizers/tokenizer';
 
 /** Token ids: a prompt, and the answer preferred to it (chosen) and the one not (rejected). */
-export interface PreferencePair {
+export interface TokenizedPreferencePair {
   prompt: number[];
   chosen: number[];
   rejected: number[];
 }
 
+/**
+ * Text pairs (data/preferences.ts labels them) as token ids: the prompt and each answer encoded on
+ * their own, so the answer starts exactly where the prompt ends.
+ */
+export function tokenizePairs(tokenizer: Tokenizer, pairs: readonly { prompt: string; chosen: string; rejected: string }[]): TokenizedPreferencePair[] {
+  return pairs.map(p => ({ prompt: tokenizer.encode(p.prompt), chosen: tokenizer.encode(p.chosen), rejected: tokenizer.encode(p.rejected) }));
+}
+
 /** Pairs to train on, and held-out pairs (other prompts) to judge the model by. */
 export interface PreferenceData {
-  train: PreferencePair[];
-  validation: PreferencePair[];
+  train: TokenizedPreferencePair[];
+  validation: TokenizedPreferencePair[];
 }
 
 export interface PreferenceBatch {
@@ -49,7 +58,7 @@ export interface PairLimits {
 const show = (ids: number[]) => (ids.length <= 12 ? `[${ids.join(', ')}]` : `[${ids.slice(0, 12).join(', ')}, ... ${ids.length} tokens]`);
 
 /** Check pairs before any work: errors name the pair's index and what is wrong with it. */
-export function checkPreferencePairs(where: string, pairs: PreferencePair[], limits: PairLimits): void {
+export function checkTokenizedPairs(where: string, pairs: TokenizedPreferencePair[], limits: PairLimits): void {
   if (!Array.isArray(pairs) || pairs.length === 0) throw new Error(`${where}: no preference pairs`);
   const { maxLength, vocabSize, minPromptLength } = limits;
   pairs.forEach((pair, i) => {
@@ -94,7 +103,7 @@ export function paddedRows(rows: number[][], answerStarts: number[], padId = 0):
 }
 
 /** Pairs as one batch: chosen rows first, then rejected rows, right-padded with padId. */
-export function preferenceBatch(pairs: PreferencePair[], padId = 0): PreferenceBatch {
+export function preferenceBatch(pairs: TokenizedPreferencePair[], padId = 0): PreferenceBatch {
   const rows = [...pairs.map(p => [...p.prompt, ...p.chosen]), ...pairs.map(p => [...p.prompt, ...p.rejected])];
   const starts = [...pairs, ...pairs].map(p => p.prompt.length);
   return { ...paddedRows(rows, starts, padId), pairs: pairs.length };
@@ -112,27 +121,27 @@ export function chosenAndRejected<T extends tf.Tensor>(rows: T, pairs: number): 
 
 /** Batches of pairs in a seeded random order, each pair once per epoch. */
 export class PairBatches {
-  private order: PreferencePair[] = [];
+  private order: TokenizedPreferencePair[] = [];
   private readonly rng: Rng;
 
-  constructor(private readonly pairs: PreferencePair[], private readonly batchSize: number, seed: number) {
+  constructor(private readonly pairs: TokenizedPreferencePair[], private readonly batchSize: number, seed: number) {
     this.rng = seededRandom(seed);
   }
 
-  next(): PreferencePair[] {
+  next(): TokenizedPreferencePair[] {
     while (this.order.length < this.batchSize) this.order.push(...shuffled(this.pairs, this.rng));
     return this.order.splice(0, this.batchSize);
   }
 }
 
 /** Pairs in batches of at most `size`, in order (for evaluation). */
-export function inBatches(pairs: PreferencePair[], size: number): PreferencePair[][] {
-  const out: PreferencePair[][] = [];
+export function inBatches(pairs: TokenizedPreferencePair[], size: number): TokenizedPreferencePair[][] {
+  const out: TokenizedPreferencePair[][] = [];
   for (let i = 0; i < pairs.length; i += size) out.push(pairs.slice(i, i + size));
   return out;
 }
 
 /** The mean number of tokens a pair's two rows hold: the throughput's unit. */
-export function tokensPerPair(pairs: PreferencePair[]): number {
+export function tokensPerPair(pairs: TokenizedPreferencePair[]): number {
   return pairs.reduce((n, p) => n + 2 * p.prompt.length + p.chosen.length + p.rejected.length, 0) / pairs.length;
 }

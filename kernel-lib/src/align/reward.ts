@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GPTRewardModel } from '../models/rewardModel';
 import { checkPositiveInt, Objective } from '../train/objective';
-import { chosenAndRejected, checkPreferencePairs, disposePreferenceBatch, inBatches, PairBatches, paddedRows, PreferenceBatch, PreferenceData, PreferencePair, preferenceBatch, tokensPerPair } from './pairs';
+import { chosenAndRejected, checkTokenizedPairs, disposePreferenceBatch, inBatches, PairBatches, paddedRows, PreferenceBatch, PreferenceData, TokenizedPreferencePair, preferenceBatch, tokensPerPair } from './pairs';
 
 /** What is particular to reward modelling (the loop's learning rate, steps ... are the Trainer's). */
 export interface RewardConfig {
@@ -53,7 +53,7 @@ export async function rewardsOf(model: GPTRewardModel, sequences: number[][], ba
 }
 
 /** The rewards of each pair's chosen and rejected answers. */
-export async function pairRewards(model: GPTRewardModel, pairs: PreferencePair[], batchSize = 32): Promise<{ chosen: number[]; rejected: number[] }> {
+export async function pairRewards(model: GPTRewardModel, pairs: TokenizedPreferencePair[], batchSize = 32): Promise<{ chosen: number[]; rejected: number[] }> {
   const chosen: number[] = [];
   const rejected: number[] = [];
   for (const part of inBatches(pairs, batchSize)) {
@@ -69,7 +69,7 @@ export async function pairRewards(model: GPTRewardModel, pairs: PreferencePair[]
 }
 
 /** A reward model on held-out pairs: the mean Bradley-Terry loss, accuracy (r_chosen > r_rejected; a tie counts as wrong) and mean margin. */
-export async function evaluateRewardModel(model: GPTRewardModel, pairs: PreferencePair[], batchSize = 32): Promise<{ loss: number; accuracy: number; margin: number }> {
+export async function evaluateRewardModel(model: GPTRewardModel, pairs: TokenizedPreferencePair[], batchSize = 32): Promise<{ loss: number; accuracy: number; margin: number }> {
   const { chosen, rejected } = await pairRewards(model, pairs, batchSize);
   const loss = tf.tidy(() => bradleyTerryLoss(tf.tensor1d(chosen), tf.tensor1d(rejected)));
   const value = (await loss.data())[0];
@@ -96,8 +96,8 @@ export function checkRewardConfig(model: GPTRewardModel, config: RewardConfig): 
 export function rewardObjective(model: GPTRewardModel, data: PreferenceData, config: RewardConfig): Objective<PreferenceBatch> {
   const c = checkRewardConfig(model, config);
   const limits = { maxLength: c.maxLength, vocabSize: model.gptConfig.vocabSize, minPromptLength: 0 };
-  checkPreferencePairs('reward: train', data?.train, limits);
-  checkPreferencePairs('reward: validation', data.validation, limits);
+  checkTokenizedPairs('reward: train', data?.train, limits);
+  checkTokenizedPairs('reward: validation', data.validation, limits);
   const batches = new PairBatches(data.train, c.batchSize, c.seed);
   return {
     name: 'reward model',
