@@ -67,8 +67,9 @@ export function dpoLoss(policyChosenLogps: tf.Tensor1D, policyRejectedLogps: tf.
     const chosenRewards = policyChosenLogps.sub(refChosenLogps).mul(beta) as tf.Tensor1D;
     const rejectedRewards = policyRejectedLogps.sub(refRejectedLogps).mul(beta) as tf.Tensor1D;
     const margins = chosenRewards.sub(rejectedRewards) as tf.Tensor1D; // beta ((π_c - ref_c) - (π_r - ref_r))
-    let losses = tf.logSigmoid(margins).neg();
-    if (labelSmoothing > 0) losses = losses.mul(1 - labelSmoothing).sub(tf.logSigmoid(margins.neg()).mul(labelSmoothing));
+    // -log sigmoid(m) = softplus(-m) (tf.logSigmoid's gradient reads its input after a tidy has freed it)
+    let losses = tf.softplus(margins.neg());
+    if (labelSmoothing > 0) losses = losses.mul(1 - labelSmoothing).add(tf.softplus(margins).mul(labelSmoothing));
     return { loss: losses.mean() as tf.Scalar, chosenRewards, rejectedRewards, margins, accuracy: margins.greater(0).toFloat().mean() as tf.Scalar };
   });
 }

@@ -32,7 +32,7 @@ export function bradleyTerryLoss(rChosen: tf.Tensor1D, rRejected: tf.Tensor1D): 
   if (rChosen.rank !== 1 || rChosen.shape.join() !== rRejected.shape.join()) {
     throw new Error(`bradleyTerryLoss: rChosen and rRejected must both have shape (B,), got [${rChosen.shape}] and [${rRejected.shape}]`);
   }
-  return tf.tidy(() => tf.logSigmoid(rChosen.sub(rRejected)).mean().neg() as tf.Scalar);
+  return tf.tidy(() => tf.softplus(rRejected.sub(rChosen)).mean() as tf.Scalar); // -log sigmoid(d) = softplus(-d), stable for any d
 }
 
 /** The reward of each sequence of token ids (prompt + answer), batch by batch. */
