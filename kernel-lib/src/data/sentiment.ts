@@ -19,7 +19,9 @@
  *
  * No negation handling beyond the lexicon's own phrases: "not happy" scores +3 (AFINN) like
  * "happy". Entries that step 1 cannot produce (Liu's "a+", "f**k") are left out and counted in
- * `lexiconStats`; a word in both of Liu's lists ("envious") is ambiguous and scores nothing.
+ * `lexiconStats`; a word in both of Liu's lists ("envious") is ambiguous and scores nothing. As
+ * scored: AFINN-111 all 2,477 entries (878 positive, 1,598 negative, one 0); Liu 2,002 positive
+ * and 4,774 negative (7 unmatchable and 3 ambiguous left out).
  *
  * What a human would do that this does not (the failure modes a policy trained on it will find):
  * negation and irony ("not bad at all", "oh, great"); word senses ("like" as a preposition scores
