@@ -55,7 +55,7 @@ describe('dpoLoss', () => {
     const [gc, gr] = tf.grads((a: tf.Tensor, b: tf.Tensor) => dpoLoss(a as tf.Tensor1D, b as tf.Tensor1D, rc, rr, 0.5).loss)([pc, pr]);
     expect(maxAbsDiff(await values(gc), [-0.09734, -0.128124])).toBeLessThan(1e-5);
     expect(maxAbsDiff(await values(gr), [0.09734, 0.128124])).toBeLessThan(1e-5);
-    tf.dispose([pc, pr, rc, rr, out, gc, gr]);
+    tf.dispose([pc, pr, rc, rr, ...Object.values(out), gc, gr]);
   });
 
   it('with labelSmoothing 0.1 is 0.9 x the loss + 0.1 x the flipped one: the loss plus 0.1 x the mean margin, here 0.625854', async () => {
@@ -66,7 +66,7 @@ describe('dpoLoss', () => {
     expect((await values(out.loss))[0]).toBeCloseTo(0.625854, 5);
     const [gc] = tf.grads((a: tf.Tensor) => dpoLoss(a as tf.Tensor1D, pr, rc, rr, 0.5, 0.1).loss)([pc]);
     expect(maxAbsDiff(await values(gc), [-0.07234, -0.103124])).toBeLessThan(1e-5);
-    tf.dispose([pc, pr, rc, rr, out, gc]);
+    tf.dispose([pc, pr, rc, rr, ...Object.values(out), gc]);
   });
 
   it('refuses beta <= 0, labelSmoothing outside [0, 0.5) and log-probs of different shapes, creating no tensor', () => {
