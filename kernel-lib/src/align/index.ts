@@ -1,0 +1,11 @@
+export { GPTRewardModel } from '../models/rewardModel';
+export type { RewardModelConfig } from '../models/rewardModel';
+export { saveRewardModel, loadRewardModel } from '../checkpoint/rewardModel';
+export { checkTokenizedPairs, preferenceBatch, paddedRows, disposePreferenceBatch, chosenAndRejected, tokenizePairs, PairBatches, inBatches, tokensPerPair } from './pairs';
+export type { TokenizedPreferencePair, PreferenceData, PreferenceBatch, PairLimits } from './pairs';
+export { bradleyTerryLoss, rewardObjective, rewardsOf, pairRewards, evaluateRewardModel, checkRewardConfig } from './reward';
+export type { RewardConfig } from './reward';
+export { dpoLoss, dpoObjective, evaluateDPO, pairLogProbs, checkBeta } from './dpo';
+export type { DPOConfig, DpoLoss, DpoBatch, DpoEvaluation } from './dpo';
+export { createReferenceModel, resolveReference, firstShapeDifference, policyModel } from './reference';
+export type { Policy, Reference } from './reference';
