@@ -166,6 +166,17 @@ export {
 export type { QuantHistogramInput, QuantOutliersInput, QuantTradeoffInput, ViewOptions as QuantViewOptions } from './viz/quantViews';
 export { runComparisonView, runComparisonSvg, runComparisonText, runComparisonBundle, showRunComparisonView } from './viz/runComparison';
 
+// ---- 10. alignment: preferences without human labellers, a reward model, DPO, PPO, GRPO (align/), and a bias probe
+export * from './align';
+export { sentimentScore, sentimentScorer, sentimentTokens, lexiconEntries, lexiconStats, LEXICONS } from './data/sentiment';
+export type { Lexicon, SentimentScore, TextScorer } from './data/sentiment';
+export { positivityPrompts, labelPairs, checkPreferencePairs } from './data/preferences';
+export type { PreferencePair, PairScorer, LabelReport, PromptSplit, PositivityPromptOptions } from './data/preferences';
+export { checkableTasks, verify, parseCheckablePrompt, completionAnswer, CHECKABLE_TASKS, CHECKABLE_TEMPLATES } from './data/checkable';
+export type { CheckableTask, CheckableExample, CheckableOptions, CheckableDataset } from './data/checkable';
+export { biasNames, biasProbePrompts, continuationsByGroup, sentimentGap, describeGap, BIAS_TEMPLATES, BIAS_PROBE_LIMITS } from './eval/bias';
+export type { NameGroup, BiasNames, BiasPrompt, SentimentGap } from './eval/bias';
+
 // ---- views: the display transport, the training view, and the contract with the extension
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
 export type { MimeBundle, DisplaySink } from './viz/display';
