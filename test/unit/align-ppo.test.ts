@@ -157,6 +157,12 @@ describe('clipped losses', () => {
     expectClose(await g.data(), [(1.1 - 2) / 3, 0, (1.5 - 1) / 3, 0]);
   });
 
+  it('reject a clip range outside (0, 1) and shapes that differ', () => {
+    expect(() => clippedPolicyLoss(oldLogp, oldLogp, advantages, mask, 1)).toThrow('clippedPolicyLoss: cliprange must be in (0, 1), got 1');
+    expect(() => clippedPolicyLoss(oldLogp, oldLogp, advantages, tf.ones([1, 5]), 0.2)).toThrow('clippedPolicyLoss: mask [1,5] must have the shape of logp [1,6]');
+    expect(() => valueLoss(oldLogp, oldLogp, advantages, mask, 0)).toThrow('valueLoss: cliprangeValue must be > 0, got 0');
+  });
+
   it('leave no tensor behind but their results', () => {
     const before = tf.memory().numTensors;
     const logp = tf.tensor2d([ratios.map(Math.log)]);

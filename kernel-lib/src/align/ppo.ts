@@ -148,25 +148,37 @@ export function gae(rewards: tf.Tensor, values: tf.Tensor, mask: tf.Tensor, gamm
 }
 
 /**
- * PPO's clipped surrogate loss (TRL's pg_loss): with ratio = exp(logp - oldLogp),
- *   loss = masked mean of max(-A * ratio, -A * clip(ratio, 1 - cliprange, 1 + cliprange))
+ * Per token, PPO's clipped surrogate (to minimise), with ratio = exp(logp - oldLogp):
+ *   max(-A * ratio, -A * clip(ratio, 1 - cliprange, 1 + cliprange))
  * For A > 0 the gain stops once ratio > 1 + cliprange; for A < 0 once ratio < 1 - cliprange: the
- * gradient is then 0, and no single batch pushes a token's probability far. Also (no gradient):
- * clipFraction, the share of tokens where the clipped term won, and approxKl, the mean k2 between
- * the new and the old policy (how far this epoch has moved it).
+ * gradient is then 0, and no single batch pushes a token's probability far. `clipped` is 1 where
+ * the clipped term won. advantages: the shape of logp, or (B, 1) (one per sequence, GRPO's).
+ * oldLogp and advantages get no gradient. Shared by PPO and GRPO (grpo.ts).
+ */
+export function clippedSurrogate(logp: tf.Tensor, oldLogp: tf.Tensor, advantages: tf.Tensor, cliprange: number): { perToken: tf.Tensor; clipped: tf.Tensor } {
+  if (!(cliprange > 0 && cliprange < 1)) throw new Error(`clipped surrogate: the clip range must be in (0, 1), got ${cliprange}`);
+  return tf.tidy(() => {
+    const a = stopGradient(advantages);
+    const ratio = logp.sub(stopGradient(oldLogp)).exp();
+    const unclipped = a.neg().mul(ratio);
+    const clipped = a.neg().mul(tf.clipByValue(ratio, 1 - cliprange, 1 + cliprange));
+    return { perToken: tf.maximum(unclipped, clipped), clipped: clipped.greater(unclipped).toFloat() };
+  });
+}
+
+/**
+ * PPO's policy loss (TRL's pg_loss): the masked mean of the clipped surrogate. Also (no
+ * gradient): clipFraction, the share of tokens where the clip held, and approxKl, the mean k2
+ * between the new and the old policy (how far this epoch has moved it).
  */
 export function clippedPolicyLoss(logp: tf.Tensor, oldLogp: tf.Tensor, advantages: tf.Tensor, mask: tf.Tensor, cliprange: number): { loss: tf.Scalar; clipFraction: tf.Scalar; approxKl: tf.Scalar } {
   checkSameShape('clippedPolicyLoss', { logp, oldLogp, advantages, mask });
   if (!(cliprange > 0 && cliprange < 1)) throw new Error(`clippedPolicyLoss: cliprange must be in (0, 1), got ${cliprange}`);
   return tf.tidy(() => {
-    const old = stopGradient(oldLogp);
-    const a = stopGradient(advantages);
-    const ratio = logp.sub(old).exp();
-    const unclipped = a.neg().mul(ratio);
-    const clipped = a.neg().mul(tf.clipByValue(ratio, 1 - cliprange, 1 + cliprange));
-    const loss = maskedMean(tf.maximum(unclipped, clipped), mask) as tf.Scalar;
-    const clipFraction = maskedMean(stopGradient(clipped.greater(unclipped).toFloat()), mask) as tf.Scalar;
-    const approxKl = maskedMean(stopGradient(klPerToken(logp, old, 'k2')), mask) as tf.Scalar;
+    const { perToken, clipped } = clippedSurrogate(logp, oldLogp, advantages, cliprange);
+    const loss = maskedMean(perToken, mask) as tf.Scalar;
+    const clipFraction = maskedMean(clipped, mask) as tf.Scalar;
+    const approxKl = maskedMean(klPerToken(stopGradient(logp), oldLogp, 'k2'), mask) as tf.Scalar;
     return { loss, clipFraction, approxKl };
   });
 }
@@ -187,7 +199,7 @@ export function valueLoss(values: tf.Tensor, oldValues: tf.Tensor, returns: tf.T
     const unclipped = values.sub(target).square();
     const clipped = clippedValues.sub(target).square();
     const loss = maskedMean(tf.maximum(unclipped, clipped), mask).mul(0.5) as tf.Scalar;
-    const clipFraction = maskedMean(stopGradient(clipped.greater(unclipped).toFloat()), mask) as tf.Scalar;
+    const clipFraction = maskedMean(clipped.greater(unclipped).toFloat(), mask) as tf.Scalar;
     return { loss, clipFraction };
   });
 }
