@@ -11,3 +11,5 @@ export * from './neuronMath';
 export * from './peft';
 export * from './peftLayout';
 export * from './quant';
+export * from './align';
+export * from './alignLayout';

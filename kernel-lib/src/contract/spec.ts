@@ -14,6 +14,7 @@ import type { ClassificationSpec, CompareSpec, TokenMaskSpec } from './finetune'
 import type { RunComparisonSpec } from './runs';
 import type { PeftDiagramSpec } from './peft';
 import type { QuantErrorSpec, QuantHistogramSpec, QuantOutliersSpec, QuantTradeoffSpec } from './quant';
+import type { AlignPipelineSpec, GrpoGroupsSpec, RewardKlSpec, RewardScatterSpec, RlSamplesSpec } from './align';
 import { arr, fail, header as checkHeader, int, numbers, obj, SpecError, str } from './check';
 import { checkAttentionSize, checkNeuronSize } from './limits';
 
@@ -23,7 +24,8 @@ export * from './finetune';
 export * from './runs';
 
 export type SpecKind = 'training' | 'attention' | 'head-view' | 'model-view' | 'attention-training' | 'neuron-view' | 'classification' | 'token-mask' | 'compare'
-  | 'peft-diagram' | 'quant-histogram' | 'quant-error' | 'quant-outliers' | 'quant-tradeoff' | 'run-comparison';
+  | 'peft-diagram' | 'quant-histogram' | 'quant-error' | 'quant-outliers' | 'quant-tradeoff' | 'run-comparison'
+  | 'align-pipeline' | 'reward-scatter' | 'grpo-groups' | 'reward-kl' | 'rl-samples';
 
 /**
  * The version of each kind this build writes. A kind's version goes up when its shape changes;
@@ -44,7 +46,12 @@ export const SPEC_VERSIONS: { readonly [K in SpecKind]: Extract<Spec, { kind: K 
   'quant-error': 1,
   'quant-outliers': 1,
   'quant-tradeoff': 1,
-  'run-comparison': 1
+  'run-comparison': 1,
+  'align-pipeline': 1,
+  'reward-scatter': 1,
+  'grpo-groups': 1,
+  'reward-kl': 1,
+  'rl-samples': 1
 };
 
 /** `application/vnd.llm-lab.<kind>.v<version>+json`, by default of the version this build writes. */
@@ -159,7 +166,12 @@ export type Spec =
   | QuantErrorSpec
   | QuantOutliersSpec
   | QuantTradeoffSpec
-  | RunComparisonSpec;
+  | RunComparisonSpec
+  | AlignPipelineSpec
+  | RewardScatterSpec
+  | GrpoGroupsSpec
+  | RewardKlSpec
+  | RlSamplesSpec;
 
 function header(o: Record<string, unknown>, kind: Exclude<SpecKind, 'training'>): void {
   checkHeader(o, kind, [SPEC_VERSIONS[kind]]);
