@@ -19,15 +19,7 @@ import { generateBatch } from './generateBatch';
 import { GRPOConfig, grpoConfig, groupAdvantages, groupPrompts, grpoLoss } from './grpo';
 import { stopGradient } from './masked';
 import { Policy, policyModel, Reference, resolveReference } from './reference';
-import { answerLogProbs, disposeRolloutBatch, rolloutBatch, RolloutBatch } from './rollout';
-
-export type RewardFunc = (prompts: number[][], completions: number[][]) => number[] | Promise<number[]>;
-
-/** Prompts (token ids) to train on and held-out prompts to judge the policy on. */
-export interface PromptData {
-  train: number[][];
-  validation: number[][];
-}
+import { answerLogProbs, disposeRolloutBatch, PromptData, RewardFunc, rolloutBatch, RolloutBatch } from './rollout';
 
 export interface GRPOObjectiveConfig extends Partial<GRPOConfig> {
   /** Seed of the prompt order and of the sampling (default 0). */

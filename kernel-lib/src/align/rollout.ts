@@ -13,6 +13,18 @@ import { PolicyWithValue } from '../models/policyWithValue';
 import { CausalLM, sequenceLogProbs } from '../train/sequenceLogProbs';
 import { paddedRows } from './pairs';
 
+/**
+ * What an answer is worth (TRL's reward_funcs): one number per completion of each prompt, from
+ * a verifier (is the sum right?) or a reward model (align/reward.ts's rewardsOf).
+ */
+export type RewardFunc = (prompts: number[][], completions: number[][]) => number[] | Promise<number[]>;
+
+/** Prompts (token ids) to train on, and held-out prompts to judge the policy on. */
+export interface PromptData {
+  train: number[][];
+  validation: number[][];
+}
+
 export interface RolloutBatch {
   /** prompt + answer per row, right-padded: (B, L) int32. */
   ids: tf.Tensor2D;
