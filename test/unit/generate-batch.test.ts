@@ -4,7 +4,8 @@
  * tokens (prompt and prefix tuning), bad input, and no tensor left behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useDevice } from '../../kernel-lib/src/device/backend';
 import { generateBatch } from '../../kernel-lib/src/align/generateBatch';
 import { generate } from '../../kernel-lib/src/generate';
 import { GPT } from '../../kernel-lib/src/models/gpt';
@@ -14,6 +15,7 @@ import { sequenceLogProbs } from '../../kernel-lib/src/train/sequenceLogProbs';
 import { onCpu } from './helpers';
 
 beforeAll(onCpu);
+afterAll(onCpu);
 
 const config = { vocabSize: 23, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
 // lengths 3, 1, 5, 2: the batch starts from 1 shared token and reads the longer prompts on the way
@@ -31,6 +33,17 @@ async function oneAtATime(model: GPT, options: { maxNewTokens: number; temperatu
   for (let i = 0; i < prompts.length; i++) out.push(await generate(model, prompts[i], { ...options, seed: seeds[i] }));
   return out;
 }
+
+describe.each(['cpu', 'wasm'] as const)('generateBatch on %s', backend => {
+  it('greedy: gives each prompt the tokens generate gives it alone (the wasm matrix products too)', async () => {
+    await useDevice(backend, { quiet: true });
+    const model = sharpGPT();
+    const options = { maxNewTokens: 9, temperature: 0 };
+    expect((await generateBatch(model, prompts, options)).tokens).toEqual(await oneAtATime(model, options, [0, 0, 0, 0]));
+    model.dispose();
+    await onCpu();
+  });
+});
 
 describe('generateBatch', () => {
   it('greedy: gives each prompt the tokens generate gives it alone, prompts of lengths 3, 1, 5, 2, and leaks nothing', async () => {
