@@ -381,3 +381,27 @@ export function paddedDomain(values: readonly number[]): [number, number] {
   hi += pad;
   return [lo, hi];
 }
+
+/** The SVG path of run marker `index` (a method's index: circle, square, triangle, diamond, then again) centred at (x, y). */
+export function markerPath(index: number, x: number, y: number, r: number): string {
+  const f = (n: number) => String(Math.round(n * 10) / 10);
+  switch (index % 4) {
+    case 0:
+      return `M${f(x - r)},${f(y)}a${f(r)},${f(r)} 0 1,0 ${f(2 * r)},0a${f(r)},${f(r)} 0 1,0 ${f(-2 * r)},0z`;
+    case 1:
+      return `M${f(x - r * 0.85)},${f(y - r * 0.85)}h${f(1.7 * r)}v${f(1.7 * r)}h${f(-1.7 * r)}z`;
+    case 2:
+      return `M${f(x)},${f(y - r * 1.1)}L${f(x + r)},${f(y + r * 0.8)}L${f(x - r)},${f(y + r * 0.8)}z`;
+    default:
+      return `M${f(x)},${f(y - r * 1.2)}L${f(x + r)},${f(y)}L${f(x)},${f(y + r * 1.2)}L${f(x - r)},${f(y)}z`;
+  }
+}
+
+/** The names of the four marker shapes, as the legend and the text fallback say them. */
+export const MARKER_NAMES = ['circle', 'square', 'triangle', 'diamond'] as const;
+
+/** A text on one line (runs of white space as one space), cut to `n` characters with an ellipsis. */
+export function clipLine(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > n ? one.slice(0, n - 1) + '\u2026' : one;
+}
