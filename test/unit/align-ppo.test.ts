@@ -64,6 +64,7 @@ describe('masked statistics', () => {
     expect((await maskedMean(x, mask).data())[0]).toBeCloseTo(2, 6);
     expectClose(await maskedMean(x, mask, 1).data(), [1.5, 3]);
     expectClose(await maskedWhiten(x, mask).data(), [-1, 0, 1, 0]);
+    expectClose(await maskedWhiten(x, tf.tensor2d([[0, 1], [0, 0]])).data(), [0, 0, 0, 0]); // one value: centred to 0, not 0 / 0
   });
 
   it('stopGradient passes the values and no gradient', async () => {

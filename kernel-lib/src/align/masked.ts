@@ -27,13 +27,13 @@ export function maskedMean(x: tf.Tensor, mask: tf.Tensor, axis?: number): tf.Ten
   });
 }
 
-/** The variance of the masked-in values, with Bessel's correction (n / (n - 1)), as TRL's masked_var. */
+/** The variance of the masked-in values, with Bessel's correction (n / (n - 1)), as TRL's masked_var; 0 for a single value. */
 export function maskedVar(x: tf.Tensor, mask: tf.Tensor): tf.Scalar {
   checkMask('maskedVar', x, mask);
   return tf.tidy(() => {
     const n = mask.toFloat().sum();
     const centered = x.sub(maskedMean(x, mask));
-    return maskedMean(centered.square(), mask).mul(n.div(n.sub(1))) as tf.Scalar;
+    return maskedMean(centered.square(), mask).mul(n.div(n.sub(1).maximum(1))) as tf.Scalar;
   });
 }
 
