@@ -6,6 +6,11 @@
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { mimeTypeFor } from '@llm-lab/kernel/contract';
+import { AlignPipelineRenderer } from './renderers/align-pipeline';
+import { GrpoGroupsRenderer } from './renderers/align-grpo-groups';
+import { RewardKlRenderer } from './renderers/align-reward-kl';
+import { RewardScatterRenderer } from './renderers/align-reward-scatter';
+import { RlSamplesRenderer } from './renderers/align-samples';
 import { AttentionRenderer } from './renderers/attention';
 import { AttentionTrainingRenderer } from './renderers/attention-training';
 import { ClassificationRenderer } from './renderers/classification';
@@ -40,6 +45,11 @@ export const QUANT_ERROR_MIME_TYPE = mimeTypeFor('quant-error');
 export const QUANT_OUTLIERS_MIME_TYPE = mimeTypeFor('quant-outliers');
 export const QUANT_TRADEOFF_MIME_TYPE = mimeTypeFor('quant-tradeoff');
 export const RUN_COMPARISON_MIME_TYPE = mimeTypeFor('run-comparison');
+export const ALIGN_PIPELINE_MIME_TYPE = mimeTypeFor('align-pipeline');
+export const REWARD_SCATTER_MIME_TYPE = mimeTypeFor('reward-scatter');
+export const GRPO_GROUPS_MIME_TYPE = mimeTypeFor('grpo-groups');
+export const REWARD_KL_MIME_TYPE = mimeTypeFor('reward-kl');
+export const RL_SAMPLES_MIME_TYPE = mimeTypeFor('rl-samples');
 
 const RENDERERS: Record<string, RendererClass> = {
   [TRAINING_MIME_TYPE]: TrainingRenderer,
@@ -57,7 +67,12 @@ const RENDERERS: Record<string, RendererClass> = {
   [QUANT_ERROR_MIME_TYPE]: QuantErrorRenderer,
   [QUANT_OUTLIERS_MIME_TYPE]: QuantOutliersRenderer,
   [QUANT_TRADEOFF_MIME_TYPE]: QuantTradeoffRenderer,
-  [RUN_COMPARISON_MIME_TYPE]: RunComparisonRenderer
+  [RUN_COMPARISON_MIME_TYPE]: RunComparisonRenderer,
+  [ALIGN_PIPELINE_MIME_TYPE]: AlignPipelineRenderer,
+  [REWARD_SCATTER_MIME_TYPE]: RewardScatterRenderer,
+  [GRPO_GROUPS_MIME_TYPE]: GrpoGroupsRenderer,
+  [REWARD_KL_MIME_TYPE]: RewardKlRenderer,
+  [RL_SAMPLES_MIME_TYPE]: RlSamplesRenderer
 };
 
 /** Lower wins; JupyterLab's own renderers start at 50 (HTML), SVG is 80. */
