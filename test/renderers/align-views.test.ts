@@ -22,7 +22,7 @@ describe('alignment pipeline', () => {
     expect(root.querySelectorAll('.llm-lab-align-box')).toHaveLength(16);
     expect(root.querySelectorAll('.llm-lab-align-dim, .llm-lab-align-lit')).toHaveLength(0);
     expect(root.querySelector('.llm-lab-align-step')).toBeNull();
-    expect(texts(root, '[data-box="ppo.reference"] text')).toEqual(['reference \u03c0_ref', 'a frozen copy of', 'SFT: log-probs', 'only']);
+    expect(texts(root, '[data-box="ppo.reference"] text')).toEqual(['reference', '\u03c0_ref, a frozen', 'copy of SFT:', 'log-probs only']);
     expect(root.querySelector('[data-box="ppo.reference"]')!.getAttribute('data-role')).toBe('frozen');
     expect(texts(root, '.llm-lab-q-legend-label')).toEqual(['trains (gradients, AdamW state)', 'frozen (used, never updated)', 'data or a signal (no weights)', 'a model going in or out']);
   });

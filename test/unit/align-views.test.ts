@@ -13,6 +13,7 @@ import {
   emphasised,
   groupStats,
   groupSummary,
+  klDomain,
   markerPath,
   mimeTypeFor,
   pearson,
@@ -57,6 +58,7 @@ describe('alignment pipeline layout', () => {
       ['ai-feedback', 'aligned', 'constitution', 'critique', 'dpo', 'grpo', 'grpo.reward', 'grpo.samples', 'pairs', 'ppo.kl', 'ppo.policy', 'ppo.reference', 'ppo.value', 'pretrained', 'reward', 'sft'].sort()
     );
     expect(box('ppo.reference').role).toBe('frozen');
+    expect(box('ppo.reference').title).toBe('reference: \u03c0_ref, a frozen copy of SFT: log-probs only');
     expect(box('ppo.policy').role).toBe('trains');
     expect(box('ppo.value').role).toBe('trains');
     expect(box('grpo').title).toContain('no value model');
@@ -72,11 +74,12 @@ describe('alignment pipeline layout', () => {
         expect(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y, `${a.id} overlaps ${b.id}`).toBe(true);
       }
     const f = layout.frames[0];
-    for (const b of bs.filter(b => b.id.startsWith('ppo.'))) expect(b.x > f.x && b.y > f.y + 16 && b.x + b.w < f.x + f.w && b.y + b.h < f.y + f.h, b.id).toBe(true);
+    for (const b of bs.filter(b => b.id.startsWith('ppo.'))) expect(b.x > f.x && b.y > f.y + 32 && b.x + b.w < f.x + f.w && b.y + b.h < f.y + f.h, b.id).toBe(true);
   });
 
-  it('each caption fits its box: at most (w - 10) / 5.4 characters a line, and the lines above its bottom', () => {
+  it('each label and caption fits its box: at most (w - 8) / 5.6 label and (w - 10) / 5.4 caption characters a line, the lines above its bottom', () => {
     for (const b of layout.boxes) {
+      expect(b.label.length, b.label).toBeLessThanOrEqual(Math.floor((b.w - 8) / 5.6));
       for (const l of b.lines) expect(l.length, `${b.id}: ${l}`).toBeLessThanOrEqual(Math.floor((b.w - 10) / 5.4));
       expect(30 + (b.lines.length - 1) * 12 + 4, b.id).toBeLessThanOrEqual(b.h);
     }
@@ -230,6 +233,11 @@ describe('reward against KL', () => {
     ]);
     expect(markerPath(1, 10, 10, 5)).toBe('M5.8,5.8h8.5v8.5h-8.5z');
     expect(rewardKlBundle(spec)['image/svg+xml'].match(/<path d="M[^"]*" fill="#4e79a7"><title>/g)).toHaveLength(2); // the first run's earlier points (the last one is outlined)
+  });
+
+  it('the KL axis starts at 0 when no KL is negative, and leaves room below a negative estimate', () => {
+    expect(klDomain([0, 0.5, 3.1])).toEqual([0, 3.1 + 0.08 * 3.1]);
+    expect(klDomain([-0.1, 0.9])[0]).toBeCloseTo(-0.18, 12);
   });
 
   it('refuses two runs of one name and a run whose points have a step only in part', () => {

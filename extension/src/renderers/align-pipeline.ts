@@ -32,7 +32,7 @@ export function alignPipelineView(spec: AlignPipelineSpec): HTMLElement {
   svg.append(defs);
   for (const f of layout.frames) {
     const g = svgElement('g', { 'data-frame': f.id }, `llm-lab-align-frame-group${emphasis(f.steps, h)}`);
-    g.append(svgElement('rect', { x: f.x, y: f.y, width: f.w, height: f.h, rx: 6 }, 'llm-lab-align-frame'), svgElement('text', { x: f.x + 8, y: f.y + 15 }, 'llm-lab-align-label', f.label), svgElement('text', { x: f.x + 96, y: f.y + 15 }, 'llm-lab-align-caption', f.lines.join(' ')));
+    g.append(svgElement('rect', { x: f.x, y: f.y, width: f.w, height: f.h, rx: 6 }, 'llm-lab-align-frame'), svgElement('text', { x: f.x + 8, y: f.y + 15 }, 'llm-lab-align-label', f.label), svgElement('text', { x: f.x + 8, y: f.y + 29 }, 'llm-lab-align-caption', f.lines.join(' ')));
     explain(g, f.title, readout);
     svg.append(g);
   }

@@ -4,7 +4,7 @@
  * logged over steps is a line, its last point drawn larger. Point at a point to read it.
  */
 import { scaleLinear } from 'd3';
-import { headColor, markerPath, paddedDomain, rewardKlTitle, RewardKlSpec, runMethods, validateRewardKlSpec } from '@llm-lab/kernel/contract';
+import { headColor, klDomain, markerPath, paddedDomain, rewardKlTitle, RewardKlSpec, runMethods, validateRewardKlSpec } from '@llm-lab/kernel/contract';
 import { element } from './dom';
 import { specRenderer } from './spec-renderer';
 import { drawAxis, explain, readoutLine, svgElement } from './svg-dom';
@@ -21,7 +21,7 @@ export function rewardKlView(spec: RewardKlSpec): HTMLElement {
   const root = element('div', 'llm-lab-reward-kl');
   const readout = readoutLine('Point at a point to read its run, step, KL and reward.');
   const pts = spec.runs.flatMap(r => r.points);
-  const x = scaleLinear().domain(paddedDomain(pts.map(p => p.kl))).nice().range([LEFT, RIGHT]);
+  const x = scaleLinear().domain(klDomain(pts.map(p => p.kl))).nice().range([LEFT, RIGHT]);
   const y = scaleLinear().domain(paddedDomain(pts.map(p => p.reward))).nice().range([BOTTOM, TOP]);
   const methods = runMethods(spec.runs);
   const svg = svgElement('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}` }, 'llm-lab-q-svg');

@@ -372,6 +372,12 @@ export function runMethods(runs: readonly RewardKlRun[]): string[] {
   return [...new Set(runs.map(r => r.method))];
 }
 
+/** The KL axis: paddedDomain, but never below 0 when no KL is (an estimate may dip below 0). */
+export function klDomain(kls: readonly number[]): [number, number] {
+  const [lo, hi] = paddedDomain(kls);
+  return [Math.min(...kls) >= 0 ? Math.max(0, lo) : lo, hi];
+}
+
 /** A range with 8% room at both ends, never empty. */
 export function paddedDomain(values: readonly number[]): [number, number] {
   let lo = Math.min(...values);

@@ -86,7 +86,8 @@ export function wrapWords(s: string, chars: number): string[] {
   return lines;
 }
 
-/** Captions are 10 px text: about 5.4 px a character, 5 px of padding each side. */
+/** Labels are 11 px bold text, about 5.6 px a character; captions 10 px, about 5.4 px; 5 px of padding each side. */
+export const LABEL_CHAR_W = 5.6;
 export const CAPTION_CHAR_W = 5.4;
 export const LINE_H = 12;
 const captionChars = (w: number) => Math.floor((w - 10) / CAPTION_CHAR_W);
@@ -98,7 +99,7 @@ const MAIN: [number, number] = [212, 92];
 const DPO: [number, number] = [322, 66];
 const GRPO: [number, number] = [412, 80];
 // the PPO frame and its 2 x 2 parts
-const FRAME = { x: COL[4][0], y: 128, w: COL[4][1], h: 168 };
+const FRAME = { x: COL[4][0], y: 110, w: COL[4][1], h: 186 };
 const SUB_W = (FRAME.w - 2 * 8 - 14) / 2;
 const SUB = { left: FRAME.x + 8, right: FRAME.x + 8 + SUB_W + 14, top: 152, bottom: 228, h: 60 };
 
@@ -123,7 +124,7 @@ export function alignPipelineLayout(): PipelineLayout {
   box('reward', 'Reward model', 'trains: the SFT body + a scalar head, Bradley-Terry on the pairs; frozen afterwards', cell(3, MAIN), 'trains', ['reward', 'ppo']);
 
   const sub = (id: string, label: string, caption: string, x: number, y: number, role: AlignRole) => box(id, label, caption, [x, y, SUB_W, SUB.h], role, ['ppo']);
-  sub('ppo.reference', 'reference \u03c0_ref', 'a frozen copy of SFT: log-probs only', SUB.left, SUB.top, 'frozen');
+  sub('ppo.reference', 'reference', '\u03c0_ref, a frozen copy of SFT: log-probs only', SUB.left, SUB.top, 'frozen');
   sub('ppo.policy', 'policy \u03c0_\u03b8', 'trains (starts as SFT); writes the rollouts', SUB.right, SUB.top, 'trains');
   sub('ppo.kl', 'reward \u2212 \u03b2\u00b7KL', 'per token; \u03b2 is the KL coefficient', SUB.left, SUB.bottom, 'data');
   sub('ppo.value', 'value head', 'trains: v_head, the baseline of GAE', SUB.right, SUB.bottom, 'trains');

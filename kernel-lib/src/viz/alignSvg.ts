@@ -12,6 +12,7 @@ import {
   GrpoGroupsSpec,
   groupStats,
   groupSummary,
+  klDomain,
   markerPath,
   paddedDomain,
   rewardKlTitle,
@@ -53,7 +54,7 @@ export function alignPipelineSvg(spec: AlignPipelineSpec): string {
   body.push('<defs><marker id="align-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#666"/></marker></defs>');
   for (const f of layout.frames) {
     body.push(`<g${dim(f.steps)}><rect x="${f.x}" y="${f.y + dy}" width="${f.w}" height="${f.h}" rx="6" fill="none" stroke="#1976d2" stroke-dasharray="5 3"><title>${escapeXml(f.title)}</title></rect>`);
-    body.push(text(f.x + 8, f.y + dy + 15, f.label, 'font-weight="bold" fill="#222"'), text(f.x + 96, f.y + dy + 15, f.lines.join(' '), 'font-size="9" fill="#555"'), '</g>');
+    body.push(text(f.x + 8, f.y + dy + 15, f.label, 'font-size="11" font-weight="bold" fill="#222"'), text(f.x + 8, f.y + dy + 29, f.lines.join(' '), 'font-size="10" fill="#444"'), '</g>');
   }
   for (const e of layout.edges) {
     const strong = h !== null && emphasised(e.steps, h);
@@ -64,7 +65,7 @@ export function alignPipelineSvg(spec: AlignPipelineSpec): string {
   for (const b of layout.boxes) {
     const strong = h !== null && emphasised(b.steps, h);
     body.push(`<g${dim(b.steps)}><rect x="${b.x}" y="${num(b.y + dy)}" width="${num(b.w)}" height="${b.h}" rx="4" fill="${FILL[b.role]}" stroke="${STROKE[b.role]}" stroke-width="${strong ? 3 : b.role === 'trains' || b.role === 'model' ? 1.5 : 1}"${b.role === 'data' ? ' stroke-dasharray="3 2"' : ''}><title>${escapeXml(b.title)}</title></rect>`);
-    body.push(text(b.x + 6, b.y + dy + 16, b.label, 'font-weight="bold" fill="#222"'));
+    body.push(text(b.x + 6, b.y + dy + 16, b.label, 'font-size="11" font-weight="bold" fill="#222"'));
     b.lines.forEach((l, i) => body.push(text(b.x + 6, b.y + dy + 30 + i * 12, l, 'font-size="10" fill="#444"')));
     body.push('</g>');
   }
@@ -102,7 +103,7 @@ export function rewardScatterSvg(spec: RewardScatterSpec): string {
 export function grpoGroupsSvg(spec: GrpoGroupsSpec): string {
   const all = spec.groups.map(g => groupStats(g.completions.map(c => c.reward), spec.scaleRewards));
   const maxAbs = Math.max(...all.flatMap(s => s.advantages.map(Math.abs))) || 1;
-  const [textX, rewardX, zero, half, advX, W] = [24, 470, 580, 80, 676, 720];
+  const [textX, rewardX, zero, half, advX, W] = [24, 460, 560, 80, 700, 720];
   const body = [heading(spec.title), text(rewardX, 34, 'reward', 'text-anchor="end" fill="#555"'), text(zero, 34, `advantage ${spec.scaleRewards ? '(r \u2212 mean) / std' : 'r \u2212 mean'}`, 'text-anchor="middle" fill="#555"')];
   let y = 44;
   spec.groups.forEach((g, gi) => {
@@ -128,7 +129,7 @@ export function grpoGroupsSvg(spec: GrpoGroupsSpec): string {
 export function rewardKlSvg(spec: RewardKlSpec): string {
   const [left, right, top, bottom] = [60, 500, 40, 300];
   const pts = spec.runs.flatMap(r => r.points);
-  const x = scaleLinear().domain(paddedDomain(pts.map(p => p.kl))).nice().range([left, right]);
+  const x = scaleLinear().domain(klDomain(pts.map(p => p.kl))).nice().range([left, right]);
   const y = scaleLinear().domain(paddedDomain(pts.map(p => p.reward))).nice().range([bottom, top]);
   const methods = runMethods(spec.runs);
   const body = [heading(spec.title)];
