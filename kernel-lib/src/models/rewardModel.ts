@@ -12,7 +12,7 @@
  * same ClassificationHead, so the weights and the checkpoint are Hugging Face's either way.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ClassificationHead } from '../nn/heads';
+import { ClassificationHead, Pooling } from '../nn/heads';
 import { Init, isSeed, MAX_SEED } from '../nn/init';
 import { Module } from '../nn/module';
 import { GPT, GPTBackbone, GPTConfig } from './gpt';
@@ -20,6 +20,12 @@ import { GPT, GPTBackbone, GPTConfig } from './gpt';
 export interface RewardModelConfig {
   /** Seed of the score head's initial weights. */
   seed: number;
+  /**
+   * What the head reads: the last real token ('last', the default, TRL's and Hugging Face's), or the
+   * mean over real tokens ('mean': a reward that adds up over the text, such as a sentiment, is
+   * easier to learn from few pairs; transformers' GPT2ForSequenceClassification reads 'last').
+   */
+  pooling?: Pooling;
 }
 
 export class GPTRewardModel extends Module {
@@ -32,7 +38,7 @@ export class GPTRewardModel extends Module {
     super();
     this.config = { ...config };
     this.transformer = this.addModule('transformer', backbone);
-    this.score = this.addModule('score', new ClassificationHead(new Init(config.seed), backbone.config.nEmbd, 1, 'last'));
+    this.score = this.addModule('score', new ClassificationHead(new Init(config.seed), backbone.config.nEmbd, 1, config.pooling ?? 'last'));
   }
 
   /** A reward model on `gpt`'s backbone (shared: clone the GPT first to keep it as it was), with a new score head. */

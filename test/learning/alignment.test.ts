@@ -1,0 +1,120 @@
+/**
+ * Alignment from preferences with no human labeller, for real, on the course base model: the
+ * "write positively" exercise. For each opening of a corpus sentence (held out by prompt), the
+ * base model writes four continuations; AFINN-111 (a sentiment lexicon) stands in for the human:
+ * its most positive is "chosen", its least positive "rejected". Ties and identical texts are dropped, never kept.
+ *
+ * Then (1) a reward model (the base model's backbone + a scalar head, Bradley-Terry loss) must rank
+ * held-out pairs better than chance, and (2) DPO on the training pairs must raise the margin
+ * log pi(chosen)/ref(chosen) - log pi(rejected)/ref(rejected) on held-out pairs.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TokenizedPreferencePair, tokenizePairs } from '../../kernel-lib/src/align/pairs';
+import { evaluateDPO, dpoObjective } from '../../kernel-lib/src/align/dpo';
+import { generateBatch } from '../../kernel-lib/src/align/generateBatch';
+import { createReferenceModel, resolveReference } from '../../kernel-lib/src/align/reference';
+import { evaluateRewardModel, rewardObjective } from '../../kernel-lib/src/align/reward';
+import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
+import { labelPairs, positivityPrompts } from '../../kernel-lib/src/data/preferences';
+import { sentimentScorer } from '../../kernel-lib/src/data/sentiment';
+import { releaseWebgpu, useDevice } from '../../kernel-lib/src/device/backend';
+import { GPT } from '../../kernel-lib/src/models/gpt';
+import { GPTRewardModel } from '../../kernel-lib/src/models/rewardModel';
+import { BpeTokenizer } from '../../kernel-lib/src/tokenizers/bpe';
+import { Trainer } from '../../kernel-lib/src/train/trainer';
+import { setDisplaySink } from '../../kernel-lib/src/viz/display';
+
+const CONTINUATION = 16;
+
+/**
+ * Pairs whose AFINN scores (valence per word) differ by less are dropped: about two valence points
+ * over a 16-token continuation. Near-ties are noise to a reward model trained on a few hundred pairs.
+ */
+const MIN_MARGIN = 0.15;
+
+/** Samples per prompt: the most and the least positive of them make the pair (clearer than two at random). */
+const SAMPLES = 4;
+
+/** SAMPLES sampled continuations of each prompt; AFINN's most positive vs its least positive; the pairs as token ids. */
+async function preferencePairs(model: GPT, tokenizer: BpeTokenizer, prompts: string[], seed: number): Promise<{ pairs: TokenizedPreferencePair[]; candidates: number }> {
+  const score = sentimentScorer({ lexicon: 'afinn' });
+  const best: string[] = [];
+  const worst: string[] = [];
+  const CHUNK = 50; // prompts per batch: SAMPLES sequences each
+  for (let start = 0; start < prompts.length; start += CHUNK) {
+    const chunk = prompts.slice(start, start + CHUNK);
+    const ids = chunk.flatMap(p => Array.from({ length: SAMPLES }, () => tokenizer.encode(p)));
+    const seeds = ids.map((_, j) => seed + SAMPLES * start + j);
+    const { tokens } = await generateBatch(model, ids, { maxNewTokens: CONTINUATION, temperature: 1, topK: 40, seeds });
+    chunk.forEach((_, i) => {
+      const ranked = tokens.slice(SAMPLES * i, SAMPLES * (i + 1)).map(t => tokenizer.decode(t)).sort((x, y) => score(y) - score(x));
+      best.push(ranked[0]);
+      worst.push(ranked[SAMPLES - 1]);
+    });
+  }
+  const { pairs, report } = labelPairs(prompts, best, worst, score, { minMargin: MIN_MARGIN });
+  return { pairs: tokenizePairs(tokenizer, pairs), candidates: report.candidates };
+}
+
+describe('alignment from lexicon-labelled preferences on the base model', () => {
+  let train: TokenizedPreferencePair[];
+  let heldOut: TokenizedPreferencePair[];
+
+  beforeAll(async () => {
+    await useDevice('wasm', { quiet: true });
+    setDisplaySink(() => undefined);
+    const { model, tokenizer } = loadBaseModel();
+    const prompts = positivityPrompts({ seed: 1, count: { train: 400, validation: 0, test: 100 } });
+    const t0 = performance.now();
+    const trainPairs = await preferencePairs(model, tokenizer, prompts.train, 1);
+    const testPairs = await preferencePairs(model, tokenizer, prompts.test, 100_000);
+    train = trainPairs.pairs;
+    heldOut = testPairs.pairs;
+    console.log(`${train.length} of ${trainPairs.candidates} training prompts and ${heldOut.length} of ${testPairs.candidates} held-out prompts gave a pair (the rest tied); ${((performance.now() - t0) / 1000).toFixed(1)} s to sample`);
+    model.dispose();
+    return () => {
+      setDisplaySink(null);
+      releaseWebgpu();
+    };
+  }, 600_000);
+
+  it('a reward model ranks held-out pairs far better than chance', async () => {
+    const { model: gpt } = loadBaseModel();
+    const rm = GPTRewardModel.fromGPT(gpt, { seed: 1, pooling: 'mean' }) // a sum of word valences: the mean reads it from every token;
+    const before = await evaluateRewardModel(rm, heldOut, 16);
+    const trainer = new Trainer(rewardObjective(rm, { train, validation: heldOut }, { batchSize: 16, seed: 1 }), { steps: 60, learningRate: 1e-3, warmupSteps: 10, evalEvery: 60, live: false });
+    await trainer.train();
+    const after = await evaluateRewardModel(rm, heldOut, 16);
+    const fit = await evaluateRewardModel(rm, train, 16);
+    console.log(`training pairs: accuracy ${fit.accuracy.toFixed(3)}, loss ${fit.loss.toFixed(3)}`);
+    console.log(`reward model, ${heldOut.length} held-out pairs: accuracy ${before.accuracy.toFixed(3)} -> ${after.accuracy.toFixed(3)}, margin ${before.margin.toFixed(3)} -> ${after.margin.toFixed(3)}`);
+    // Measured: 0.455 -> 0.764 on 55 held-out pairs (it fits its 205 training pairs to 1.0). Chance
+    // is 0.5, and a coin's accuracy over n pairs has standard deviation 0.5 / sqrt(n), 0.067 for
+    // 55: 0.7 is three of them above chance.
+    expect(after.accuracy).toBeGreaterThan(0.7);
+    trainer.dispose();
+    rm.dispose();
+  });
+
+  it('DPO raises the chosen-over-rejected margin on held-out pairs', async () => {
+    const { model: policy } = loadBaseModel();
+    const reference = createReferenceModel(policy);
+    const config = { batchSize: 8, beta: 0.1, seed: 1 };
+    const ref = resolveReference('test', policy, reference);
+    const before = await evaluateDPO(policy, ref, heldOut, config);
+    const trainer = new Trainer(dpoObjective(policy, reference, { train, validation: heldOut }, config), { steps: 60, learningRate: 1e-3, warmupSteps: 10, evalEvery: 60, live: false });
+    await trainer.train();
+    const after = await evaluateDPO(policy, ref, heldOut, config);
+    const [m0, m1, a0, a1] = [before['reward margin'], after['reward margin'], before['reward accuracy'], after['reward accuracy']];
+    console.log(`DPO, ${heldOut.length} held-out pairs: margin ${m0.toFixed(3)} -> ${m1.toFixed(3)}, accuracy ${a0.toFixed(3)} -> ${a1.toFixed(3)}`);
+    // At step 0 the policy is the reference: margin 0 (ties count as wrong). Measured after 100
+    // steps: margin 0.60 (beta 0.1: the policy favours the chosen answer by e^6 over the reference's
+    // odds), accuracy 0.745 on 55 held-out pairs; half of each keeps room for other machines.
+    expect(m0).toBe(0);
+    expect(m1).toBeGreaterThan(0.3);
+    expect(a1).toBeGreaterThan(0.65);
+    trainer.dispose();
+    policy.dispose();
+    reference.dispose();
+  });
+});
