@@ -176,6 +176,11 @@ export { checkableTasks, verify, parseCheckablePrompt, completionAnswer, CHECKAB
 export type { CheckableTask, CheckableExample, CheckableOptions, CheckableDataset } from './data/checkable';
 export { biasNames, biasProbePrompts, continuationsByGroup, sentimentGap, describeGap, BIAS_TEMPLATES, BIAS_PROBE_LIMITS } from './eval/bias';
 export type { NameGroup, BiasNames, BiasPrompt, SentimentGap } from './eval/bias';
+export {
+  alignPipelineSpec, showAlignPipeline, rewardScatterSpec, showRewardScatter, grpoGroupsSpec, showGrpoGroups, rewardKlSpec, showRewardKl, rlSamplesSpec, showRlSamples,
+  alignPipelineBundle, rewardScatterBundle, grpoGroupsBundle, rewardKlBundle, rlSamplesBundle
+} from './viz/alignViews';
+export type { AlignPipelineInput, RewardScatterInput, GrpoGroupsInput, RewardKlInput, RlSamplesInput } from './viz/alignViews';
 
 // ---- views: the display transport, the training view, and the contract with the extension
 export { display, LiveDisplay, setDisplaySink, bundleOf } from './viz/display';
