@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { klPerToken } from './kl';
 import { maskedMean } from './masked';
 import { clippedSurrogate } from './ppo';
+import { groupStats } from '../contract/align';
 
 /** GRPO's knobs (TRL's GRPOConfig: num_generations -> numGenerations, max_completion_length -> maxCompletionLength, ...). */
 export interface GRPOConfig {
@@ -97,12 +98,8 @@ export function groupAdvantages(rewards: readonly number[], numGenerations: numb
   const bad = rewards.findIndex(r => !Number.isFinite(r));
   if (bad >= 0) throw new Error(`groupAdvantages: reward ${bad} is ${rewards[bad]}, not a finite number`);
   const out: number[] = [];
-  for (let start = 0; start < rewards.length; start += numGenerations) {
-    const group = rewards.slice(start, start + numGenerations);
-    const mean = group.reduce((s, r) => s + r, 0) / numGenerations;
-    const std = Math.sqrt(group.reduce((s, r) => s + (r - mean) ** 2, 0) / (numGenerations - 1));
-    out.push(...group.map(r => (scaleRewards ? (r - mean) / (std + 1e-4) : r - mean)));
-  }
+  // the same numbers the group view shows (contract/align.ts): sample std, (r - mean) / (std + 1e-4)
+  for (let start = 0; start < rewards.length; start += numGenerations) out.push(...groupStats(rewards.slice(start, start + numGenerations), scaleRewards).advantages);
   return out;
 }
 
