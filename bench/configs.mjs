@@ -29,11 +29,12 @@ export const DEFAULTS = {
   // with 1 thread (the target's reference) and, when this is more, with this many too
   threads: Math.min(os.availableParallelism(), 8),
   repeats: 1, // runs per row, the systems taking turns; the report takes each one's median
-  finetune: true // the fine-tuning row (FINETUNE) after the others
+  finetune: true, // the fine-tuning row (FINETUNE) after the others
+  align: true // the alignment row (ALIGN) after fine-tuning
 };
 
 /** `npm run bench -- --quick`: a couple of minutes. */
-export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, warmupSec: 1, liveSteps: 30, finetune: false };
+export const QUICK = { configs: ['tiny'], steps: 5, warmup: 2, warmupSec: 1, liveSteps: 30, finetune: false, align: false };
 
 /**
  * The fine-tuning row: a classifier on the course's base GPT, as notebook 05 fine-tunes one (texts
@@ -54,6 +55,36 @@ export const PEFT = {
   // the QLoRA base's bytes over float32's, for the whole model (embeddings stay float32)
   targetBaseFraction: 0.3
 };
+
+/**
+ * The alignment rows (bench/align.mjs, torch_gpt.py's "align" job), on the course's base model
+ * (FINETUNE.config's size; ours loads the committed weights with loadBaseModel). DPO: one step on a
+ * batch of `pairs` preference pairs, the policy and a frozen reference (TRL's DPOConfig beta).
+ * PPO: one iteration, a rollout of `batchSize` prompts x `responseLength` sampled tokens with the
+ * KV cache, scored by a fixed reward (how often `rewardToken`, ' the' in the base model's
+ * tokenizer, is in each answer: no reward model), the policy's, value head's and reference's
+ * log-probs, then numPpoEpochs x numMiniBatches updates. Prompts and answers are cut from the
+ * synthetic token stream (streamRows, preferencePairs):
+ * speed does not depend on the words. No stop ids, so every answer has responseLength tokens.
+ */
+export const ALIGN = {
+  config: 'base',
+  dpo: { pairs: 8, promptTokens: 8, answerTokens: 16, beta: 0.1 },
+  ppo: { batchSize: 16, promptTokens: 8, responseLength: 16, temperature: 1, numPpoEpochs: 4, numMiniBatches: 2, klCoef: 0.05, cliprange: 0.2, cliprangeValue: 0.2, vfCoef: 0.1, gamma: 1, lam: 0.95, rewardToken: 259 }
+};
+
+/** n token-id rows of `length` from the synthetic stream, starting at row `offset` (torch_gpt.py's stream_rows is the same). */
+export function streamRows(vocabSize, n, length, offset = 0) {
+  const tokens = tokenStream(vocabSize, (offset + n) * length);
+  return Array.from({ length: n }, (_, i) => Array.from(tokens.subarray((offset + i) * length, (offset + i + 1) * length)));
+}
+
+/** The DPO batch: prompts are rows 0..n-1 of promptTokens, chosen and rejected answers the rows after them. */
+export function preferencePairs(vocabSize, { pairs, promptTokens, answerTokens }) {
+  const prompts = streamRows(vocabSize, pairs, promptTokens);
+  const answers = streamRows(vocabSize, 2 * pairs, answerTokens, Math.ceil((pairs * promptTokens) / answerTokens));
+  return prompts.map((prompt, i) => ({ prompt, chosen: answers[2 * i], rejected: answers[2 * i + 1] }));
+}
 
 /** New tokens per generation run (from a 1-token prompt, batch 1, no KV cache). */
 export const GENERATE_TOKENS = 64;

@@ -5,13 +5,18 @@
 // usage: npm run bench [-- --quick] [--configs=tiny,small,base] [--backends=cpu,wasm,webgpu]
 //                      [--steps=10] [--warmup=3] [--warmup-sec=3] [--live-steps=50] [--threads=N] [--no-torch] [--no-peer]
 //                      [--out=latest] (the results' file name in bench/results/) [--repeats=1]
-//                      [--no-finetune] [--finetune-only]
+//                      [--no-finetune] [--finetune-only] [--no-align] [--align-only]
 // The fine-tuning row (bench/finetune.mjs, configs.mjs's FINETUNE): a classifier on the base GPT,
 // one step with every weight training, one with the body frozen, one with LoRA and one with QLoRA
 // (configs.mjs's PEFT), with their memory, on wasm and webgpu, next to PyTorch doing the same
 // (full, frozen, and LoRA written by hand). A full run includes it, --quick does not; --no-finetune leaves it out;
 // --finetune-only runs it alone (with the --steps, --warmup, --warmup-sec, --backends, --threads
 // given) and writes bench/results/finetune.{json,md} unless --out names another file.
+// The alignment rows (bench/align.mjs, configs.mjs's ALIGN): on the course's base model, one DPO step
+// (policy + frozen reference) and one PPO iteration (a batched rollout with the KV cache, then the
+// clipped updates), with their memory, on wasm and webgpu, next to PyTorch doing the same math. A full
+// run includes them, --quick does not; --no-align leaves them out; --align-only runs them alone and
+// writes bench/results/align.{json,md} unless --out names another file (report-align.mjs).
 // Setup: scripts/bench-setup.sh (PyTorch, OpenBLAS); scripts/lavapipe.sh (a software WebGPU adapter).
 //
 // Each measurement is a child process (ours.mjs, nanogpt_peer.mjs, torch_gpt.py): the systems do not
@@ -27,9 +32,10 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { fileURLToPath } from 'url';
-import { CONFIGS, CPU_CONFIGS, DEFAULTS, FINETUNE, GENERATE_TOKENS, OPTIMIZER, PEFT, QUICK } from './configs.mjs';
+import { ALIGN, CONFIGS, CPU_CONFIGS, DEFAULTS, FINETUNE, GENERATE_TOKENS, OPTIMIZER, PEFT, QUICK } from './configs.mjs';
 import { markdownReport, trainingSvg } from './report.mjs';
 import { finetuneLine } from './report-finetune.mjs';
+import { alignLine, alignReport, alignSection } from './report-align.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -43,7 +49,7 @@ function parseOptions(argv) {
     const [key, value] = a.slice(2).split('=');
     return [key, value ?? true];
   }));
-  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'warmup-sec', 'live-steps', 'threads', 'no-torch', 'no-peer', 'no-finetune', 'finetune-only'];
+  const known = ['out', 'repeats', 'quick', 'configs', 'backends', 'steps', 'warmup', 'warmup-sec', 'live-steps', 'threads', 'no-torch', 'no-peer', 'no-finetune', 'finetune-only', 'no-align', 'align-only'];
   const unknown = Object.keys(flags).filter(k => !known.includes(k));
   if (unknown.length) throw new Error(`unknown option --${unknown[0]}; options: ${known.map(k => `--${k}`).join(' ')}`);
   const o = { ...DEFAULTS, ...(flags.quick ? QUICK : {}) };
@@ -62,8 +68,11 @@ function parseOptions(argv) {
   if (badConfig) throw new Error(`unknown config ${badConfig}; configs: ${Object.keys(CONFIGS).join(', ')}`);
   if (flags.out !== undefined && !/^[\w.-]+$/.test(String(flags.out))) throw new Error(`--out is a file name (letters, digits, . _ -), got ${flags.out}`);
   if (flags['finetune-only'] && flags['no-finetune']) throw new Error('--finetune-only and --no-finetune exclude each other');
-  const finetune = flags['finetune-only'] ? 'only' : flags['no-finetune'] ? false : o.finetune;
-  return { ...o, finetune, out: flags.out ?? (finetune === 'only' ? 'finetune' : 'latest'), torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
+  if (flags['align-only'] && (flags['no-align'] || flags['finetune-only'])) throw new Error(`--align-only excludes ${flags['no-align'] ? '--no-align' : '--finetune-only'}`);
+  const finetune = flags['finetune-only'] ? 'only' : flags['no-finetune'] || flags['align-only'] ? false : o.finetune;
+  const align = flags['align-only'] ? 'only' : flags['no-align'] || flags['finetune-only'] ? false : o.align;
+  const out = flags.out ?? (finetune === 'only' ? 'finetune' : align === 'only' ? 'align' : 'latest');
+  return { ...o, finetune, align, out, torch: !flags['no-torch'], peer: !flags['no-peer'], generateTokens: GENERATE_TOKENS };
 }
 
 /** Run a command to its end: { code, stdout, stderr } (code null when it could not start). */
@@ -155,11 +164,13 @@ function machine() {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const started = performance.now();
-  const configs = options.finetune === 'only' ? {} : Object.fromEntries(options.configs.map(c => [c, CONFIGS[c]]));
+  const alone = options.finetune === 'only' || options.align === 'only'; // no language-model rows
+  const configs = alone ? {} : Object.fromEntries(options.configs.map(c => [c, CONFIGS[c]]));
   if (options.finetune) configs[FINETUNE.config] = CONFIGS[FINETUNE.config];
+  if (options.align) configs[ALIGN.config] = CONFIGS[ALIGN.config];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const finetuneSetup = options.finetune ? { ...FINETUNE, peft: PEFT } : null;
-  const results = { machine: { ...machine(), kernelLib: await kernelLibBuild() }, options, configs, command, runs: [], finetune: [], finetuneSetup, skipped: [] };
+  const results = { machine: { ...machine(), kernelLib: await kernelLibBuild() }, options, configs, command, runs: [], finetune: [], finetuneSetup, align: [], alignSetup: options.align ? ALIGN : null, skipped: [] };
 
   const webgpu = options.backends.includes('webgpu') ? await webgpuSetup() : { reason: 'not asked for' };
   results.machine.webgpu = webgpu.adapter ?? webgpu.reason;
@@ -237,7 +248,21 @@ async function main() {
       recordFinetune({ config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `finetune ${setup.system} (next to ${backend})`);
     }
   };
-  if (options.finetune !== 'only') {
+  /** The alignment row on `backend`: ours (DPO step and PPO iteration in one process, taking turns), then PyTorch doing the same. */
+  const runAlign = async backend => {
+    const timing = { steps: options.steps, warmup: options.warmup, warmupSec: options.warmupSec };
+    const recordAlign = (run, label) => {
+      results.align.push(run);
+      console.log(`[bench] ${label.padEnd(32)} ${run.error ? `FAILED: ${run.error}` : alignLine(run)}`);
+    };
+    const ours = await runChild('node', [path.join(here, 'align.mjs'), JSON.stringify({ backend, ...timing })], oursEnv(backend));
+    recordAlign({ config: ALIGN.config, slot: backend, backend, ...ours, system: 'ours' }, `align ours ${backend}`);
+    for (const setup of torchNextTo(backend)) {
+      const run = await runTorch(setup, { ...CONFIGS[ALIGN.config], ...timing, align: { dpo: ALIGN.dpo, ppo: ALIGN.ppo } });
+      recordAlign({ config: ALIGN.config, slot: backend, backend: 'cpu', ...run, system: setup.system }, `align ${setup.system} (next to ${backend})`);
+    }
+  };
+  if (!alone) {
     for (const config of options.configs) {
       for (const backend of backends) {
         if (backend === 'cpu' && !CPU_CONFIGS.includes(config)) continue;
@@ -249,6 +274,9 @@ async function main() {
     // plain JavaScript is too slow for the base model (CPU_CONFIGS)
     for (const backend of backends.filter(b => b !== 'cpu')) await runFinetune(backend);
   }
+  if (options.align) {
+    for (const backend of backends.filter(b => b !== 'cpu')) await runAlign(backend); // the base model, as fine-tuning
+  }
 
   results.seconds = (performance.now() - started) / 1000;
   results.finishedAt = new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
@@ -256,13 +284,14 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   const name = options.out;
   fs.writeFileSync(path.join(out, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
-  fs.writeFileSync(path.join(out, `${name}.md`), markdownReport(results));
+  const report = options.align === 'only' ? alignReport(results) : markdownReport(results) + alignSection(results);
+  fs.writeFileSync(path.join(out, `${name}.md`), report);
   const files = ['json', 'md'];
-  if (results.runs.length || options.finetune !== 'only') { // the plot is of the language-model rows
+  if (results.runs.length || !alone) { // the plot is of the language-model rows
     fs.writeFileSync(path.join(out, `${name}.svg`), trainingSvg(results) + '\n');
     files.push('svg');
   }
-  console.log(`\n${markdownReport(results)}\n[bench] wrote bench/results/${name}.{${files.join(',')}} in ${results.seconds.toFixed(0)} s`);
+  console.log(`\n${report}\n[bench] wrote bench/results/${name}.{${files.join(',')}} in ${results.seconds.toFixed(0)} s`);
 }
 
 main().catch(e => {

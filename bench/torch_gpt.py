@@ -19,6 +19,7 @@ bench/run.mjs also passes the optimizer settings and generateTokens of bench/con
 below are the same). Prints one JSON line. LD_LIBRARY_PATH=<dir of OpenBLAS's libblas.so.3> makes PyTorch use OpenBLAS
 (Debian's PyTorch calls whatever libblas.so.3 the loader finds).
 """
+import copy
 import json
 import math
 import os
@@ -60,12 +61,21 @@ class CausalSelfAttention(nn.Module):
         self.register_buffer('mask', torch.triu(torch.full((block_size, block_size), -1e9), 1))
 
     def forward(self, x):
+        return self.forward_cached(x, None)[0]
+
+    def forward_cached(self, x, past):
+        """x (B, T, C) after the P positions whose keys and values `past` holds ((B, nh, P, hs) each, or None):
+        the output and the keys and values of all P + T positions (the KV cache of generation)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=-1)
         q, k, v = [t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v)]  # (B, nh, T, hs)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(C // self.n_head) + self.mask[:T, :T]  # (B, nh, T, T)
+        P = 0
+        if past is not None:
+            P = past[0].shape[2]
+            k, v = torch.cat([past[0], k], 2), torch.cat([past[1], v], 2)  # (B, nh, P + T, hs)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(C // self.n_head) + self.mask[P:P + T, :P + T]  # (B, nh, T, P + T)
         y = torch.softmax(scores, dim=-1) @ v  # (B, nh, T, hs)
-        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C)), (k, v)
 
 
 class MLP(nn.Module):
@@ -94,6 +104,11 @@ class Block(nn.Module):
         x = x + self.attn(self.ln_1(x))
         return x + self.mlp(self.ln_2(x))
 
+    def forward_cached(self, x, past):
+        a, kv = self.attn.forward_cached(self.ln_1(x), past)
+        x = x + a
+        return x + self.mlp(self.ln_2(x)), kv
+
 
 class GPT(nn.Module):
     def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd):
@@ -115,6 +130,16 @@ class GPT(nn.Module):
 
     def forward(self, ids):  # (B, T) -> logits (B, T, V)
         return self.hidden(ids) @ self.wte.weight.T  # tied LM head
+
+    def forward_cached(self, ids, cache):
+        """ids (B, T) after the positions the cache holds (a list of (k, v) per block, or None) -> logits (B, T, V) and the grown cache."""
+        P = 0 if cache is None else cache[0][0].shape[2]
+        x = self.wte(ids) + self.wpe(torch.arange(P, P + ids.shape[1], device=ids.device))
+        grown = []
+        for i, block in enumerate(self.h):
+            x, kv = block.forward_cached(x, None if cache is None else cache[i])
+            grown.append(kv)
+        return self.ln_f(x) @ self.wte.weight.T, grown
 
 
 class Classifier(nn.Module):
@@ -312,7 +337,147 @@ def finetune_main():
     }))
 
 
-if 'finetune' in config:
+def stream_rows(vocab_size, n, length, offset=0):
+    """bench/configs.mjs's streamRows: rows offset .. offset + n - 1 of `length` tokens of the synthetic stream, (n, length)."""
+    return token_stream(vocab_size, (offset + n) * length)[offset * length:].view(n, length).to(device)
+
+
+def answer_logps(logits, ids, start):
+    """log p of every token from position `start` on, read at the position before it: logits (B, L, V) -> (B, L - start).
+    Every row here has the same prompt and answer lengths, so no mask is needed."""
+    logp = torch.log_softmax(logits[:, start - 1:-1], dim=-1)
+    return logp.gather(-1, ids[:, start:, None]).squeeze(-1)
+
+
+def optimizer_bytes(optimizer):
+    """m and v (exp_avg, exp_avg_sq) of every parameter that has state, as optimizerBytes of ours."""
+    return sum(t.numel() * t.element_size() for state in optimizer.state.values() for k, t in state.items() if k in ('exp_avg', 'exp_avg_sq'))
+
+
+def align_main():
+    """align/dpo.ts and align/ppoObjective.ts by hand, as bench/align.mjs times them: one DPO step, the
+    reference's forward alone, a batched generation with the KV cache alone, and one PPO iteration, taking turns."""
+    c, d, p = config, config['align']['dpo'], config['align']['ppo']
+    V, C = c['vocabSize'], c['nEmbd']
+
+    def new_gpt():
+        return GPT(V, c['blockSize'], c['nLayer'], c['nHead'], C).to(device)
+
+    def frozen_copy(model):  # createReferenceModel
+        return copy.deepcopy(model).requires_grad_(False)
+
+    # DPO: rows 0..B-1 prompt + chosen, B..2B-1 prompt + rejected (pairs.ts); loss -log sigmoid(beta (margin))
+    torch.manual_seed(0)
+    policy = new_gpt()
+    reference = frozen_copy(policy)
+    dpo_params = list(policy.parameters())
+    dpo_optimizer = adamw(dpo_params)
+    B, P = d['pairs'], d['promptTokens']
+    prompts = stream_rows(V, B, P)
+    answers = stream_rows(V, 2 * B, d['answerTokens'], -(-B * P // d['answerTokens']))
+    ids = torch.cat([torch.cat([prompts, answers[0::2]], 1), torch.cat([prompts, answers[1::2]], 1)])  # (2B, L)
+
+    def reference_logps():
+        with torch.no_grad():
+            return answer_logps(reference(ids), ids, P).sum(1)
+
+    def dpo_step():
+        ref = reference_logps()
+        logps = answer_logps(policy(ids), ids, P).sum(1)
+        margins = d['beta'] * ((logps[:B] - ref[:B]) - (logps[B:] - ref[B:]))
+        return optimizer_step(F.softplus(-margins).mean(), dpo_params, dpo_optimizer)
+
+    # PPO: the policy with a value head (policyWithValue.ts), a frozen reference, the reward: how often rewardToken is in an answer
+    gpt = new_gpt()
+    ppo_reference = frozen_copy(gpt)
+    v_head = nn.Linear(C, 1).to(device)
+    nn.init.normal_(v_head.weight, std=0.02)
+    nn.init.zeros_(v_head.bias)
+    ppo_params = list(gpt.parameters()) + list(v_head.parameters())
+    ppo_optimizer = adamw(ppo_params)
+    N, Pp, R = p['batchSize'], p['promptTokens'], p['responseLength']
+    ppo_prompts = stream_rows(V, N, Pp)
+    sampler = torch.Generator().manual_seed(0)
+
+    @torch.no_grad()
+    def generate():
+        """R new tokens for every prompt at once: the prompts in one forward, then one token per forward with the KV cache."""
+        x, cache, out = ppo_prompts, None, []
+        for _ in range(R):
+            logits, cache = gpt.forward_cached(x, cache)
+            probs = torch.softmax(logits[:, -1] / p['temperature'], dim=-1)
+            x = torch.multinomial(probs.cpu(), 1, generator=sampler).to(device)
+            out.append(x)
+        return torch.cat(out, 1)  # (N, R)
+
+    def logps_and_values(rows):
+        h = gpt.hidden(rows)
+        return answer_logps(h @ gpt.wte.weight.T, rows, Pp), v_head(h).squeeze(-1)[:, Pp - 1:-1]  # the value where each token was chosen
+
+    @torch.no_grad()
+    def rollout():
+        """ppo.ts: scores, per-token rewards (-klCoef k1 at every token, the score at the last), GAE, whitened advantages."""
+        rows = torch.cat([ppo_prompts, generate()], 1)
+        scores = (rows[:, Pp:] == p['rewardToken']).sum(1).float()
+        logp, values = logps_and_values(rows)
+        rewards = -p['klCoef'] * (logp - answer_logps(ppo_reference(rows), rows, Pp))
+        rewards[:, -1] += scores
+        advantages = torch.zeros_like(rewards)
+        last = torch.zeros(N, device=device)
+        for t in reversed(range(R)):
+            next_value = values[:, t + 1] if t + 1 < R else torch.zeros(N, device=device)
+            last = rewards[:, t] + p['gamma'] * next_value - values[:, t] + p['gamma'] * p['lam'] * last
+            advantages[:, t] = last
+        returns = advantages + values
+        advantages = (advantages - advantages.mean()) * torch.rsqrt(advantages.var() + 1e-8)  # masked_whiten (Bessel's correction)
+        return rows, logp, values, advantages, returns
+
+    times = {'rollout': [], 'update': []}
+
+    def ppo_iteration():
+        t0 = time.perf_counter()
+        rows, old_logp, old_values, advantages, returns = rollout()
+        t1 = time.perf_counter()
+        size = N // p['numMiniBatches']
+        for _ in range(p['numPpoEpochs']):
+            order = torch.randperm(N)
+            for m in range(p['numMiniBatches']):
+                i = order[m * size:(m + 1) * size]
+                logp, values = logps_and_values(rows[i])
+                ratio = torch.exp(logp - old_logp[i])
+                pg = torch.maximum(-advantages[i] * ratio, -advantages[i] * ratio.clamp(1 - p['cliprange'], 1 + p['cliprange'])).mean()
+                clipped = old_values[i] + (values - old_values[i]).clamp(-p['cliprangeValue'], p['cliprangeValue'])
+                vf = 0.5 * torch.maximum((values - returns[i]) ** 2, (clipped - returns[i]) ** 2).mean()
+                loss = optimizer_step(pg + p['vfCoef'] * vf, ppo_params, ppo_optimizer)
+        times['rollout'].append(t1 - t0)
+        times['update'].append(time.perf_counter() - t1)
+        return loss
+
+    step_secs, warm, _ = time_in_turn({'dpo': dpo_step, 'reference': lambda: reference_logps().sum().item(),
+                                       'generate': lambda: generate().sum().item(), 'ppo': ppo_iteration})
+    def ms(sec):
+        return round(sec * 1000, 2)
+
+    def last(secs):  # the timed rounds' median
+        return statistics.median(secs[-c['steps']:])
+    print(json.dumps({
+        **system_fields(),
+        'params': sum(t.numel() for t in dpo_params),
+        'dpo': {'stepMs': ms(step_secs['dpo']), 'referenceMs': ms(step_secs['reference']), 'rows': 2 * B, 'tokensPerRow': ids.shape[1],
+                'trainableParams': sum(t.numel() for t in dpo_params), 'referenceParams': sum(t.numel() for t in reference.parameters()),
+                'optimizerParams': len(dpo_optimizer.state), 'optimizerBytes': optimizer_bytes(dpo_optimizer)},
+        'ppo': {'iterationMs': ms(step_secs['ppo']), 'rolloutMs': ms(last(times['rollout'])), 'updateMs': ms(last(times['update'])),
+                'generateMs': ms(step_secs['generate']), 'updates': p['numPpoEpochs'] * p['numMiniBatches'], 'rolloutTokens': N * R,
+                'trainableParams': sum(t.numel() for t in ppo_params), 'referenceParams': sum(t.numel() for t in ppo_reference.parameters()),
+                'optimizerParams': len(ppo_optimizer.state), 'optimizerBytes': optimizer_bytes(ppo_optimizer)},
+        'warmupRounds': warm,
+        'peakRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }))
+
+
+if 'align' in config:
+    align_main()
+elif 'finetune' in config:
     finetune_main()
 else:
     main()
