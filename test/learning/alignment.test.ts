@@ -5,15 +5,18 @@
  * its most positive is "chosen", its least positive "rejected". Ties and identical texts are dropped, never kept.
  *
  * Then (1) a reward model (the base model's backbone + a scalar head, Bradley-Terry loss) must rank
- * held-out pairs better than chance, and (2) DPO on the training pairs must raise the margin
- * log pi(chosen)/ref(chosen) - log pi(rejected)/ref(rejected) on held-out pairs.
+ * held-out pairs better than chance, (2) DPO on the training pairs must raise the margin
+ * log pi(chosen)/ref(chosen) - log pi(rejected)/ref(rejected) on held-out pairs, and (3) PPO against
+ * that reward model must raise the reward of answers to held-out prompts with a small KL to the
+ * reference.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TokenizedPreferencePair, tokenizePairs } from '../../kernel-lib/src/align/pairs';
 import { evaluateDPO, dpoObjective } from '../../kernel-lib/src/align/dpo';
 import { generateBatch } from '../../kernel-lib/src/align/generateBatch';
 import { createReferenceModel, resolveReference } from '../../kernel-lib/src/align/reference';
-import { evaluateRewardModel, rewardObjective } from '../../kernel-lib/src/align/reward';
+import { evaluateRewardModel, rewardObjective, rewardsOf } from '../../kernel-lib/src/align/reward';
+import { ppoObjective } from '../../kernel-lib/src/align/ppoObjective';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { labelPairs, positivityPrompts } from '../../kernel-lib/src/data/preferences';
 import { sentimentScorer } from '../../kernel-lib/src/data/sentiment';
@@ -59,15 +62,19 @@ async function preferencePairs(model: GPT, tokenizer: BpeTokenizer, prompts: str
 describe('alignment from lexicon-labelled preferences on the base model', () => {
   let train: TokenizedPreferencePair[];
   let heldOut: TokenizedPreferencePair[];
+  let prompts: { train: number[][]; validation: number[][] };
+  /** The reward model of the first test, which PPO optimises against in the third. */
+  let rewardModel: GPTRewardModel;
 
   beforeAll(async () => {
     await useDevice('wasm', { quiet: true });
     setDisplaySink(() => undefined);
     const { model, tokenizer } = loadBaseModel();
-    const prompts = positivityPrompts({ seed: 1, count: { train: 400, validation: 0, test: 100 } });
+    const split = positivityPrompts({ seed: 1, count: { train: 400, validation: 0, test: 100 } });
+    prompts = { train: split.train.map(p => tokenizer.encode(p)), validation: split.test.map(p => tokenizer.encode(p)) };
     const t0 = performance.now();
-    const trainPairs = await preferencePairs(model, tokenizer, prompts.train, 1);
-    const testPairs = await preferencePairs(model, tokenizer, prompts.test, 100_000);
+    const trainPairs = await preferencePairs(model, tokenizer, split.train, 1);
+    const testPairs = await preferencePairs(model, tokenizer, split.test, 100_000);
     train = trainPairs.pairs;
     heldOut = testPairs.pairs;
     console.log(`${train.length} of ${trainPairs.candidates} training prompts and ${heldOut.length} of ${testPairs.candidates} held-out prompts gave a pair (the rest tied); ${((performance.now() - t0) / 1000).toFixed(1)} s to sample`);
@@ -93,7 +100,7 @@ describe('alignment from lexicon-labelled preferences on the base model', () => 
     // 55: 0.7 is three of them above chance.
     expect(after.accuracy).toBeGreaterThan(0.7);
     trainer.dispose();
-    rm.dispose();
+    rewardModel = rm;
   });
 
   it('DPO raises the chosen-over-rejected margin on held-out pairs', async () => {
@@ -117,4 +124,30 @@ describe('alignment from lexicon-labelled preferences on the base model', () => 
     policy.dispose();
     reference.dispose();
   });
+
+  it('PPO raises the reward model\'s reward on held-out prompts, with the KL to the reference kept small', async () => {
+    const { model: policy } = loadBaseModel();
+    const reference = createReferenceModel(policy);
+    const reward = (ps: number[][], answers: number[][]) => rewardsOf(rewardModel, ps.map((p, i) => [...p, ...answers[i]]));
+    const objective = ppoObjective(policy, reference, prompts, reward, { batchSize: 16, numPpoEpochs: 2, responseLength: CONTINUATION, klCoef: 0.05, temperature: 1, seed: 1 });
+    const before = await objective.evaluate();
+    const trainer = new Trainer(objective, { steps: PPO_STEPS, learningRate: 5e-5, warmupSteps: 0, evalEvery: PPO_STEPS, live: false });
+    const t0 = performance.now();
+    await trainer.train();
+    const after = await objective.evaluate();
+    console.log(`PPO, ${prompts.validation.length} held-out prompts: reward ${before.metrics.reward.toFixed(3)} -> ${after.metrics.reward.toFixed(3)}, KL to the reference ${before.metrics.kl.toFixed(3)} -> ${after.metrics.kl.toFixed(3)} nats per answer (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    // Measured: -0.30 -> 0.18 (on the reward model's scale, where its held-out chosen-minus-rejected
+    // margin is 1.3), at a KL of 0.09 nats per 16-token answer. The bounds: at least 0.2 of the rise,
+    // and a KL under 0.5 nats per answer (the klCoef of 0.05 prices 0.5 nats at 0.025 reward: a policy
+    // above it would be paying more than it gains, the sign of a run drifting away from language).
+    expect(after.metrics.reward - before.metrics.reward).toBeGreaterThan(0.2);
+    expect(after.metrics.kl).toBeLessThan(0.5);
+    trainer.dispose();
+    policy.dispose();
+    reference.dispose();
+    rewardModel.dispose();
+  });
 });
+
+/** 40 steps: 20 rollouts of 16 held-in prompts, 2 PPO epochs each. */
+const PPO_STEPS = 40;
