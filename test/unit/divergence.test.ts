@@ -105,6 +105,13 @@ describe('warnings and repeated calls', () => {
     expect(losses[1]).toBeGreaterThan(losses[0] + Math.max(1, losses[0]));
     expect(summary.status).toBe('done');
     expect(summary.message).toBe(`warning: at step 2 the training loss jumped to ${losses[1].toPrecision(4)}, from as low as ${losses[0].toPrecision(4)}: the run is diverging. Try a lower learningRate (now 30).`);
+    // an objective whose loss may rise (PPO's, GRPO's: a new rollout each time) gets no such warning
+    const rl = new Trainer({ ...objective(new GPT(config)), lossMayRise: true }, { steps: 3, learningRate: 30, gradClip: 0, live: false });
+    const rlSummary = await rl.train();
+    expect(rl.series('train loss').value).toEqual(losses);
+    expect(rlSummary.message).toBeUndefined();
+    rl.objective.model.dispose();
+    rl.dispose();
     // an ordinary run says nothing
     const calm = new Trainer(objective(model), { steps: 20, learningRate: 1e-2, live: false });
     expect((await calm.train()).message).toBeUndefined();

@@ -178,6 +178,14 @@ describe('the SVG picture', () => {
     expect(texts).toEqual(expect.arrayContaining(['train', 'val']));
   });
 
+  it('draws a loss below 0 (an RL objective\'s: minus a reward) inside its panel, with negative ticks', () => {
+    const spec = newTrainingSpec('PPO', 20);
+    for (const step of [5, 10, 15, 20]) addPoint(spec, VAL_LOSS, step, -0.2 - step / 40);
+    const texts = Array.from(parseSvg(trainingSvg(spec)).querySelectorAll('text'), t => t.textContent ?? '');
+    const ticks = texts.filter(t => t.trim() !== '').map(t => Number(t.replace('\u2212', '-'))).filter(Number.isFinite);
+    expect(Math.min(...ticks)).toBeLessThanOrEqual(-0.7); // the lowest point, -0.7, is on the axis
+  });
+
   it('cuts legend labels that would run into the title of a half-width panel', () => {
     const spec = newTrainingSpec('forgetting', 10);
     addPoint(spec, 'reward', 10, 1); // the first panel spans the width, the next two share a row

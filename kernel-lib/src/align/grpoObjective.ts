@@ -107,6 +107,7 @@ export function grpoObjective(policy: Policy, reference: Policy | null, prompts:
     model,
     tokensPerBatch: N * (Math.round(prompts.train.reduce((s, p) => s + p.length, 0) / prompts.train.length) + c.maxCompletionLength),
     plotMetrics: ['reward'],
+    lossMayRise: true, // a new rollout every few steps: its loss is no trend to watch
     async nextBatch() {
       if (!current || current.usesLeft === 0) current = await rollout();
       current.usesLeft -= 1;

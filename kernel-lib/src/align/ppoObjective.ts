@@ -130,6 +130,7 @@ export function ppoObjective(policy: Policy, reference: Policy | null, prompts: 
     model,
     tokensPerBatch: miniBatchSize * (Math.round(prompts.train.reduce((s, p) => s + p.length, 0) / prompts.train.length) + c.responseLength),
     plotMetrics: ['reward', 'kl'],
+    lossMayRise: true, // a new rollout every few steps: its loss is no trend to watch
     async nextBatch() {
       if (!current) current = await rollout();
       const { rows, pending } = current;

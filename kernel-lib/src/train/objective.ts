@@ -46,6 +46,11 @@ export interface Objective<B = unknown> {
   evaluate(): Promise<Evaluation>;
   /** Metrics of evaluate() that the live view plots as 'val <name>' (e.g. ['accuracy', 'f1']). */
   readonly plotMetrics?: readonly string[];
+  /**
+   * The loss is not meant to fall step after step (a policy-gradient loss, PPO's or GRPO's, is
+   * measured on a new rollout each time): the Trainer then does not warn when it jumps.
+   */
+  readonly lossMayRise?: boolean;
   /** A short text that shows what the model does now (a continuation, blanks filled in ...). */
   sample?(step: number): Promise<string | undefined>;
 }

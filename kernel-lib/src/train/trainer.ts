@@ -315,7 +315,7 @@ export class Trainer<B = unknown> {
           h.message = this.failureMessage();
           break;
         }
-        this.watchForJump(log);
+        if (!this.objective.lossMayRise) this.watchForJump(log);
         windowSteps += 1;
         addPoint(h, TRAIN_LOSS, log.step, log.loss);
         addPoint(h, LEARNING_RATE, log.step, log.learningRate);

@@ -125,8 +125,9 @@ function panelSvg(p: TrainingPanel, x0: number, x1: number, top: number, plotH: 
   const values = p.series.flatMap(s => s.value.filter(v => v !== null && Number.isFinite(v)));
   const lo = values.length ? Math.min(...values) : 0;
   const hi = values.length ? Math.max(...values) : 1;
-  // A loss lives far from 0: zoom on it. Other panels show 0, as the live view does.
-  const domain = p.panel === LOSS_PANEL ? [Math.max(0, lo - 0.1), hi + 0.1] : [Math.min(0, lo), Math.max(0, hi) || 1];
+  // A loss lives far from 0: zoom on it (below 0 too: an RL objective's loss is minus a reward).
+  // Other panels show 0, as the live view does.
+  const domain = p.panel === LOSS_PANEL ? [lo >= 0 ? Math.max(0, lo - 0.1) : lo - 0.1, hi + 0.1] : [Math.min(0, lo), Math.max(0, hi) || 1];
   const plotTop = top + ROW.title;
   const x = scaleLinear().domain([0, Math.max(1, endStep)]).range([x0 + PLOT_MARGIN.left, x1 - PLOT_MARGIN.right]);
   const y = scaleLinear().domain(domain).nice().range([plotTop + plotH, plotTop]);
