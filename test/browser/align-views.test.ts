@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { MimeBundle } from '../../kernel-lib/src/viz/display';
 import { alignPipelineBundle, alignPipelineSpec, grpoGroupsBundle, grpoGroupsSpec, rewardKlBundle, rewardKlSpec, rewardScatterBundle, rewardScatterSpec, rlSamplesBundle, rlSamplesSpec } from '../../kernel-lib/src/viz/alignViews';
-import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf } from './lab';
+import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf, savedViewsNotebook } from './lab';
 
 /** A fixed stream of uniform numbers (Park-Miller): the same pictures every run. */
 function uniforms(n: number, seed = 11): number[] {
@@ -65,36 +65,13 @@ const SELECTORS: Record<string, string> = {
   samples: '.llm-lab-rl-samples'
 };
 
-function notebook(): object {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-    cells: views.map(([name, bundle], i) => ({
-      cell_type: 'code',
-      id: `c${i}`,
-      metadata: {},
-      execution_count: i + 1,
-      source: `// the ${name} view`,
-      outputs: [{ output_type: 'display_data', data: bundle, metadata: {} }]
-    }))
-  };
-}
-
 let lab: Lab;
 let page: Page;
 let problems: string[];
 
-labForSuite(() => notebookFolder('align-views', notebook()), s => ({ lab, page, problems } = s));
+labForSuite(() => notebookFolder('align-views', savedViewsNotebook(views)), s => ({ lab, page, problems } = s));
 
-async function shot(name: string, suffix = ''): Promise<void> {
-  const selector = SELECTORS[name];
-  if (selector.includes('>>')) {
-    const view = page.locator(selector);
-    await view.scrollIntoViewIfNeeded();
-    await view.screenshot({ path: path.join(results, `align-${name}${suffix}.png`) });
-  } else await screenshotOf(page, selector, `align-${name}${suffix}.png`);
-}
+const shot = (name: string, suffix = '') => screenshotOf(page, SELECTORS[name], `align-${name}${suffix}.png`);
 
 describe('alignment views in JupyterLab', () => {
   it('renders the six outputs from their saved bundles, interactive, untrusted text as text', async () => {

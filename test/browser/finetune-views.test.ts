@@ -12,7 +12,7 @@ import { classificationBundle, classificationView } from '../../kernel-lib/src/v
 import { compareBundle, compareView } from '../../kernel-lib/src/viz/compare';
 import { tokenMaskBundle, tokenMaskView } from '../../kernel-lib/src/viz/tokenMask';
 import type { MimeBundle } from '../../kernel-lib/src/viz/display';
-import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf } from './lab';
+import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf, savedViewsNotebook } from './lab';
 
 // A 4-class sentiment head on 200 reviews; one label carries markup, which must show as text.
 const labels = ['negative', 'neutral', 'positive', '<b>mixed</b>'];
@@ -82,27 +82,11 @@ const views: [string, MimeBundle][] = [
   ]
 ];
 
-function notebook(): object {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-    cells: views.map(([name, bundle], i) => ({
-      cell_type: 'code',
-      id: `c${i}`,
-      metadata: {},
-      execution_count: i + 1,
-      source: `// the ${name} view`,
-      outputs: [{ output_type: 'display_data', data: bundle, metadata: {} }]
-    }))
-  };
-}
-
 let lab: Lab;
 let page: Page;
 let problems: string[];
 
-labForSuite(() => notebookFolder('finetune-views', notebook()), s => ({ lab, page, problems } = s));
+labForSuite(() => notebookFolder('finetune-views', savedViewsNotebook(views)), s => ({ lab, page, problems } = s));
 
 const shot = (selector: string, file: string) => screenshotOf(page, selector, file);
 

@@ -175,6 +175,23 @@ export function notebookFolder(name: string, notebook: object): string {
   return root;
 }
 
+/** A notebook of saved outputs, as a run leaves them: one code cell per [name, MIME bundle]. */
+export function savedViewsNotebook(views: [string, object][]): object {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
+    cells: views.map(([name, bundle], i) => ({
+      cell_type: 'code',
+      id: `c${i}`,
+      metadata: {},
+      execution_count: i + 1,
+      source: `// the ${name} view`,
+      outputs: [{ output_type: 'display_data', data: bundle, metadata: {} }]
+    }))
+  };
+}
+
 /** Screenshot the first element `selector` finds, scrolled into view, as test-results/<file>. */
 export async function screenshotOf(page: Page, selector: string, file: string): Promise<void> {
   const view = page.locator(selector).first();

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { MimeBundle } from '../../kernel-lib/src/viz/display';
 import { peftDiagramBundle, peftDiagramSpec } from '../../kernel-lib/src/viz/peftDiagram';
 import { quantErrorBundle, quantErrorSpec, quantHistogramBundle, quantHistogramSpec, quantOutliersBundle, quantOutliersSpec, quantTradeoffBundle, quantTradeoffSpec } from '../../kernel-lib/src/viz/quantViews';
-import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf } from './lab';
+import { command, Lab, labForSuite, notebookFolder, openNotebook, results, screenshotOf, savedViewsNotebook } from './lab';
 
 /** A fixed stream of normal numbers (Box-Muller on a Park-Miller generator): the same pictures every run. */
 function normals(n: number, seed = 7): number[] {
@@ -75,36 +75,13 @@ const SELECTORS: Record<string, string> = {
   tradeoff: '.llm-lab-quant-tradeoff'
 };
 
-function notebook(): object {
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-    cells: views.map(([name, bundle], i) => ({
-      cell_type: 'code',
-      id: `c${i}`,
-      metadata: {},
-      execution_count: i + 1,
-      source: `// the ${name} view`,
-      outputs: [{ output_type: 'display_data', data: bundle, metadata: {} }]
-    }))
-  };
-}
-
 let lab: Lab;
 let page: Page;
 let problems: string[];
 
-labForSuite(() => notebookFolder('peft-views', notebook()), s => ({ lab, page, problems } = s));
+labForSuite(() => notebookFolder('peft-views', savedViewsNotebook(views)), s => ({ lab, page, problems } = s));
 
-async function shot(name: string, suffix = ''): Promise<void> {
-  const selector = SELECTORS[name];
-  if (selector.includes('>>')) {
-    const view = page.locator(selector);
-    await view.scrollIntoViewIfNeeded();
-    await view.screenshot({ path: path.join(results, `peft-${name}${suffix}.png`) });
-  } else await screenshotOf(page, selector, `peft-${name}${suffix}.png`);
-}
+const shot = (name: string, suffix = '') => screenshotOf(page, SELECTORS[name], `peft-${name}${suffix}.png`);
 
 describe('PEFT and quantization views in JupyterLab', () => {
   it('renders the six outputs from their saved bundles, interactive', async () => {
