@@ -25,4 +25,5 @@ export type { GRPOObjectiveConfig, GrpoBatch } from './grpoObjective';
 export { ppoObjective } from './ppoObjective';
 export type { PPOObjectiveConfig, PpoMiniBatch } from './ppoObjective';
 export { PolicyWithValue, ValueHead } from '../models/policyWithValue';
+export { savePolicyWithValue, loadPolicyWithValue } from '../checkpoint/policyWithValue';
 export type { PolicyOutput } from '../models/policyWithValue';
