@@ -18,8 +18,21 @@
  */
 import { AddedTokens, DecodeOptions, SpecialTokenName, SpecialTokenOptions, SpecialTokensWith, SpecialTokenTable, Tokenizer } from './tokenizer';
 
-/** Chunks: an optional space and letters, digits, other symbols, or whitespace. */
-const CHUNK = /\s?\p{L}+|\s?\p{N}+|\s?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+/**
+ * The whitespace characters of JavaScript's `\s`, spelled out. Other regex engines give `\s` other
+ * members (Rust's and Oniguruma's add U+0085 and lack U+FEFF), so the pattern names them itself:
+ * then it cuts a text the same way wherever it runs (checkpoint/hfTokenizer.ts exports it).
+ */
+const WHITESPACE = '\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+const S = `[${WHITESPACE}]`;
+
+/**
+ * The pre-tokenizer's chunks: an optional whitespace character and letters, digits or other symbols;
+ * or a run of whitespace (all but its last character when a chunk follows, which takes that one).
+ * Read with `\s` for S: /\s?\p{L}+|\s?\p{N}+|\s?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu.
+ */
+export const PRE_TOKENIZER_PATTERN = `${S}?\\p{L}+|${S}?\\p{N}+|${S}?[^${WHITESPACE}\\p{L}\\p{N}]+|${S}+(?![^${WHITESPACE}])|${S}+`;
+const CHUNK = new RegExp(PRE_TOKENIZER_PATTERN, 'gu');
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8'); // malformed byte sequences become U+FFFD
