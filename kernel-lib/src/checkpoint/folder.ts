@@ -31,11 +31,11 @@ export interface Weights {
 }
 
 /**
- * Write `model`'s weights, the config.json that `configJson(extras)` builds and the other JSON
- * `files` (file name -> value; null: the folder must not hold that file any more) into `folder`, all
- * or nothing. `who` names the caller in errors.
+ * Write `model`'s weights, the config.json that `configJson(extras)` builds and the other `files`
+ * (file name -> a JSON value for a .json file, the text of a .txt file such as merges.txt; null: the
+ * folder must not hold that file any more) into `folder`, all or nothing. `who` names the caller in errors.
  */
-export async function writeCheckpoint(who: string, model: Module, folder: string, extras: CheckpointExtras, configJson: (extras: CheckpointExtras) => object, files: Record<string, object | null> = {}): Promise<void> {
+export async function writeCheckpoint(who: string, model: Module, folder: string, extras: CheckpointExtras, configJson: (extras: CheckpointExtras) => object, files: Record<string, object | string | null> = {}): Promise<void> {
   const params = model.namedParameters();
   const freed = params.filter(([, v]) => v.isDisposed);
   if (params.length === 0 || freed.length > 0) {
@@ -54,8 +54,11 @@ export async function writeCheckpoint(who: string, model: Module, folder: string
   }
   const jsonFiles: Record<string, string | null> = {};
   for (const [name, value] of Object.entries(files)) {
-    if (name === WEIGHTS_FILE || name === CONFIG_FILE || !/^[\w.-]+\.json$/.test(name)) throw new Error(`${who}: ${JSON.stringify(name)} cannot be an extra file of a checkpoint (a file name ending in .json, not ${CONFIG_FILE}). Nothing was written to ${folder}`);
-    jsonFiles[name] = value === null ? null : JSON.stringify(value, null, 2) + '\n';
+    const kind = /^[\w.-]+\.(json|txt)$/.exec(name)?.[1];
+    if (name === WEIGHTS_FILE || name === CONFIG_FILE || !kind || (value !== null && (typeof value === 'string') !== (kind === 'txt'))) {
+      throw new Error(`${who}: ${JSON.stringify(name)} cannot be an extra file of a checkpoint (a .json file given as a value, not ${CONFIG_FILE}, or a .txt file given as text). Nothing was written to ${folder}`);
+    }
+    jsonFiles[name] = value === null || typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n';
   }
   const tensors = new Map<string, NamedArray>();
   for (const [name, v] of params) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
@@ -113,7 +116,7 @@ export function readLabConfig(who: string, folder: string): { configFile: string
   if (!fs.existsSync(configFile)) throw new Error(`${who}: no ${CONFIG_FILE} in ${folder}`);
   const json = readJson(who, configFile) as { llm_lab?: { config?: unknown } } | null;
   const lab = json?.llm_lab;
-  if (typeof lab?.config !== 'object' || lab.config === null) throw new Error(`${who}: ${configFile} has no "llm_lab.config" (not written by LLM Lab)`);
+  if (typeof lab?.config !== 'object' || lab.config === null) throw new Error(`${who}: ${configFile} has no "llm_lab.config" (not written by LLM Lab); a GPT-2 folder written by transformers loads with loadHfGPT`);
   return { configFile, lab: lab as { config: object } & CheckpointExtras };
 }
 

@@ -3,20 +3,23 @@
  * names and layouts: Linear weights are [in, out], as GPT-2's Conv1D) and `config.json` (GPT-2's
  * config keys, so `GPT2LMHeadModel.from_pretrained(folder)` in Python loads it; our own settings,
  * such as the tokenizer, sit under "llm_lab"). Saved with its BpeTokenizer, the folder also holds
- * tokenizer_config.json (checkpoint/tokenizer.ts), its chat template included.
+ * Hugging Face's tokenizer files (checkpoint/tokenizer.ts), its chat template included.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPT, GPTConfig } from '../models/gpt';
 import { Module } from '../nn/module';
 import { BpeTokenizer } from '../tokenizers/bpe';
+import { SpecialTokens } from '../tokenizers/tokenizer';
 import { CheckpointExtras, checkConfigFitsWeights, readLabConfig, readWeights, Weights, writeCheckpoint } from './folder';
-import { loadTokenizer, TOKENIZER_CONFIG_FILE, tokenizerConfig } from './tokenizer';
+import { loadTokenizer, tokenizerFiles } from './tokenizer';
 
 export type { CheckpointExtras } from './folder';
 
 /** GPT-2's config.json keys for our config; `head` names another architecture and adds its keys (a classifier's labels). */
 function hfConfig(c: GPTConfig, extras: CheckpointExtras, head: { architecture: string; keys: object } = { architecture: 'GPT2LMHeadModel', keys: {} }): object {
   const dropout = c.dropout ?? 0;
+  // the tokenizer's, or null: an absent id makes GPT2Config assume 50256 (GPT-2's <|endoftext|>), outside our vocabulary
+  const special: SpecialTokens = (extras.tokenizer as { specialTokens?: SpecialTokens } | undefined)?.specialTokens ?? {};
   return {
     architectures: [head.architecture],
     model_type: 'gpt2',
@@ -33,6 +36,9 @@ function hfConfig(c: GPTConfig, extras: CheckpointExtras, head: { architecture: 
     embd_pdrop: dropout,
     attn_pdrop: dropout,
     resid_pdrop: dropout,
+    bos_token_id: special.bos ?? null,
+    eos_token_id: special.eos ?? null,
+    pad_token_id: special.pad ?? null,
     ...head.keys,
     llm_lab: { config: c, ...extras }
   };
@@ -59,8 +65,8 @@ export async function saveGPTFolder(who: string, model: Module, config: GPTConfi
   if (tokenizer instanceof BpeTokenizer && tokenizer.vocabSize > config.vocabSize) {
     throw new Error(`${who}: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabSize ${config.vocabSize}; call resizeTokenEmbeddings(model, ${tokenizer.vocabSize}) first. Nothing was written to ${folder}`);
   }
-  // without a tokenizer object, an older tokenizer_config.json would describe another tokenizer: it goes
-  const files = { [TOKENIZER_CONFIG_FILE]: tokenizer instanceof BpeTokenizer ? tokenizerConfig(tokenizer, config.blockSize) : null };
+  // without a tokenizer object, older tokenizer files would describe another tokenizer: they go
+  const files = tokenizerFiles(tokenizer instanceof BpeTokenizer ? tokenizer : null, config.blockSize);
   await writeCheckpoint(who, model, folder, extras, e => hfConfig(config, e, head), files);
 }
 
