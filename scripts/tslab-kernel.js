@@ -7,6 +7,12 @@
 // when Jupyter reads slowly (a busy CPU, large outputs); the exception then killed the kernel, and
 // the learner's model with it. Here each socket's sends wait for the one before; a send that fails
 // anyway is reported on stderr, and the kernel goes on.
+//
+// A server that stops without shutting its kernels down (jupyter_server 1.23 on a second Ctrl-C,
+// or killed with SIGKILL) leaves them orphaned, and tslab, unlike ipykernel, does not notice: it
+// would run on, holding its memory and, mid-training, its cores. So the kernel watches its parent
+// process and exits when the parent is gone (this process is then re-parented, to PID 1 or a
+// subreaper, and process.ppid changes).
 'use strict';
 const path = require('path');
 
@@ -29,10 +35,26 @@ function serializeSends(SocketClass) {
   });
 }
 
-module.exports = { serializeSends };
+/**
+ * Exit when the process that started this one (the Jupyter server) is gone: poll process.ppid
+ * every `intervalMs`. Jupyter starts kernels in a session of their own, so a Ctrl-C on the
+ * server's terminal never reaches them; this is how they end with it.
+ */
+function exitWithParent(intervalMs = 1000) {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    console.error(`llm-lab: the Jupyter server (pid ${parent}) is gone, so this kernel (pid ${process.pid}) exits`);
+    process.exit(0);
+  }, intervalMs);
+  timer.unref(); // the watch alone never keeps the kernel alive
+}
+
+module.exports = { serializeSends, exitWithParent };
 
 if (require.main === module) {
   const tslab = path.dirname(require.resolve('tslab/package.json'));
   serializeSends(require(require.resolve('zeromq', { paths: [tslab] })).Socket);
+  exitWithParent();
   require(path.join(tslab, 'dist', 'main.js')).main();
 }
