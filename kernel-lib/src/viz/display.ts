@@ -2,6 +2,7 @@
  * Display transport: one MIME bundle per output, as Jupyter defines it:
  *   application/vnd.llm-lab.<kind>.v<N>+json  the spec, drawn by the JupyterLab extension
  *   image/svg+xml                             a static picture for nbconvert, GitHub, no extension
+ *   text/html                                 the same picture as an <img> (added when sent, see staticHtml)
  *   text/plain                                a one-line summary
  * Live outputs keep one display_id and are replaced with update_display_data.
  *
@@ -75,14 +76,51 @@ export class LiveDisplay {
 
   /** Show the bundle the first time, replace it afterwards. */
   show(bundle: MimeBundle): void {
-    this.sink({ data: bundle, metadata: {}, transient: { display_id: this.id } }, this.shown);
+    this.sink({ data: withStaticHtml(bundle), metadata: {}, transient: { display_id: this.id } }, this.shown);
     this.shown = true;
   }
 }
 
 /** Show one bundle once. */
 export function display(bundle: MimeBundle): void {
-  currentSink()({ data: bundle, metadata: {}, transient: {} }, false);
+  currentSink()({ data: withStaticHtml(bundle), metadata: {}, transient: {} }, false);
+}
+
+/**
+ * The SVG as a data URI, percent-encoding only what a URL or an HTML attribute quoted with ' would
+ * misread: '%', '#' (a fragment), '&' (a character reference), "'" and the whitespace a URL parser
+ * drops. Far smaller than base64; browsers read it alike.
+ */
+export function svgDataUri(svg: string): string {
+  return 'data:image/svg+xml,' + svg.replace(/[%#&'\t\n\r]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+}
+
+/** Chromium refuses longer URLs (2 MiB): a bigger picture gets no <img> form. */
+const MAX_DATA_URI = 2 * 1024 * 1024;
+
+/**
+ * The picture as HTML: an <img> of the SVG, sized like it, its alt the first line of the text.
+ * Renderers that sanitize inline SVG show this instead: nbconvert 6.5.1 to 7.6 (Debian 12's and
+ * Ubuntu 24.04's 6.5.3 among them) put image/svg+xml through an HTML cleaner that drops every
+ * tag that is not HTML (rect, path, text...), leaving blank space and loose text, whether the
+ * notebook is trusted or not; they rank text/html first and leave it as it is unless told to
+ * sanitize. An <img> keeps the SVG's markup out of the page, as newer nbconvert does itself.
+ */
+export function staticHtml(svg: string, text: string): string | null {
+  const uri = svgDataUri(svg);
+  if (uri.length > MAX_DATA_URI) return null;
+  const size = /^<svg\b[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"/.exec(svg);
+  const attr = (s: string) => s.replace(/[&'<>"]/g, c => `&#${c.charCodeAt(0)};`);
+  const alt = attr((text.split('\n')[0] ?? '').slice(0, 200));
+  return `<img src='${uri}'${size ? ` width='${size[1]}' height='${size[2]}'` : ''} alt='${alt}'>`;
+}
+
+/** The bundle as sent: with the <img> form of its picture, unless it has no picture or its own HTML. */
+export function withStaticHtml(bundle: MimeBundle): MimeBundle {
+  const svg = bundle['image/svg+xml'];
+  if (svg === undefined || bundle['text/html'] !== undefined) return bundle;
+  const html = staticHtml(svg, bundle['text/plain'] ?? '');
+  return html === null ? bundle : { ...bundle, 'text/html': html };
 }
 
 /**
