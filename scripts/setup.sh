@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bootstrap what LLM Lab needs, idempotently: system packages (Debian/Ubuntu as root), npm
 # packages, the builds, the tslab kernel and our prebuilt JupyterLab extension registered in a
-# project-local Jupyter folder (.local/jupyter). `setup.sh --test` adds what the tests need.
+# project-local Jupyter folder (.local/jupyter). `setup.sh --test` adds what the tests need,
+# `setup.sh --hub` what JupyterHub needs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,6 +21,8 @@ fi
 # --- System packages: Jupyter's server side (Debian's), and Chromium + Vulkan for the tests
 packages=(python3-jupyter-server python3-jupyterlab-server python3-nbclient python3-nbformat)
 [ $for_tests = 1 ] && packages+=(chromium libvulkan1 mesa-vulkan-drivers python3-nltk)
+# --- JupyterHub for a class (`npm run hub`, scripts/hub.sh): `setup.sh --hub`, and for the hub test
+if [ "${1:-}" = "--hub" ] || [ $for_tests = 1 ]; then packages+=(jupyterhub node-configurable-http-proxy); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
