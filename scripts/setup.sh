@@ -21,6 +21,8 @@ fi
 # --- System packages: Jupyter's server side (Debian's), and Chromium + Vulkan for the tests
 packages=(python3-jupyter-server python3-jupyterlab-server python3-nbclient python3-nbformat)
 [ $for_tests = 1 ] && packages+=(chromium libvulkan1 mesa-vulkan-drivers python3-nltk)
+# Debian's nbconvert, to check that saved views read in the HTML it makes
+[ $for_tests = 1 ] && packages+=(jupyter-nbconvert)
 # --- JupyterHub for a class (`npm run hub`, scripts/hub.sh): `setup.sh --hub`, and for the hub test
 if [ "${1:-}" = "--hub" ] || [ $for_tests = 1 ]; then packages+=(jupyterhub node-configurable-http-proxy); fi
 missing=()
