@@ -95,6 +95,8 @@ describe('the judge', () => {
       const prefixes = await prefixRewards(j, seqs);
       const alone = await rewardsOf(j, seqs.flatMap(s => s.map((_, t) => s.slice(0, t + 1))));
       expect(prefixes.flat().map(r => r - alone.shift()!).every(d => Math.abs(d) < 1e-5)).toBe(true);
+      await expect(prefixRewards(j, [[1, 2], []])).rejects.toThrow('prefixRewards: sequence 1 has 0 tokens; it must have 1 to blockSize (16)');
+      await expect(prefixRewards(j, [[1, 13]])).rejects.toThrow('prefixRewards: sequence 0 has token 13 at position 1, outside the vocabulary [0, 13)');
       j.dispose();
     }
   });

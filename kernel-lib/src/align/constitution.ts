@@ -49,9 +49,11 @@ export function distinctN(texts: readonly string[], n: number): number {
 }
 
 /**
- * The stand-ins a principle may name. Repetition is measured on words, not bigrams: the base
- * model's 16-token continuations (about 10 words) repeat a bigram too rarely (in about one in
- * twelve) for a judge to learn from, a word in about two of three.
+ * The stand-ins a principle may name. Repetition is measured on words, not bigrams: of 400 of the
+ * base model's 24-token continuations (about 12 words), 33 repeat a bigram, too few for a judge to
+ * learn from, and 265 repeat a word. Every stand-in can be gamed, and the RL stage finds how:
+ * fewer, longer (made-up) words repeat less, so watch the words per continuation and the
+ * perplexity beside the repetition score (align/caiReport.ts).
  */
 export const STAND_INS = {
   afinn: { description: 'AFINN-111 valence per word (data/sentiment.ts)', higherIsBetter: true, measure: sentimentScorer({ lexicon: 'afinn' }) },

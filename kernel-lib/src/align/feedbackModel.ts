@@ -75,8 +75,12 @@ export interface FeedbackTraining {
   batchSize: number;
   /** The Trainer's loop: steps, learningRate ... */
   loop: Partial<LoopConfig> & Pick<LoopConfig, 'steps' | 'learningRate'>;
-  /** Stand-in near-ties dropped (standInPairs). Default 0. */
-  minMargin?: number;
+  /**
+   * Pairs whose stand-in preferences differ by no more than this are dropped (standInPairs), for
+   * training and for the agreement: one number for every principle, or one per principle name
+   * (the stand-ins' scales differ). Default 0.
+   */
+  minMargin?: number | Record<string, number>;
   seed?: number;
 }
 
@@ -94,13 +98,14 @@ export async function trainFeedbackModels(
 ): Promise<{ judges: Map<string, GPTRewardModel>; agreement: Record<string, JudgeAgreement & { trainPairs: number }> }> {
   checkConstitution(constitution);
   const { batchSize, loop, minMargin = 0, seed = 0 } = options;
+  const marginOf = (p: Principle) => (typeof minMargin === 'number' ? minMargin : (minMargin[p.name] ?? 0));
   const data = constitution.map(p => ({
     principle: p,
-    train: standInPairs(p, samples.train.prompts, samples.train.samples, minMargin),
-    heldOut: standInPairs(p, samples.heldOut.prompts, samples.heldOut.samples, minMargin)
+    train: standInPairs(p, samples.train.prompts, samples.train.samples, marginOf(p)),
+    heldOut: standInPairs(p, samples.heldOut.prompts, samples.heldOut.samples, marginOf(p))
   }));
   for (const d of data) for (const split of ['train', 'heldOut'] as const) {
-    if (d[split].length === 0) throw new Error(`trainFeedbackModels: the stand-in of ${JSON.stringify(d.principle.name)} ranks no ${split} pair (all tied within minMargin ${minMargin})`);
+    if (d[split].length === 0) throw new Error(`trainFeedbackModels: the stand-in of ${JSON.stringify(d.principle.name)} ranks no ${split} pair (all tied within minMargin ${marginOf(d.principle)})`);
   }
   const judges = new Map<string, GPTRewardModel>();
   const agreement: Record<string, JudgeAgreement & { trainPairs: number }> = {};
@@ -123,6 +128,12 @@ export async function trainFeedbackModels(
  * the head at t, and 'mean' pooling's is the running mean of the head over tokens 0..t.
  */
 export async function prefixRewards(judge: GPTRewardModel, sequences: number[][], batchSize = 32): Promise<number[][]> {
+  const { blockSize, vocabSize } = judge.gptConfig;
+  sequences.forEach((s, i) => {
+    if (s.length === 0 || s.length > blockSize) throw new Error(`prefixRewards: sequence ${i} has ${s.length} tokens; it must have 1 to blockSize (${blockSize})`);
+    const bad = s.findIndex(id => !(Number.isInteger(id) && id >= 0 && id < vocabSize));
+    if (bad >= 0) throw new Error(`prefixRewards: sequence ${i} has token ${s[bad]} at position ${bad}, outside the vocabulary [0, ${vocabSize})`);
+  });
   const out: number[][] = [];
   for (let i = 0; i < sequences.length; i += batchSize) {
     const rows = sequences.slice(i, i + batchSize);
@@ -131,9 +142,9 @@ export async function prefixRewards(judge: GPTRewardModel, sequences: number[][]
       const hidden = judge.transformer.forward(b.ids).hidden; // (B, T, C)
       return tf.matMul(hidden, judge.score.weight.expandDims(0).tile([rows.length, 1, 1]), false, true).squeeze([2]); // (B, T)
     });
+    const T = perToken.shape[1]!;
     const values = await perToken.data();
     tf.dispose([b.ids, b.attentionMask, b.lossMask, perToken]);
-    const T = perToken.shape[1]!;
     rows.forEach((row, r) => {
       let sum = 0;
       out.push(row.map((_, t) => {
