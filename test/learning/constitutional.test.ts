@@ -14,7 +14,8 @@
  *      in held-out corpus perplexity and distinct-2 that is printed.
  *
  * About 125 s of CPU on this machine (wasm; 2 cores shared, so 3 to 5 minutes of wall time when
- * others run too): sampling is about a third of it, the two judges another third.
+ * others run too), most of it sampling (about 5,300 continuations of 16 tokens), the rest training
+ * (two judges 40 steps each, SFT 30, DPO 30).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aiFeedbackPairs, critiqueRevisionPairs, sftExamples } from '../../kernel-lib/src/align/cai';
