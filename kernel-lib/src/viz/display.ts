@@ -95,9 +95,6 @@ export function svgDataUri(svg: string): string {
   return 'data:image/svg+xml,' + svg.replace(/[%#&'\t\n\r]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
 }
 
-/** Chromium refuses longer URLs (2 MiB): a bigger picture gets no <img> form. */
-const MAX_DATA_URI = 2 * 1024 * 1024;
-
 /**
  * The picture as HTML: an <img> of the SVG, sized like it, its alt the first line of the text.
  * Renderers that sanitize inline SVG show this instead: nbconvert 6.5.1 to 7.6 (Debian 12's and
@@ -106,21 +103,18 @@ const MAX_DATA_URI = 2 * 1024 * 1024;
  * notebook is trusted or not; they rank text/html first and leave it as it is unless told to
  * sanitize. An <img> keeps the SVG's markup out of the page, as newer nbconvert does itself.
  */
-export function staticHtml(svg: string, text: string): string | null {
-  const uri = svgDataUri(svg);
-  if (uri.length > MAX_DATA_URI) return null;
+export function staticHtml(svg: string, text: string): string {
   const size = /^<svg\b[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"/.exec(svg);
   const attr = (s: string) => s.replace(/[&'<>"]/g, c => `&#${c.charCodeAt(0)};`);
   const alt = attr((text.split('\n')[0] ?? '').slice(0, 200));
-  return `<img src='${uri}'${size ? ` width='${size[1]}' height='${size[2]}'` : ''} alt='${alt}'>`;
+  return `<img src='${svgDataUri(svg)}'${size ? ` width='${size[1]}' height='${size[2]}'` : ''} alt='${alt}'>`;
 }
 
 /** The bundle as sent: with the <img> form of its picture, unless it has no picture or its own HTML. */
 export function withStaticHtml(bundle: MimeBundle): MimeBundle {
   const svg = bundle['image/svg+xml'];
   if (svg === undefined || bundle['text/html'] !== undefined) return bundle;
-  const html = staticHtml(svg, bundle['text/plain'] ?? '');
-  return html === null ? bundle : { ...bundle, 'text/html': html };
+  return { ...bundle, 'text/html': staticHtml(svg, bundle['text/plain'] ?? '') };
 }
 
 /**
