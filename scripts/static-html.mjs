@@ -24,7 +24,6 @@ for (const file of files) {
       const data = output.data;
       if (!data?.['image/svg+xml'] || data['text/html'] !== undefined) continue;
       const bundle = withStaticHtml({ 'image/svg+xml': joined(data['image/svg+xml']), 'text/plain': joined(data['text/plain'] ?? '') });
-      if (bundle['text/html'] === undefined) continue;
       output.data = sortedKeys({ ...data, 'text/html': bundle['text/html'] });
       added++;
     }
