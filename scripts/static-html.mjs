@@ -1,5 +1,5 @@
 // Give the saved views of notebooks the <img> form of their picture (text/html), as the kernel
-// now sends it, without running them: the form is made from each output's saved SVG alone.
+// sends it, without running them: the form is made from each output's saved SVG alone.
 // Usage: node scripts/static-html.mjs notebooks/*.ipynb   (needs kernel-lib built; idempotent)
 // Notebooks are written as they were (indent 1, keys sorted, non-ASCII raw or escaped, final newline
 // or none), so only the added lines differ.

@@ -2,7 +2,7 @@
  * Saved views read in the HTML that Debian's nbconvert (6.5) makes of a notebook, without the
  * extension: that nbconvert strips every SVG element from image/svg+xml (trusted notebook or not)
  * and shows text/html first, so each picture must come through its <img> form. Two committed
- * notebooks, their outputs given that form as the kernel now sends it, are converted and drawn in
+ * notebooks, their outputs given that form as the kernel sends it, are converted and drawn in
  * Chromium: every picture loads, has its size, and leaves no loose text on the page.
  * Screenshots: test-results/static-<notebook>.png (the first picture of each).
  */
