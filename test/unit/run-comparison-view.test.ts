@@ -6,6 +6,7 @@ import { mimeTypeFor, validateRunComparisonSpec } from '../../kernel-lib/src/con
 import { listRuns, openExperiment, RUN_KEYS, RunDashboard, runComparisonSpec, showRunComparison } from '../../kernel-lib/src/runs';
 import { setDisplaySink } from '../../kernel-lib/src/viz/display';
 import { runComparisonBundle, runComparisonView } from '../../kernel-lib/src/viz/runComparison';
+import { svgOfImgForm } from './img-form';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -84,14 +85,15 @@ describe('run comparison from run records', () => {
     expect(board.spec().runs[1].final).toEqual([2.5]);
   });
 
-  it('showRunComparison takes a run folder and an experiment, and shows spec, SVG and text', () => {
+  it('showRunComparison takes a run folder and an experiment, and shows spec, SVG (also as an <img>) and text', () => {
     const root = tempRoot();
     recordRun(root, 'bitfit <b>', 'bitfit', 1_000, [3, 2.9], [10]);
     const bundles: Record<string, string>[] = [];
     setDisplaySink(m => bundles.push(m.data));
     const spec = showRunComparison(root, { experiment: 'peft' });
     expect(spec.title).toBe('peft');
-    expect(Object.keys(bundles[0])).toEqual([mimeTypeFor('run-comparison'), 'image/svg+xml', 'text/plain']);
+    expect(Object.keys(bundles[0]).sort()).toEqual([mimeTypeFor('run-comparison'), 'image/svg+xml', 'text/html', 'text/plain']);
+    expect(svgOfImgForm(bundles[0]['text/html'])).toBe(bundles[0]['image/svg+xml']);
     expect(bundles[0]['image/svg+xml']).toContain('bitfit &lt;b&gt;');
     expect(bundles[0]['image/svg+xml']).not.toContain('<b>');
     expect(bundles[0]['text/plain']).toBe(['peft', 'run         method  trainable      memory  step     val loss (lower better)', 'bitfit <b>  bitfit  1,000 (0.10%)  4 MB    10.0 ms  2.900'].join('\n'));

@@ -20,6 +20,7 @@ import {
 } from '../../kernel-lib/src/contract';
 import { LiveDisplay, setDisplaySink } from '../../kernel-lib/src/viz/display';
 import { addPoint, dropAfter, lastValue, newTrainingSpec, seriesOf, thinSeries, trainingBundle, trainingSvg, trainingText, VIEW_POINTS } from '../../kernel-lib/src/viz/training';
+import { svgOfImgForm } from './img-form';
 
 const evil = '<img src=x onerror=alert(1)>';
 const V2 = 'application/vnd.llm-lab.training.v2+json';
@@ -110,9 +111,9 @@ describe('the bundles a run sends', () => {
     expect(validateTrainingSpec(parseSpecData(final[V2]))).toEqual(JSON.parse(live[V2]));
   });
 
-  it('a live display sends the updates without the picture on one display id, and the picture with the final one', () => {
-    const sent: { update: boolean; id?: string; mimes: string[] }[] = [];
-    setDisplaySink((m, update) => sent.push({ update, id: m.transient.display_id, mimes: Object.keys(m.data).sort() }));
+  it('a live display sends the updates without the picture on one display id, and the picture (SVG and its <img> form) with the final one', () => {
+    const sent: { update: boolean; id?: string; mimes: string[]; data: Record<string, string> }[] = [];
+    setDisplaySink((m, update) => sent.push({ update, id: m.transient.display_id, mimes: Object.keys(m.data).sort(), data: m.data }));
     try {
       const view = new LiveDisplay();
       const spec = run();
@@ -125,9 +126,11 @@ describe('the bundles a run sends', () => {
     expect(sent.map(m => [m.update, m.mimes])).toEqual([
       [false, [V2, 'text/plain']],
       [true, [V2, 'text/plain']],
-      [true, [V2, 'image/svg+xml', 'text/plain']]
+      [true, [V2, 'image/svg+xml', 'text/html', 'text/plain']]
     ]);
     expect(new Set(sent.map(m => m.id)).size).toBe(1);
+    const final = sent[2].data; // its HTML is the <img> of its own picture
+    expect(svgOfImgForm(final['text/html'])).toBe(final['image/svg+xml']);
   });
 
   it('sends at most VIEW_POINTS points per series, first and last kept, however long the run', () => {
