@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { copyNotebooks, isPictureOnly, Lab, labForSuite, openNotebook, results, savedOutputs } from './lab';
+import { drawnPictures, PICTURE, savedPictureSize } from './pictures';
 
 const NAME = '03-self-attention.ipynb';
 
@@ -18,8 +19,8 @@ function savedSpecs<T>(kind: string): T[] {
   return saved.map(s => (typeof s === 'string' ? JSON.parse(s) : s) as T); // tslab saves the JSON as text
 }
 
-/** The saved outputs that are only a static picture (SVG + text), no view of the extension. */
-const svgOnly = () => savedOutputs(NAME).filter(isPictureOnly);
+/** The saved outputs that are only a static picture (SVG, its <img> form, text), no view of the extension. */
+const pictureOnly = () => savedOutputs(NAME).filter(isPictureOnly);
 
 let lab: Lab;
 let page: Page;
@@ -85,20 +86,21 @@ describe('notebook 03 in JupyterLab (committed outputs)', () => {
 
     await shot('.llm-lab-neuron-view', 'nb03-neuron-view.png');
 
-    // static views (SVG only: attention by distance per layer, induction scores over training). An opened
-    // notebook is not trusted, so JupyterLab shows their text until it is trusted (or re-run).
-    const svgSelector = '.jp-OutputArea-output[data-mime-type="image/svg+xml"]';
-    expect(await page.locator('.jp-OutputArea-output', { hasText: 'attention by distance, held-out text' }).count()).toBe(svgOnly().length - 1); // both layers; the induction view is the other
+    // static views (a picture only: attention by distance per layer, induction scores over training).
+    // JupyterLab shows their <img> form (text/html ranks first), sanitized while the opened notebook
+    // is not trusted: the <img> stays, so the pictures show at once, and the same once it is trusted.
+    const pictures = pictureOnly().map(o => ({ natural: savedPictureSize(o), text: '' }));
+    await expect.poll(() => drawnPictures(page.locator('body')), { timeout: 30_000 }).toEqual(pictures); // loaded, at its size, no loose text
+    expect(await page.locator(PICTURE, { has: page.locator('img[alt$=": attention by distance, held-out text"]') }).count()).toBe(pictures.length - 1); // both layers; the induction view is the other
+    const names = ['nb03-by-distance-layer0.png', 'nb03-by-distance-layer1.png', 'nb03-induction.png']; // in notebook order
+    expect(pictures).toHaveLength(names.length);
+    for (const [i, name] of names.entries()) await shot(`${PICTURE} >> nth=${i}`, name);
     await page.evaluate(() => {
       const app = (window as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }).jupyterapp;
       void app.commands.execute('notebook:trust'); // resolves when its dialog closes
     });
     await page.locator('.jp-Dialog .jp-mod-accept').click();
-    await page.waitForSelector(svgSelector, { state: 'attached', timeout: 30_000 });
-    expect(await page.locator(svgSelector).count()).toBe(svgOnly().length);
-    const names = ['nb03-by-distance-layer0.png', 'nb03-by-distance-layer1.png', 'nb03-induction.png']; // in notebook order
-    expect(svgOnly()).toHaveLength(names.length);
-    for (const [i, name] of names.entries()) await shot(`${svgSelector} >> nth=${i}`, name);
+    await expect.poll(() => drawnPictures(page.locator('body')), { timeout: 30_000 }).toEqual(pictures);
     expect(await page.locator('.llm-lab-neuron-view').count(), 'the rich views stay once trusted').toBe(1);
 
     expect(await page.locator('.llm-lab-error').count()).toBe(0);
