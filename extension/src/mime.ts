@@ -1,8 +1,9 @@
 /**
  * The mime extension: one renderer factory for every view kind the kernel sends. Each output is
- * one bundle (the spec + image/svg+xml + text/plain; a live training view adds the SVG when its
- * run ends); our rank beats the SVG fallback, so the lab shows the interactive view and other
- * frontends (nbconvert, GitHub) show the SVG.
+ * one bundle (the spec, image/svg+xml, text/html holding an <img> of that SVG, and text/plain; a
+ * live training view adds the picture when its run ends); our rank beats JupyterLab's HTML and SVG
+ * renderers, so the lab shows the interactive view, and other frontends (nbconvert, GitHub) show
+ * the picture: the SVG, or its <img> where inline SVG is stripped (nbconvert 6.5 to 7.6).
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { mimeTypeFor } from '@llm-lab/kernel/contract';
