@@ -6,7 +6,7 @@
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { command, copyNotebooks, Lab, labForSuite, openNotebook, results } from './lab';
+import { command, copyNotebooks, Lab, labForSuite, openNotebook, results, trainingStatuses, watchTrainingStatuses } from './lab';
 
 let lab: Lab;
 let page: Page;
@@ -36,21 +36,12 @@ describe('notebook 01 in JupyterLab', () => {
     await command(page, 'notebook:clear-all-cell-outputs');
     expect(await page.locator('.llm-lab-training').count()).toBe(0);
     // Record every status the live view shows, and the step it was drawn at.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __statuses: string[] }).__statuses = seen;
-      new MutationObserver(() => {
-        const badge = document.querySelector('.llm-lab-training .llm-lab-status');
-        const plot = document.querySelector('.llm-lab-training .js-plotly-plot');
-        const text = `${badge?.textContent}${plot ? '+plot' : ''}`;
-        if (badge && seen[seen.length - 1] !== text) seen.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    await watchTrainingStatuses(page);
     await command(page, 'notebook:run-all-cells');
 
     // While the training cell runs, the plot is drawn and says "running"; it ends "done".
     await page.waitForFunction(() => document.querySelector('.llm-lab-training .llm-lab-status')?.textContent === 'done', null, { timeout: 300_000 });
-    const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+    const statuses = await trainingStatuses(page);
     expect(statuses, statuses.join(' ')).toContain('running+plot');
     expect(statuses.at(-1)).toBe('done+plot');
     const traces = await page.evaluate(() => (document.querySelector('.llm-lab-training .js-plotly-plot') as unknown as { data: unknown[] }).data.length);

@@ -199,3 +199,24 @@ export async function screenshotOf(page: Page, selector: string, file: string): 
   await view.screenshot({ path: path.join(results, file) });
 }
 
+
+/**
+ * Record every status the live training view shows ("running ... +plot", "done ..."), from now on;
+ * trainingStatuses(page) reads them back. Shared by the single-user and the hub tests.
+ */
+export async function watchTrainingStatuses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __statuses: string[] }).__statuses = seen;
+    new MutationObserver(() => {
+      const badge = document.querySelector('.llm-lab-training .llm-lab-status');
+      const plot = document.querySelector('.llm-lab-training .js-plotly-plot');
+      const text = `${badge?.textContent}${plot ? '+plot' : ''}`;
+      if (badge && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+export async function trainingStatuses(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+}

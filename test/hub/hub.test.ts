@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, repo, results } from '../browser/lab';
+import { openBrowser, repo, results, trainingStatuses, watchTrainingStatuses } from '../browser/lab';
 
 const NB = '01-your-first-gpt.ipynb';
 const canRun = process.getuid?.() === 0 && fs.existsSync('/usr/bin/jupyterhub') && fs.existsSync('/usr/bin/configurable-http-proxy');
@@ -109,16 +109,7 @@ describe.skipIf(!canRun)('JupyterHub for a class (npm run hub)', () => {
         });
         // the same live view check as the single-user browser test (test/browser/lab.test.ts)
         await inLab(page, app => app.commands.execute('notebook:clear-all-cell-outputs'));
-        await page.evaluate(() => {
-          const seen: string[] = [];
-          (window as unknown as { __statuses: string[] }).__statuses = seen;
-          new MutationObserver(() => {
-            const badge = document.querySelector('.llm-lab-training .llm-lab-status');
-            const plot = document.querySelector('.llm-lab-training .js-plotly-plot');
-            const text = `${badge?.textContent}${plot ? '+plot' : ''}`;
-            if (badge && seen[seen.length - 1] !== text) seen.push(text);
-          }).observe(document.body, { subtree: true, childList: true, characterData: true });
-        });
+        await watchTrainingStatuses(page);
         await inLab(page, app => app.commands.execute('notebook:run-all-cells'));
         await page.waitForFunction(() => document.querySelector('.llm-lab-training .llm-lab-status')?.textContent === 'done', null, { timeout: 600_000 });
         await page.waitForFunction(
@@ -128,7 +119,7 @@ describe.skipIf(!canRun)('JupyterHub for a class (npm run hub)', () => {
         );
         await page.locator('.llm-lab-training').first().scrollIntoViewIfNeeded();
         await page.screenshot({ path: path.join(results, `hub-${name.replace(prefix, 'learner')}.png`) });
-        const statuses = await page.evaluate(() => (window as unknown as { __statuses: string[] }).__statuses);
+        const statuses = await trainingStatuses(page);
         const errors = await page.locator('.llm-lab-error, .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').allTextContents();
         const owners = fs.readdirSync('/proc').flatMap(p => {
           try {

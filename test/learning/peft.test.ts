@@ -8,10 +8,9 @@
  * held-out words; its rate is the method's usual one (LoRA and the small methods take larger steps
  * than full fine-tuning, whose every weight moves).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { instructionDataset } from '../../kernel-lib/src/data/instructions';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/device/backend';
 import { exactMatches } from '../../kernel-lib/src/eval';
 import { PLAIN_CHAT_TEMPLATE, tokenizeChat } from '../../kernel-lib/src/finetune/chatTemplate';
 import { generateAnswers, sftObjective } from '../../kernel-lib/src/finetune/sft';
@@ -20,7 +19,7 @@ import { getPeftModel, PeftConfig } from '../../kernel-lib/src/peft';
 import { quantizeModel } from '../../kernel-lib/src/quant';
 import { BpeTokenizer } from '../../kernel-lib/src/tokenizers/bpe';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
-import { setDisplaySink } from '../../kernel-lib/src/viz/display';
+import { onQuietWasm } from './quiet';
 
 const data = instructionDataset({ seed: 1, perTask: 1500, tasks: ['repeat'] });
 const test = data.test.slice(0, 60);
@@ -72,14 +71,7 @@ async function run(method: string, peft: PeftConfig | null, learningRate: number
 }
 
 describe('parameter-efficient fine-tuning of the base model on repeat', () => {
-  beforeAll(async () => {
-    await useDevice('wasm', { quiet: true });
-    setDisplaySink(() => undefined);
-    return () => {
-      setDisplaySink(null);
-      releaseWebgpu();
-    };
-  });
+  onQuietWasm();
 
   // the untuned base: it continues "A:" like a State of the Union address (measured loss 6.53, exact match 0)
   let base: RunResult;

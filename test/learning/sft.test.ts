@@ -14,10 +14,9 @@
  * at 1e-3 are enough to learn the format and the copy. Batches of 8 short chats (about 21 tokens
  * each) keep a step cheap.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadBaseModel } from '../../kernel-lib/src/checkpoint/base';
 import { InstructionExample, instructionDataset } from '../../kernel-lib/src/data/instructions';
-import { releaseWebgpu, useDevice } from '../../kernel-lib/src/device/backend';
 import { exactMatches } from '../../kernel-lib/src/eval';
 import { CHAT_TOKENS, DEFAULT_CHAT_TEMPLATE, tokenizeChat } from '../../kernel-lib/src/finetune/chatTemplate';
 import { resizeTokenEmbeddings } from '../../kernel-lib/src/finetune/resize';
@@ -25,7 +24,7 @@ import { generateAnswers, sftObjective } from '../../kernel-lib/src/finetune/sft
 import { GPT } from '../../kernel-lib/src/models/gpt';
 import { BpeTokenizer } from '../../kernel-lib/src/tokenizers/bpe';
 import { Trainer } from '../../kernel-lib/src/train/trainer';
-import { setDisplaySink } from '../../kernel-lib/src/viz/display';
+import { onQuietWasm } from './quiet';
 
 // 1,500 repeat questions: about 1,200 training words, and 60 held-out test words to judge
 const data = instructionDataset({ seed: 1, perTask: 1500, tasks: ['repeat'] });
@@ -61,14 +60,7 @@ async function fineTune(model: GPT, tokenizer: BpeTokenizer, steps: number, mask
 }
 
 describe('supervised fine-tuning of the base model', () => {
-  beforeAll(async () => {
-    await useDevice('wasm', { quiet: true });
-    setDisplaySink(() => undefined);
-    return () => {
-      setDisplaySink(null);
-      releaseWebgpu();
-    };
-  });
+  onQuietWasm();
 
   it('raises held-out exact match on repeat from 0 to at least 25%', async () => {
     expect(new Set(data.train.map(ex => ex.entity)).has(test[0].entity)).toBe(false); // held out by word

@@ -80,6 +80,8 @@ export interface CheckableAccuracy {
   /** Share of prompts with at least one right answer among their `k` samples. */
   passAtK: number;
   k: number;
+  /** Each prompt's share of right samples: pass@1 prompt by prompt, to compare two models prompt by prompt. */
+  perPrompt: number[];
   /** Each prompt's greedy answer (its first line). */
   answers: string[];
 }
@@ -103,6 +105,7 @@ export async function checkableAccuracy(model: GPT, tokenizer: Tokenizer, exampl
     passAt1: share(right),
     passAtK: share(anyRight.map(Number)),
     k: samples,
+    perPrompt: examples.map((_, i) => share(right.slice(i * samples, (i + 1) * samples))),
     answers: greedy.tokens.map(t => tokenizer.decode(t).split(ANSWER_END, 1)[0])
   };
 }
