@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import ts from 'typescript';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../kernel-lib/src/check';
+import { EXERCISE_MIME_TYPE as EXERCISE_MIME, validateExerciseResultSpec } from '../../kernel-lib/src/contract/exercise';
 import { CHAT_TOKENS, DEFAULT_CHAT_TEMPLATE } from '../../kernel-lib/src/finetune/chatTemplate';
 import * as lab from '../../kernel-lib/src/index';
 import {
-  checkBundle, EXERCISE_MIME, exerciseById, exerciseIds, hint, resetHints, runExercise, solution, solutionBundle
+  checkBundle, exerciseById, exerciseIds, hint, resetHints, runExercise, solution, solutionBundle
 } from '../../kernel-lib/src/lessons/exercises';
 import { BpeTokenizer } from '../../kernel-lib/src/tokenizers/bpe';
 import { Tokenizer } from '../../kernel-lib/src/tokenizers/tokenizer';
@@ -126,7 +127,7 @@ describe('exercises', () => {
     const failed = await check.perplexity(() => 1);
     const passed = await check.perplexity(Math.exp);
     expect(shown).toHaveLength(2);
-    expect(JSON.parse(shown[0][EXERCISE_MIME])).toEqual({ kind: 'exercise', version: 1, id: '04.perplexity', passed: false });
+    expect(validateExerciseResultSpec(JSON.parse(shown[0][EXERCISE_MIME]))).toEqual({ kind: 'exercise', version: 1, id: '04.perplexity', passed: false });
     expect(JSON.parse(shown[1][EXERCISE_MIME])).toEqual({ kind: 'exercise', version: 1, id: '04.perplexity', passed: true });
     expect(Object.keys(shown[0]).sort()).toEqual([EXERCISE_MIME, 'text/html', 'text/plain'].sort());
     expect(failed.passed).toBe(false);

@@ -7,22 +7,13 @@
  *   lab.solution('05.learning-rate');               // asks first; { reveal: true } shows it
  *
  * Every exercise has an id '<notebook>.<name>'. A check result is shown as a MIME bundle with the
- * exercise's id and whether it passed (EXERCISE_MIME), which the course panel reads from saved
- * notebooks to show progress. Nothing a learner's answer does (throw, return the wrong thing) makes
+ * exercise's id and whether it passed (EXERCISE_MIME_TYPE), which the course panel reads from saved
+ * notebooks to show progress (contract/exercise.ts). Nothing a learner's answer does (throw, return the wrong thing) makes
  * a check throw: it becomes a failed case, shown with its message.
  */
+import { EXERCISE_MIME_TYPE, ExerciseResultSpec } from '../../contract/exercise';
 import { display, MimeBundle } from '../../viz/display';
 import { escapeXml } from '../../viz/svg';
-
-/** The MIME type of an exercise's result, and its JSON: { kind, version, id, passed }. */
-export const EXERCISE_MIME = 'application/vnd.llm-lab.exercise.v1+json';
-
-export interface ExerciseResultSpec {
-  kind: 'exercise';
-  version: 1;
-  id: string;
-  passed: boolean;
-}
 
 /** One thing a check tried: its inputs, and how the answer did on them. */
 export interface CheckCase {
@@ -128,7 +119,7 @@ export function exerciseResultSpec(r: CheckResult): ExerciseResultSpec {
 
 /** The result as shown: a table, a text summary, and the id and outcome for the course panel. */
 export function checkBundle(r: CheckResult): MimeBundle {
-  return { 'text/html': checkHtml(r), 'text/plain': checkText(r), [EXERCISE_MIME]: JSON.stringify(exerciseResultSpec(r)) };
+  return { 'text/html': checkHtml(r), 'text/plain': checkText(r), [EXERCISE_MIME_TYPE]: JSON.stringify(exerciseResultSpec(r)) };
 }
 
 /** Run the check and show its result. */
