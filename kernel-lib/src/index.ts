@@ -41,8 +41,10 @@ export { TiedLMHead, tiedLogits } from './nn/heads';
 export { crossEntropy, maskedCrossEntropy } from './nn/loss';
 export { describe } from './viz/describe';
 export { showShapes, shapesTable, shapesBundle } from './viz/shapes';
-export { check, checkBundle } from './check';
+export { check, checkBundle, checkHtml, checkText } from './check';
 export type { CheckResult, CheckCase } from './check';
+export { hint, solution, exerciseIds, exerciseById, runExercise } from './lessons/exercises';
+export type { Exercise, SolutionOptions } from './lessons/exercises';
 
 // ---- 3. the GPT, training it, and sampling from it
 export { GPT, GPTBackbone, checkGPTConfig } from './models/gpt';
