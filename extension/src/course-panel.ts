@@ -228,7 +228,10 @@ export class CoursePanel extends Widget {
     bar.setAttribute('aria-valuemin', '0');
     bar.setAttribute('aria-valuemax', String(progress?.cells ?? 0));
     bar.setAttribute('aria-valuenow', String(progress?.cellsRun ?? 0));
-    const count = element('span', 'llm-lab-course-count', progress ? progressLabel(progress) : '');
+    // Each part unbroken, so a narrow sidebar wraps between "cells" and "exercises" only.
+    const count = element('span', 'llm-lab-course-count');
+    const parts = progress ? progressLabel(progress).split(' · ') : [];
+    parts.forEach((part, i) => count.append(...(i ? [' · '] : []), element('span', 'llm-lab-course-count-part', part)));
     return [bar, count];
   }
 
