@@ -118,20 +118,47 @@ function exerciseResults(cell: SavedCell): { id: string; passed: boolean }[] {
 }
 
 /**
+ * A saved cell's run: its execution count and outputs, as JSON text. nbformat lets a text be a
+ * list of lines or one string (a file holds lists, the contents API gives strings): lists of
+ * strings are joined, so both forms of the same run compare equal.
+ */
+function runOf(cell: SavedCell): string {
+  const joined = (_: string, v: unknown) => (Array.isArray(v) && v.length > 0 && v.every(x => typeof x === 'string') ? v.join('') : v);
+  return JSON.stringify([cell.execution_count ?? null, cell.outputs ?? []], joined);
+}
+
+/** The runs of the pristine copy's code cells, by cell id. */
+function pristineRuns(pristine: unknown): Map<string, string> {
+  const runs = new Map<string, string>();
+  const cells = (pristine as { cells?: unknown } | null)?.cells;
+  if (!Array.isArray(cells)) return runs;
+  for (const cell of cells as (SavedCell & { id?: unknown })[]) {
+    if (cell?.cell_type === 'code' && typeof cell.id === 'string') runs.set(cell.id, runOf(cell));
+  }
+  return runs;
+}
+
+/**
  * Count cells run and exercises passed in a saved notebook (nbformat 4 JSON). An exercise is
  * passed when the last result saved for its id, in the order of the notebook, says so; results
  * for ids no cell is marked with do not count.
+ *
+ * The course's notebooks come with the outputs of a full run, execution counts included. Given the
+ * pristine copy, a cell counts as run only where the learner's file differs from it (another
+ * execution count or other outputs), so a fresh copy shows 0 cells run, not all of them.
  */
-export function notebookProgress(notebook: unknown): NotebookProgress {
+export function notebookProgress(notebook: unknown, pristine?: unknown): NotebookProgress {
   const cells = (notebook as { cells?: unknown } | null)?.cells;
   const progress: NotebookProgress = { cells: 0, cellsRun: 0, exercises: 0, exercisesPassed: 0 };
   if (!Array.isArray(cells)) return progress;
   const exerciseIds = new Set<string>();
   const lastResult = new Map<string, boolean>();
-  for (const cell of cells as SavedCell[]) {
+  const original = pristineRuns(pristine);
+  for (const cell of cells as (SavedCell & { id?: unknown })[]) {
     if (cell?.cell_type !== 'code') continue;
     progress.cells++;
-    if (typeof cell.execution_count === 'number') progress.cellsRun++;
+    const asShipped = typeof cell.id === 'string' && original.get(cell.id) === runOf(cell);
+    if (typeof cell.execution_count === 'number' && !asShipped) progress.cellsRun++;
     const id = exerciseIdOfCell(cell.metadata);
     if (id !== null) exerciseIds.add(id);
     for (const result of exerciseResults(cell)) lastResult.set(result.id, result.passed);

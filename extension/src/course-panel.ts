@@ -98,11 +98,14 @@ export class CoursePanel extends Widget {
    * @param open opens a notebook in the lab
    * @param reset resets a course notebook to its pristine copy (asking first); without it the
    *   panel offers no reset
+   * @param pristine the course's pristine copy of a notebook, by file name: cells that still hold
+   *   the course's own run do not count as run by the learner
    */
   constructor(
     private readonly contents: CourseContents,
     private readonly open: (path: string) => Promise<unknown>,
-    private readonly reset?: (path: string) => Promise<ResetOutcome>
+    private readonly reset?: (path: string) => Promise<ResetOutcome>,
+    private readonly pristine?: (name: string) => Promise<unknown>
   ) {
     super();
     this.id = 'llm-lab-course';
@@ -262,7 +265,8 @@ export class CoursePanel extends Widget {
       if (!this.summaries.has(key)) {
         try {
           const model = await this.contents.get(entry.path, { content: true, type: 'notebook' });
-          this.summaries.set(key, { title: notebookTitle(model.content), progress: notebookProgress(model.content) });
+          const original = entry.course ? await this.pristineCopy(entry.name) : null; // only the course's notebooks have one
+          this.summaries.set(key, { title: notebookTitle(model.content), progress: notebookProgress(model.content, original) });
         } catch {
           this.summaries.set(key, { title: null, progress: null }); // do not retry on every refresh
         }
@@ -271,6 +275,21 @@ export class CoursePanel extends Widget {
       const item = Array.from(this.list.children).find(li => (li as HTMLElement).dataset.path === entry.path);
       if (item) item.replaceWith(this.row(entry));
     }
+  }
+
+  /** Pristine copies read so far, by name; null where the server has none (then every run counts). */
+  private readonly originals = new Map<string, unknown>();
+
+  private async pristineCopy(name: string): Promise<unknown> {
+    if (!this.pristine) return null;
+    if (!this.originals.has(name)) {
+      try {
+        this.originals.set(name, await this.pristine(name));
+      } catch {
+        this.originals.set(name, null);
+      }
+    }
+    return this.originals.get(name);
   }
 
   private key(entry: CourseNotebook): string {

@@ -103,7 +103,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const contents = app.serviceManager.contents;
     const openNotebook = (path: string) => app.commands.execute('docmanager:open', { path });
     const steps = resetSteps(app, docManager);
-    const panel = new CoursePanel(contents, openNotebook, path => resetNotebook(path, steps));
+    const panel = new CoursePanel(contents, openNotebook, path => resetNotebook(path, steps), name => fetchPristine(app.serviceManager.serverSettings, name));
     app.shell.add(panel, 'left', { rank: 150 });
     restorer?.add(panel, panel.id);
     // Notebooks saved (progress), added, renamed or deleted at the top folder while the lab is open.

@@ -33,6 +33,23 @@ describe('progress counted from a saved notebook', () => {
     expect(progressLabel(progress)).toBe('4/5 cells · 1/2 exercises');
   });
 
+  it("given the pristine copy, counts only the cells whose run differs from the course's own", () => {
+    const shipped = { cells: [
+      { id: 'a', cell_type: 'code', metadata: {}, execution_count: 1, outputs: [{ output_type: 'stream', text: 'x' }] },
+      { id: 'b', cell_type: 'code', metadata: {}, execution_count: 2, outputs: [] },
+      { id: 'c', cell_type: 'code', metadata: {}, execution_count: 3, outputs: [] }
+    ] };
+    const copy = JSON.parse(JSON.stringify(shipped));
+    expect(notebookProgress(copy, shipped).cellsRun).toBe(0); // a fresh copy: nothing run yet
+    copy.cells[0].outputs[0].text = ['x']; // the same text as a list of lines (as files hold it)
+    expect(notebookProgress(copy, shipped).cellsRun).toBe(0);
+    copy.cells[1].execution_count = 1; // the learner ran b
+    copy.cells.push({ id: 'd', cell_type: 'code', metadata: {}, execution_count: 2, outputs: [] }); // and a cell of their own
+    expect(notebookProgress(copy, shipped).cellsRun).toBe(2);
+    expect(notebookProgress(copy).cellsRun).toBe(4); // without the pristine copy, every execution count counts
+    expect(notebookProgress(copy, null).cellsRun).toBe(4);
+  });
+
   it('reads a result saved as JSON text, and a later failed result undoes a pass', () => {
     const cells = [
       { cell_type: 'code', metadata: { llm_lab: { exercise: 'a' } }, execution_count: 1, outputs: [{ data: { [RESULT]: JSON.stringify({ kind: 'exercise', version: 1, id: 'a', passed: true }) } }] },
