@@ -11,7 +11,7 @@ export default defineConfig({
       { test: { name: 'renderers', include: ['test/renderers/**/*.test.ts'], environment: 'jsdom', testTimeout: 60_000 } },
       { test: { name: 'webgpu', include: ['test/webgpu/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },
       { test: { name: 'kernel', include: ['test/kernel/**/*.test.ts'], environment: 'node', testTimeout: 600_000 } },
-      { test: { name: 'notebooks', include: ['test/notebooks/**/*.test.ts'], environment: 'node', testTimeout: 1_200_000 } },
+      { test: { name: 'notebooks', include: ['test/notebooks/**/*.test.ts'], environment: 'node', testTimeout: 1_200_000, maxConcurrency: 2 } },
       { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], environment: 'node', testTimeout: 1_200_000, hookTimeout: 600_000 } },
       // JupyterHub for a class (scripts/hub.sh): as root, with Debian's jupyterhub; skipped otherwise
       { test: { name: 'hub', include: ['test/hub/**/*.test.ts'], environment: 'node', testTimeout: 900_000, hookTimeout: 600_000 } }
