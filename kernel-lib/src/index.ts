@@ -179,8 +179,8 @@ export { positivityPrompts, labelPairs, checkPreferencePairs } from './data/pref
 export type { PreferencePair, PairScorer, LabelReport, PromptSplit, PositivityPromptOptions } from './data/preferences';
 export { checkableTasks, verify, parseCheckablePrompt, completionAnswer, CHECKABLE_TASKS, CHECKABLE_TEMPLATES } from './data/checkable';
 export type { CheckableTask, CheckableExample, CheckableOptions, CheckableDataset } from './data/checkable';
-export { inContextSequences, accuracyByShots, describeShots, isHeldOutCode, IN_CONTEXT_FAMILIES, IN_CONTEXT_SYMBOLS, HELD_OUT_EVERY } from './data/incontext';
-export type { InContextFamily, InContextSequence, InContextOptions } from './data/incontext';
+export { inContextSequences, accuracyByShots, describeShots, isHeldOutCode, inContextTokenId, IN_CONTEXT_FAMILIES, IN_CONTEXT_SYMBOLS, IN_CONTEXT_TOKENS, HELD_OUT_EVERY } from './data/incontext';
+export type { InContextFamily, InContextSequence, InContextOptions, ShotAccuracy } from './data/incontext';
 export { biasNames, biasProbePrompts, continuationsByGroup, sentimentGap, describeGap, BIAS_TEMPLATES, BIAS_PROBE_LIMITS } from './eval/bias';
 export type { NameGroup, BiasNames, BiasPrompt, SentimentGap } from './eval/bias';
 export {

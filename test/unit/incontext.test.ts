@@ -1,11 +1,11 @@
 /**
  * In-context task sequences: every output follows its sequence's one mapping, shift inputs never
- * repeat, held-out substitution codes appear only in the test split, and accuracyByShots reads the
- * prediction after k pairs.
+ * repeat, held-out substitution codes appear only in the test split, each example is one token, and
+ * accuracyByShots reads the prediction after k examples.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { accuracyByShots, describeShots, IN_CONTEXT_SYMBOLS, inContextSequences, isHeldOutCode } from '../../kernel-lib/src/data/incontext';
+import { accuracyByShots, describeShots, IN_CONTEXT_TOKENS, inContextSequences, inContextTokenId, isHeldOutCode } from '../../kernel-lib/src/data/incontext';
 import { GPT } from '../../kernel-lib/src/models/gpt';
 
 const codeTable = (mapping: string) => mapping.split(' ').map(p => p.split('→')[1]).join('');
@@ -42,10 +42,14 @@ describe('inContextSequences', () => {
     expect(codes(test).every(isHeldOutCode)).toBe(true);
   });
 
-  it('encodes x1 y1 x2 y2 ... as symbol ids, with the loss mask on the outputs', () => {
-    const s = train[0];
-    expect(s.ids).toEqual(s.pairs.flat().map(ch => IN_CONTEXT_SYMBOLS.indexOf(ch)));
-    expect(s.lossMask).toEqual(s.pairs.flatMap(() => [0, 1]));
+  it('writes x1 [x1→y1] x2 [x2→y2] ...: each input, then its example as one token, with the loss mask on the examples', () => {
+    for (const s of [train.find(t => t.family === 'shift')!, train.find(t => t.family === 'substitution')!]) {
+      expect(s.ids.map(id => IN_CONTEXT_TOKENS[id])).toEqual(s.pairs.flatMap(([x, y]) => [x, `${x}→${y}`]));
+      expect(s.lossMask).toEqual(s.pairs.flatMap(() => [0, 1]));
+    }
+    expect(IN_CONTEXT_TOKENS.length).toBe(18 + 100 + 64);
+    expect(new Set(IN_CONTEXT_TOKENS).size).toBe(IN_CONTEXT_TOKENS.length);
+    expect(() => inContextTokenId('3→a')).toThrow('"3→a" is not a symbol (0123456789abcdefgh) nor an example of two digits or two letters');
   });
 
   it('is the same for the same seed', () => {
@@ -68,10 +72,10 @@ describe('describeShots', () => {
 });
 
 describe('accuracyByShots', () => {
-  it('scores the prediction at each input against the output after it, and frees its tensors', async () => {
+  it('scores the prediction at each input against the example token after it, and frees its tensors', async () => {
     await tf.setBackend('cpu');
     const seqs = inContextSequences({ count: 8, pairs: 4, split: 'test', seed: 4 });
-    const model = new GPT({ vocabSize: IN_CONTEXT_SYMBOLS.length, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, seed: 1 });
+    const model = new GPT({ vocabSize: IN_CONTEXT_TOKENS.length, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, seed: 1 });
     const logits = tf.tidy(() => model.forward(tf.tensor2d(seqs.map(s => s.ids), [8, 8], 'int32')).logits.argMax(-1).arraySync() as number[][]);
     const expected = [0, 1, 2, 3].map(k => seqs.filter((s, b) => logits[b][2 * k] === s.ids[2 * k + 1]).length / 8);
     const before = tf.memory().numTensors;
@@ -82,5 +86,23 @@ describe('accuracyByShots', () => {
     const seen3 = seqs.filter(s => s.pairs.slice(0, 3).some(([x]) => x === s.pairs[3][0])).length / 8;
     expect(seenBefore[3]).toBe(seen3);
     model.dispose();
+  });
+
+  it('gives the accuracy of a perfect in-context learner beside it, worked out by hand for two sequences', async () => {
+    await tf.setBackend('cpu');
+    const model = new GPT({ vocabSize: IN_CONTEXT_TOKENS.length, blockSize: 6, nLayer: 1, nHead: 2, nEmbd: 16, seed: 1 });
+    const of = (family: 'shift' | 'substitution', pairs: [string, string][]) => ({ family, mapping: '', pairs, lossMask: [], ids: pairs.flatMap(([x, y]) => [inContextTokenId(x), inContextTokenId(`${x}→${y}`)]) });
+    const shift = of('shift', [['1', '3'], ['4', '6'], ['0', '2']]);
+    const code = of('substitution', [['a', 'c'], ['b', 'e'], ['a', 'c']]);
+    const { ideal, seenBefore } = await accuracyByShots(model, [shift, code]);
+    // shift: 1/9 before any example, then sure; code: 1/8, then 1/7 for a new input, then sure for a seen one
+    expect(ideal[0]).toBeCloseTo((1 / 9 + 1 / 8) / 2, 12);
+    expect(ideal[1]).toBeCloseTo((1 + 1 / 7) / 2, 12);
+    expect(ideal[2]).toBeCloseTo(1, 12);
+    expect(seenBefore).toEqual([0, 0, 0.5]);
+    const small = new GPT({ vocabSize: 18, blockSize: 6, nLayer: 1, nHead: 2, nEmbd: 16, seed: 1 });
+    await expect(accuracyByShots(small, [shift])).rejects.toThrow("the model's vocabulary has 18 tokens, the in-context tasks need 182");
+    model.dispose();
+    small.dispose();
   });
 });

@@ -1,18 +1,25 @@
 /**
- * In-context learning on synthetic tasks. A sequence shows input→output pairs of ONE mapping drawn
- * from a family; nothing says which mapping. A model trained on many such sequences (meta-training)
- * can only predict an output by inferring the mapping from the pairs before it, so its accuracy on
- * the (k+1)-th output is its k-shot accuracy: k examples in its context, no weight changed.
+ * In-context learning on synthetic tasks. A sequence shows input→output examples of ONE mapping
+ * drawn from a family; nothing says which mapping. A model trained on many such sequences
+ * (meta-training) can only answer a question by inferring the mapping from the examples before it,
+ * so its accuracy on the (k+1)-th question is its k-shot accuracy: k examples in its context, no
+ * weight changed.
  *
  * Two families, each needing a different kind of inference:
  * - 'shift': digits, y = (x + c) mod 10 with c in 1..9. The inputs of a sequence are distinct, so a
- *   query is never among its examples: it must be answered by the rule (c = y - x of any example).
+ *   question is never among its examples: it must be answered by the rule (c = y - x of any example).
  * - 'substitution': a random one-to-one code of the letters a-h. Inputs repeat (drawn with
- *   replacement), and a query's answer can only be found by looking up an earlier pair with the
- *   same input. One in HELD_OUT_EVERY codes is held out: training never draws it, the test only does.
+ *   replacement): a question is answered by finding an earlier example with the same input, or,
+ *   for a new input, by ruling out the letters the code already gave to others. One in
+ *   HELD_OUT_EVERY codes is held out: training never draws it, the test only does.
  *
- * Token ids are positions in IN_CONTEXT_SYMBOLS; a sequence is x1 y1 x2 y2 ... (no separators), its
- * loss mask is 1 on the outputs (the format sftObjective trains on).
+ * How a sequence is written: x1 [x1→y1] x2 [x2→y2] ... Each input is a token (a question), and the
+ * answer that follows it is ONE token naming the whole example, "x→y" (IN_CONTEXT_TOKENS). So a
+ * question is answered by predicting the right example token, and every answer stays in the
+ * context as a solved example for the questions after it. With one token per example a single
+ * attention layer can match a question against the examples; written as two tokens (x, then y),
+ * the match needs two layers working together, an induction circuit (notebook 03), which a small
+ * model finds far later. The loss mask is 1 on the example tokens (the format sftObjective trains on).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GPT } from '../models/gpt';
@@ -23,8 +30,19 @@ export const IN_CONTEXT_FAMILIES: readonly InContextFamily[] = ['shift', 'substi
 
 const DIGITS = '0123456789';
 const LETTERS = 'abcdefgh';
-/** The vocabulary: token id i is the symbol IN_CONTEXT_SYMBOLS[i]. */
+/** The inputs and outputs: digits for shifts, letters for codes. */
 export const IN_CONTEXT_SYMBOLS = DIGITS + LETTERS;
+const examplesOf = (alphabet: string) => alphabet.split('').flatMap(x => alphabet.split('').map(y => `${x}→${y}`));
+/** The vocabulary: token id i is IN_CONTEXT_TOKENS[i]: first the symbols, then one token per example, "x→y" (digit to digit, letter to letter). */
+export const IN_CONTEXT_TOKENS: readonly string[] = [...IN_CONTEXT_SYMBOLS, ...examplesOf(DIGITS), ...examplesOf(LETTERS)];
+const TOKEN_IDS = new Map(IN_CONTEXT_TOKENS.map((t, i) => [t, i]));
+
+/** The id of a symbol ("3") or of an example token ("3→6"); an unknown token is an error. */
+export function inContextTokenId(token: string): number {
+  const id = TOKEN_IDS.get(token);
+  if (id === undefined) throw new Error(`inContextTokenId: ${JSON.stringify(token)} is not a symbol (${IN_CONTEXT_SYMBOLS}) nor an example of two digits or two letters such as "3→6"`);
+  return id;
+}
 /** One substitution code in this many is held out of training (by a hash of its table). */
 export const HELD_OUT_EVERY = 5;
 
@@ -34,8 +52,9 @@ export interface InContextSequence {
   mapping: string;
   /** The input→output pairs, in order: [x, y] symbols. */
   pairs: [string, string][];
+  /** x1 [x1→y1] x2 [x2→y2] ...: ids of IN_CONTEXT_TOKENS. */
   ids: number[];
-  /** 1 on the outputs (odd positions), 0 on the inputs. */
+  /** 1 on the example tokens (odd positions), 0 on the inputs. */
   lossMask: number[];
 }
 
@@ -90,7 +109,7 @@ export function inContextSequences(options: InContextOptions): InContextSequence
   return Array.from({ length: count }, () => {
     const family = families[randomInt(rng, families.length)];
     const s = family === 'shift' ? shiftSequence(rng, pairs) : substitutionSequence(rng, pairs, split);
-    return { ...s, ids: s.pairs.flat().map(ch => IN_CONTEXT_SYMBOLS.indexOf(ch)), lossMask: s.pairs.flatMap(() => [0, 1]) };
+    return { ...s, ids: s.pairs.flatMap(([x, y]) => [inContextTokenId(x), inContextTokenId(`${x}→${y}`)]), lossMask: s.pairs.flatMap(() => [0, 1]) };
   });
 }
 
@@ -103,27 +122,54 @@ export function describeShots(sequence: InContextSequence, shots: number): strin
 }
 
 /**
- * accuracy[k]: the share of sequences whose (k+1)-th output is the model's most likely next token
- * after k pairs and the (k+1)-th input; seenBefore[k]: the share of those questions whose input is
- * among the k pairs shown (answerable by looking it up).
+ * The chance that a perfect in-context learner answers the (k+1)-th question of a sequence after
+ * its k examples: a shift is known from one example (before any, c is one of 9); a code answers a
+ * seen input for sure, and a new one with one of the letters no seen input was given.
  */
-export async function accuracyByShots(model: GPT, sequences: InContextSequence[], batchSize = 256): Promise<{ accuracy: number[]; seenBefore: number[] }> {
+function idealChance(sequence: InContextSequence, k: number): number {
+  const [x] = sequence.pairs[k];
+  const seenInputs = new Set(sequence.pairs.slice(0, k).map(([input]) => input));
+  if (sequence.family === 'shift') return k === 0 ? 1 / 9 : 1;
+  return seenInputs.has(x) ? 1 : 1 / (LETTERS.length - seenInputs.size);
+}
+
+export interface ShotAccuracy {
+  /** accuracy[k]: the share of questions answered right after k examples. */
+  accuracy: number[];
+  /** seenBefore[k]: the share of those questions whose input is among the k examples. */
+  seenBefore: number[];
+  /** ideal[k]: the expected accuracy of a perfect in-context learner on the same questions. */
+  ideal: number[];
+}
+
+/**
+ * How well `model` answers after k = 0 .. P-1 examples: the answer is its most likely next token
+ * after the (k+1)-th input, right when it is that question's example token.
+ */
+export async function accuracyByShots(model: GPT, sequences: InContextSequence[], batchSize = 256): Promise<ShotAccuracy> {
   if (sequences.length === 0) throw new Error('accuracyByShots: no sequences');
   const P = sequences[0].pairs.length;
   const bad = sequences.findIndex(s => s.pairs.length !== P);
   if (bad >= 0) throw new Error(`accuracyByShots: sequence ${bad} has ${sequences[bad].pairs.length} pairs, the first has ${P}`);
+  if (model.config.vocabSize < IN_CONTEXT_TOKENS.length) {
+    throw new Error(`accuracyByShots: the model's vocabulary has ${model.config.vocabSize} tokens, the in-context tasks need ${IN_CONTEXT_TOKENS.length} (IN_CONTEXT_TOKENS)`);
+  }
   const correct = new Array<number>(P).fill(0);
   for (let i = 0; i < sequences.length; i += batchSize) {
     const chunk = sequences.slice(i, i + batchSize);
     const predicted = tf.tidy(() => {
       const ids = tf.tensor2d(chunk.map(s => s.ids), [chunk.length, 2 * P], 'int32');
-      const inputPositions = tf.range(0, 2 * P, 2, 'int32'); // position 2k (the input x_{k+1}) predicts 2k+1 (its output)
+      const inputPositions = tf.range(0, 2 * P, 2, 'int32'); // position 2k (the input x_{k+1}) predicts 2k+1 (its example token)
       return model.forward(ids).logits.gather(inputPositions, 1).argMax(-1); // (B, P)
     });
     const rows = (await predicted.array()) as number[][];
     predicted.dispose();
     rows.forEach((row, b) => row.forEach((id, k) => (correct[k] += id === chunk[b].ids[2 * k + 1] ? 1 : 0)));
   }
-  const seen = Array.from({ length: P }, (_, k) => sequences.filter(s => s.pairs.slice(0, k).some(([x]) => x === s.pairs[k][0])).length);
-  return { accuracy: correct.map(c => c / sequences.length), seenBefore: seen.map(n => n / sequences.length) };
+  const mean = (f: (s: InContextSequence) => number) => sequences.reduce((sum, s) => sum + f(s), 0) / sequences.length;
+  return {
+    accuracy: correct.map(c => c / sequences.length),
+    seenBefore: Array.from({ length: P }, (_, k) => mean(s => (s.pairs.slice(0, k).some(([x]) => x === s.pairs[k][0]) ? 1 : 0))),
+    ideal: Array.from({ length: P }, (_, k) => mean(s => idealChance(s, k))),
+  };
 }
