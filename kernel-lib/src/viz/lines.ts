@@ -6,7 +6,7 @@
 import { line } from 'd3-shape';
 import { display, MimeBundle } from './display';
 import { checkMarks } from '../contract/limits';
-import { axis, scaleLinear, svgDocument, text } from './svg';
+import { axis, scaleLinear, scaleLog, svgDocument, text } from './svg';
 
 export interface LinesOptions {
   /** x of each point; 0, 1, 2, ... when left out. */
@@ -16,6 +16,8 @@ export interface LinesOptions {
   yLabel?: string;
   /** y range; from the data when left out. */
   yDomain?: [number, number];
+  /** A logarithmic x axis, labelled at the x values (e.g. 8, 32, 128, 512 examples); every x must be > 0. */
+  xLog?: boolean;
 }
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
@@ -27,6 +29,11 @@ function checkSeries(series: Record<string, number[]>, x: number[]): void {
     if (series[name].length !== x.length) throw new Error(`lines: curve ${JSON.stringify(name)} has ${series[name].length} values, but there are ${x.length} x values`);
   }
   checkMarks('lines view', names.length * x.length, `points (${names.length} curves x ${x.length} x values)`, 'use fewer x values');
+}
+
+function checkLogX(x: number[]): void {
+  const bad = x.findIndex(v => !(v > 0));
+  if (bad >= 0) throw new Error(`lines: a log x axis needs every x > 0, got x[${bad}] = ${x[bad]}`);
 }
 
 /** x values of a chart: options.x, or 0..n-1 for curves of n values. */
@@ -45,11 +52,12 @@ export function linesSvg(series: Record<string, number[]>, options: LinesOptions
   const m = { left: 52, right: legend, top: options.title ? 30 : 12, bottom: 40 };
   const finite = Object.values(series).flat().filter(Number.isFinite);
   const [lo, hi] = options.yDomain ?? [Math.min(...finite), Math.max(...finite)];
-  const x = scaleLinear().domain([Math.min(...xs), Math.max(...xs)]).range([m.left, W - m.right]);
+  if (options.xLog) checkLogX(xs);
+  const x = (options.xLog ? scaleLog() : scaleLinear()).domain([Math.min(...xs), Math.max(...xs)]).range([m.left, W - m.right]);
   const y = scaleLinear().domain(lo === hi ? [lo - 1, hi + 1] : [lo, hi]).nice().range([H - m.bottom, m.top]);
   const body: string[] = [];
   if (options.title) body.push(text(m.left, 18, options.title, 'font-size="12" fill="#222"'));
-  body.push(axis(x, 'bottom', H - m.bottom), axis(y, 'left', m.left));
+  body.push(axis(x, 'bottom', H - m.bottom, options.xLog ? [...new Set(xs)] : 5), axis(y, 'left', m.left));
   const [y0, y1] = y.domain();
   if (y0 < 0 && y1 > 0) body.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#ccc" stroke-dasharray="3 3"/>`);
   if (options.xLabel) body.push(text((m.left + W - m.right) / 2, H - 6, options.xLabel, 'text-anchor="middle" fill="#444"'));

@@ -2,7 +2,7 @@
  * Small helpers for the static SVG fallbacks (no DOM: strings built from d3-scale/d3-shape).
  * Every piece of text goes through escapeXml: token and sample text is untrusted.
  */
-import { scaleLinear, ScaleLinear } from 'd3-scale';
+import { scaleLinear, scaleLog, ScaleContinuousNumeric } from 'd3-scale';
 
 /**
  * Text made safe for SVG: markup characters escaped, and the characters XML 1.0 forbids even
@@ -38,20 +38,24 @@ export function svgDocument(width: number, height: number, body: string[]): stri
   );
 }
 
-/** Tick marks and labels of a linear axis, left (vertical) or bottom (horizontal). */
-export function axis(scale: ScaleLinear<number, number>, orient: 'left' | 'bottom', at: number, ticks = 5): string {
+/**
+ * Tick marks and labels of an axis, left (vertical) or bottom (horizontal): about `ticks` round
+ * values, or exactly the values given (a log axis labels its data's x values).
+ */
+export function axis(scale: ScaleContinuousNumeric<number, number>, orient: 'left' | 'bottom', at: number, ticks: number | number[] = 5): string {
   const parts: string[] = [];
   const [r0, r1] = scale.range();
-  const format = scale.tickFormat(ticks);
+  const values = Array.isArray(ticks) ? ticks : scale.ticks(ticks);
+  const format = Array.isArray(ticks) ? (t: number) => t.toLocaleString('en-US') : scale.tickFormat(ticks);
   if (orient === 'bottom') {
     parts.push(`<line x1="${r0}" x2="${r1}" y1="${at}" y2="${at}" stroke="#888"/>`);
-    for (const t of scale.ticks(ticks)) {
+    for (const t of values) {
       const x = scale(t);
       parts.push(`<line x1="${x}" x2="${x}" y1="${at}" y2="${at + 4}" stroke="#888"/>`, text(x, at + 15, format(t), 'text-anchor="middle" fill="#444"'));
     }
   } else {
     parts.push(`<line x1="${at}" x2="${at}" y1="${r0}" y2="${r1}" stroke="#888"/>`);
-    for (const t of scale.ticks(ticks)) {
+    for (const t of values) {
       const y = scale(t);
       parts.push(`<line x1="${at - 4}" x2="${at}" y1="${y}" y2="${y}" stroke="#888"/>`, text(at - 6, y + 4, format(t), 'text-anchor="end" fill="#444"'));
     }
@@ -59,4 +63,4 @@ export function axis(scale: ScaleLinear<number, number>, orient: 'left' | 'botto
   return parts.join('');
 }
 
-export { scaleLinear };
+export { scaleLinear, scaleLog };
