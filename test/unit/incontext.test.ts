@@ -79,9 +79,15 @@ describe('accuracyByShots', () => {
     const logits = tf.tidy(() => model.forward(tf.tensor2d(seqs.map(s => s.ids), [8, 8], 'int32')).logits.argMax(-1).arraySync() as number[][]);
     const expected = [0, 1, 2, 3].map(k => seqs.filter((s, b) => logits[b][2 * k] === s.ids[2 * k + 1]).length / 8);
     const before = tf.memory().numTensors;
-    const { accuracy, seenBefore } = await accuracyByShots(model, seqs, 3);
+    const { accuracy, seenBefore, onSeen, onNew } = await accuracyByShots(model, seqs, 3);
     expect(tf.memory().numTensors).toBe(before);
     expect(accuracy).toEqual(expected);
+    // the accuracy is the seen and the new questions' accuracies, weighted by their shares
+    for (let k = 1; k < 4; k++) {
+      const parts = (Number.isNaN(onSeen[k]) ? 0 : seenBefore[k] * onSeen[k]) + (Number.isNaN(onNew[k]) ? 0 : (1 - seenBefore[k]) * onNew[k]);
+      expect(parts).toBeCloseTo(accuracy[k], 12);
+    }
+    expect(onSeen[0]).toBeNaN(); // nothing is seen before the first example
     expect(seenBefore[0]).toBe(0);
     const seen3 = seqs.filter(s => s.pairs.slice(0, 3).some(([x]) => x === s.pairs[3][0])).length / 8;
     expect(seenBefore[3]).toBe(seen3);

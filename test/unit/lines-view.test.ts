@@ -1,6 +1,6 @@
 /**
  * The static lines chart on a log x axis: points evenly spaced for x growing by a constant factor,
- * ticks at the data's x values, and x <= 0 refused with the bad value named.
+ * ticks at the data's x values, and x <= 0 refused with the bad value named; reference curves dashed.
  */
 import { describe, expect, it } from 'vitest';
 import { linesSvg } from '../../kernel-lib/src/viz/lines';
@@ -26,5 +26,22 @@ describe('linesSvg with xLog', () => {
 
   it('refuses an x that is not above 0, naming it', () => {
     expect(() => linesSvg(series, { x: [0, 32, 128, 512], xLog: true })).toThrow('a log x axis needs every x > 0, got x[0] = 0');
+  });
+});
+
+describe('linesSvg with dashed curves', () => {
+  const series = { model: [0.1, 0.5, 0.7], 'perfect learner': [0.1, 0.6, 0.8] };
+
+  it('dashes the named curves and their legend marks only', () => {
+    const svg = linesSvg(series, { dashed: ['perfect learner'] });
+    const paths = [...svg.matchAll(/<path [^>]*>/g)].map(m => m[0]);
+    expect(paths).toHaveLength(2);
+    expect(paths[0]).not.toContain('stroke-dasharray');
+    expect(paths[1]).toContain('stroke-dasharray');
+    expect(linesSvg(series)).not.toContain('stroke-dasharray="5 3"');
+  });
+
+  it('refuses a name that is not a curve, listing the curves', () => {
+    expect(() => linesSvg(series, { dashed: ['chance'] })).toThrow('lines: dashed names "chance", which are not curves; the curves are "model", "perfect learner"');
   });
 });

@@ -140,6 +140,9 @@ export interface ShotAccuracy {
   seenBefore: number[];
   /** ideal[k]: the expected accuracy of a perfect in-context learner on the same questions. */
   ideal: number[];
+  /** onSeen[k], onNew[k]: the accuracy on the questions whose input is among the k examples, and on the others (NaN where there are none). */
+  onSeen: number[];
+  onNew: number[];
 }
 
 /**
@@ -154,7 +157,7 @@ export async function accuracyByShots(model: GPT, sequences: InContextSequence[]
   if (model.config.vocabSize < IN_CONTEXT_TOKENS.length) {
     throw new Error(`accuracyByShots: the model's vocabulary has ${model.config.vocabSize} tokens, the in-context tasks need ${IN_CONTEXT_TOKENS.length} (IN_CONTEXT_TOKENS)`);
   }
-  const correct = new Array<number>(P).fill(0);
+  const right: boolean[][] = [];
   for (let i = 0; i < sequences.length; i += batchSize) {
     const chunk = sequences.slice(i, i + batchSize);
     const predicted = tf.tidy(() => {
@@ -164,12 +167,20 @@ export async function accuracyByShots(model: GPT, sequences: InContextSequence[]
     });
     const rows = (await predicted.array()) as number[][];
     predicted.dispose();
-    rows.forEach((row, b) => row.forEach((id, k) => (correct[k] += id === chunk[b].ids[2 * k + 1] ? 1 : 0)));
+    rows.forEach((row, b) => right.push(row.map((id, k) => id === chunk[b].ids[2 * k + 1])));
   }
-  const mean = (f: (s: InContextSequence) => number) => sequences.reduce((sum, s) => sum + f(s), 0) / sequences.length;
+  const seen = sequences.map(s => s.pairs.map(([x], k) => s.pairs.slice(0, k).some(([input]) => input === x)));
+  const shots = Array.from({ length: P }, (_, k) => k);
+  /** The mean of f over the sequences that `keep` keeps, at k examples; NaN for none. */
+  const meanAt = (k: number, f: (b: number) => number, keep: (b: number) => boolean = () => true) => {
+    const kept = sequences.map((_, b) => b).filter(keep);
+    return kept.length === 0 ? NaN : kept.reduce((sum, b) => sum + f(b), 0) / kept.length;
+  };
   return {
-    accuracy: correct.map(c => c / sequences.length),
-    seenBefore: Array.from({ length: P }, (_, k) => mean(s => (s.pairs.slice(0, k).some(([x]) => x === s.pairs[k][0]) ? 1 : 0))),
-    ideal: Array.from({ length: P }, (_, k) => mean(s => idealChance(s, k))),
+    accuracy: shots.map(k => meanAt(k, b => +right[b][k])),
+    seenBefore: shots.map(k => meanAt(k, b => +seen[b][k])),
+    ideal: shots.map(k => meanAt(k, b => idealChance(sequences[b], k))),
+    onSeen: shots.map(k => meanAt(k, b => +right[b][k], b => seen[b][k])),
+    onNew: shots.map(k => meanAt(k, b => +right[b][k], b => !seen[b][k])),
   };
 }

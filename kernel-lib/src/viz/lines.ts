@@ -18,6 +18,8 @@ export interface LinesOptions {
   yDomain?: [number, number];
   /** A logarithmic x axis, labelled at the x values (e.g. 8, 32, 128, 512 examples); every x must be > 0. */
   xLog?: boolean;
+  /** Curves drawn dashed: references such as chance or a perfect learner, beside the measured ones. */
+  dashed?: string[];
 }
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
@@ -29,6 +31,11 @@ function checkSeries(series: Record<string, number[]>, x: number[]): void {
     if (series[name].length !== x.length) throw new Error(`lines: curve ${JSON.stringify(name)} has ${series[name].length} values, but there are ${x.length} x values`);
   }
   checkMarks('lines view', names.length * x.length, `points (${names.length} curves x ${x.length} x values)`, 'use fewer x values');
+}
+
+function checkDashed(series: Record<string, number[]>, dashed: string[]): void {
+  const unknown = dashed.filter(name => !(name in series));
+  if (unknown.length > 0) throw new Error(`lines: dashed names ${unknown.map(n => JSON.stringify(n)).join(', ')}, which are not curves; the curves are ${Object.keys(series).map(n => JSON.stringify(n)).join(', ')}`);
 }
 
 function checkLogX(x: number[]): void {
@@ -53,6 +60,8 @@ export function linesSvg(series: Record<string, number[]>, options: LinesOptions
   const finite = Object.values(series).flat().filter(Number.isFinite);
   const [lo, hi] = options.yDomain ?? [Math.min(...finite), Math.max(...finite)];
   if (options.xLog) checkLogX(xs);
+  const dashed = new Set(options.dashed ?? []);
+  checkDashed(series, [...dashed]);
   const x = (options.xLog ? scaleLog() : scaleLinear()).domain([Math.min(...xs), Math.max(...xs)]).range([m.left, W - m.right]);
   const y = scaleLinear().domain(lo === hi ? [lo - 1, hi + 1] : [lo, hi]).nice().range([H - m.bottom, m.top]);
   const body: string[] = [];
@@ -71,9 +80,11 @@ export function linesSvg(series: Record<string, number[]>, options: LinesOptions
       .defined(i => Number.isFinite(values[i]))
       .x(i => x(xs[i]))
       .y(i => y(values[i]))(xs.map((_, i) => i)) ?? '';
+    const dash = dashed.has(name) ? ' stroke-dasharray="5 3"' : '';
+    const ly = m.top + 16 * k + 5.5;
     body.push(
-      `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"/>`,
-      `<rect x="${W - m.right + 12}" y="${m.top + 16 * k + 4}" width="12" height="3" fill="${color}"/>`,
+      `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${dash}/>`,
+      `<line x1="${W - m.right + 12}" x2="${W - m.right + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"${dashed.has(name) ? ' stroke-dasharray="3 2"' : ''}/>`,
       text(W - m.right + 28, m.top + 16 * k + 9, name, 'fill="#222"')
     );
   });
