@@ -40,13 +40,19 @@ export function svgDocument(width: number, height: number, body: string[]): stri
 
 /**
  * Tick marks and labels of an axis, left (vertical) or bottom (horizontal): about `ticks` round
- * values, or exactly the values given (a log axis labels its data's x values).
+ * values, or exactly the values given (a log axis labels its data's x values); labels written by
+ * `format` where given.
  */
-export function axis(scale: ScaleContinuousNumeric<number, number>, orient: 'left' | 'bottom', at: number, ticks: number | number[] = 5): string {
+export function axis(
+  scale: ScaleContinuousNumeric<number, number>,
+  orient: 'left' | 'bottom',
+  at: number,
+  ticks: number | number[] = 5,
+  format: (t: number) => string = Array.isArray(ticks) ? t => t.toLocaleString('en-US') : scale.tickFormat(ticks)
+): string {
   const parts: string[] = [];
   const [r0, r1] = scale.range();
   const values = Array.isArray(ticks) ? ticks : scale.ticks(ticks);
-  const format = Array.isArray(ticks) ? (t: number) => t.toLocaleString('en-US') : scale.tickFormat(ticks);
   if (orient === 'bottom') {
     parts.push(`<line x1="${r0}" x2="${r1}" y1="${at}" y2="${at}" stroke="#888"/>`);
     for (const t of values) {

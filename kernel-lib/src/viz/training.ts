@@ -25,6 +25,7 @@ import {
   VAL_LOSS
 } from '../contract/spec';
 import { VIEW_LIMITS, ViewSizeError } from '../contract/limits';
+import type { ScaleLinear } from 'd3-scale';
 import { axis, scaleLinear, svgDocument, text } from './svg';
 
 /** A run that has not started: status running, step 0, no series yet, backend unknown (''). */
@@ -115,10 +116,30 @@ function lines(facts: string[], separator: string, max: number): string[] {
 const W = 640;
 /** Characters of 11 px text across the picture. */
 const LINE_CHARS = 105;
+/** The least room left of a panel's plot; a panel whose value labels are longer takes more (valueAxis). */
 const PLOT_MARGIN = { left: 52, right: 14 };
+/** The widest a character of the 11 px tick labels is drawn (a digit of DejaVu Sans, the widest common sans-serif). */
+const TICK_CHAR = 7;
+/** Pixels between a value label and the panel's left edge, and between the label and the axis (svg.ts axis). */
+const TICK_PAD = { edge: 2, axis: 6 };
 /** Heights of a row of panels: its title line, the plot, the step ticks under it. */
 const ROW = { title: 18, first: 170, other: 80, ticks: 24 };
 const SAMPLE_LINES = 4;
+
+/**
+ * The value (left) axis of a panel: its tick labels and the room they need left of the plot.
+ * Values whose ticks need more than three decimals are written in e-notation, as the live view
+ * writes them (a learning rate of 3e-5 reads 2e-5, not 0.00002); the room is measured from the
+ * longest label, so that none runs off the picture's edge.
+ */
+function valueAxis(y: ScaleLinear<number, number>, count: number): { format: (t: number) => string; left: number } {
+  const ticks = y.ticks(count);
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  const exponent = y.tickFormat(count, '~e');
+  const format = step < 1e-3 ? (t: number) => (t === 0 ? '0' : exponent(t)) : y.tickFormat(count);
+  const longest = Math.max(0, ...ticks.map(t => format(t).length));
+  return { format, left: Math.max(PLOT_MARGIN.left, TICK_PAD.edge + longest * TICK_CHAR + TICK_PAD.axis) };
+}
 
 /** One panel at (x0..x1, top): its title and legend, axes, and one curve per series. */
 function panelSvg(p: TrainingPanel, x0: number, x1: number, top: number, plotH: number, endStep: number, colors: Map<string, string>): string[] {
@@ -129,16 +150,19 @@ function panelSvg(p: TrainingPanel, x0: number, x1: number, top: number, plotH: 
   // Other panels show 0, as the live view does.
   const domain = p.panel === LOSS_PANEL ? [lo >= 0 ? Math.max(0, lo - 0.1) : lo - 0.1, hi + 0.1] : [Math.min(0, lo), Math.max(0, hi) || 1];
   const plotTop = top + ROW.title;
-  const x = scaleLinear().domain([0, Math.max(1, endStep)]).range([x0 + PLOT_MARGIN.left, x1 - PLOT_MARGIN.right]);
   const y = scaleLinear().domain(domain).nice().range([plotTop + plotH, plotTop]);
+  const yTicks = plotH > 100 ? 5 : 3;
+  const valueLabels = valueAxis(y, yTicks);
+  const left = x0 + valueLabels.left;
+  const x = scaleLinear().domain([0, Math.max(1, endStep)]).range([left, x1 - PLOT_MARGIN.right]);
   const title = printable(p.panel, 40);
-  const body = [text(x0 + PLOT_MARGIN.left, top + 12, title, 'font-weight="bold" fill="#333"')];
+  const body = [text(left, top + 12, title, 'font-weight="bold" fill="#333"')];
   // The legend, right-aligned on the title line, names every series of a shared panel; where the
   // title already says what is measured ('train accuracy' on 'accuracy'), by the rest ('train').
   // Labels are cut (…) where they would run into the title.
   const named = p.series.length === 1 && p.series[0].name === p.panel ? [] : p.series;
   const short = (name: string) => (name.endsWith(` ${p.panel}`) ? name.slice(0, -p.panel.length - 1) : name);
-  const room = x1 - PLOT_MARGIN.right - (x0 + PLOT_MARGIN.left + title.length * 7 + 12) - named.length * 30;
+  const room = x1 - PLOT_MARGIN.right - (left + title.length * 7 + 12) - named.length * 30;
   const chars = named.reduce((n, s) => n + Math.min(28, short(s.name).length), 0);
   const maxChars = chars * 6 <= room ? 28 : Math.max(4, Math.floor(room / 6 / Math.max(1, named.length)));
   let right = x1 - PLOT_MARGIN.right;
@@ -148,7 +172,7 @@ function panelSvg(p: TrainingPanel, x0: number, x1: number, top: number, plotH: 
     body.push(`<rect x="${right - 14}" y="${top + 7}" width="10" height="3" fill="${colors.get(s.name)}"/>`, text(right, top + 12, label, 'fill="#333"'));
     right -= 22;
   }
-  body.push(axis(x, 'bottom', plotTop + plotH), axis(y, 'left', x0 + PLOT_MARGIN.left, plotH > 100 ? 5 : 3));
+  body.push(axis(x, 'bottom', plotTop + plotH), axis(y, 'left', left, yTicks, valueLabels.format));
   for (const s of p.series) {
     const finite = (i: number) => s.value[i] !== null && Number.isFinite(s.value[i]);
     const d = line<number>().defined(finite).x(i => x(s.step[i])).y(i => y(s.value[i]))(s.step.map((_, i) => i)) ?? '';
