@@ -4,6 +4,7 @@
 // examples/app and dev_mode webpack configs.
 const path = require('path');
 const webpack = require('webpack');
+const TerserPlugin = require('terser-webpack-plugin');
 const MiniCssExtractPlugin = require('mini-css-extract-plugin');
 const miniSVGDataURI = require('mini-svg-data-uri');
 const { Build } = require('@jupyterlab/builder');
@@ -50,6 +51,9 @@ module.exports = [
       ]
     },
     resolve: { fallback: { util: false, path: false, fs: false, url: false, crypto: false, buffer: false, stream: false } },
+    // Minified by esbuild rather than terser: about the same size, in seconds instead of minutes
+    // (terser took most of a 3-minute build on 2 cores).
+    optimization: { minimizer: [new TerserPlugin({ minify: TerserPlugin.esbuildMinify, terserOptions: { target: 'es2022' } })] },
     performance: { hints: false },
     plugins: [
       new webpack.DefinePlugin({ process: { cwd: () => '/', env: {} } }),
