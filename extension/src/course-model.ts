@@ -118,13 +118,16 @@ function exerciseResults(cell: SavedCell): { id: string; passed: boolean }[] {
 }
 
 /**
- * A saved cell's run: its execution count and outputs, as JSON text. nbformat lets a text be a
- * list of lines or one string (a file holds lists, the contents API gives strings): lists of
- * strings are joined, so both forms of the same run compare equal.
+ * A saved cell's run: its execution count, outputs and execution times (metadata.execution, which
+ * the lab records: see the lab host's settings), as JSON text. The times tell a learner's run from
+ * the course's even where both printed the same thing under the same count (the first cell, say).
+ * nbformat lets a text be a list of lines or one string (a file holds lists, the contents API gives
+ * strings): lists of strings are joined, so both forms of the same run compare equal.
  */
 function runOf(cell: SavedCell): string {
   const joined = (_: string, v: unknown) => (Array.isArray(v) && v.length > 0 && v.every(x => typeof x === 'string') ? v.join('') : v);
-  return JSON.stringify([cell.execution_count ?? null, cell.outputs ?? []], joined);
+  const times = (cell.metadata as { execution?: unknown } | null)?.execution ?? null;
+  return JSON.stringify([cell.execution_count ?? null, cell.outputs ?? [], times], joined);
 }
 
 /** The runs of the pristine copy's code cells, by cell id. */
@@ -145,7 +148,8 @@ function pristineRuns(pristine: unknown): Map<string, string> {
  *
  * The course's notebooks come with the outputs of a full run, execution counts included. Given the
  * pristine copy, a cell counts as run only where the learner's file differs from it (another
- * execution count or other outputs), so a fresh copy shows 0 cells run, not all of them.
+ * execution count, other outputs or other execution times), so a fresh copy shows 0 cells run,
+ * not all of them.
  */
 export function notebookProgress(notebook: unknown, pristine?: unknown): NotebookProgress {
   const cells = (notebook as { cells?: unknown } | null)?.cells;

@@ -98,7 +98,8 @@ class LLMLabApp(LabServerApp):
     load_other_extensions = False
     app_name = "LLM Lab"
     app_version = VERSION
-    # overrides.json: this lab's defaults (no "Jupyter news" prompt: the lab works offline)
+    # overrides.json: this lab's defaults (no "Jupyter news" prompt: the lab works offline; cells
+    # record their execution times, which tell a learner's run from the course's: course-model.ts)
     app_settings_dir = os.path.join(HERE, "settings")
     schemas_dir = os.path.join(BUILD, "schemas")
     static_dir = BUILD

@@ -50,6 +50,15 @@ describe('progress counted from a saved notebook', () => {
     expect(notebookProgress(copy, null).cellsRun).toBe(4);
   });
 
+  it('counts a run that printed what the course printed, under the same count, by its execution times', () => {
+    const times = (t: string) => ({ execution: { 'iopub.status.busy': t, 'shell.execute_reply': t } });
+    const shipped = { cells: [{ id: 'a', cell_type: 'code', metadata: times('2026-12-01T10:00:00Z'), execution_count: 1, outputs: [{ output_type: 'stream', text: 'device: wasm' }] }] };
+    const copy = JSON.parse(JSON.stringify(shipped));
+    expect(notebookProgress(copy, shipped).cellsRun).toBe(0);
+    copy.cells[0].metadata = times('2026-12-03T09:30:00Z'); // the learner ran it: same count, same output, now
+    expect(notebookProgress(copy, shipped).cellsRun).toBe(1);
+  });
+
   it('reads a result saved as JSON text, and a later failed result undoes a pass', () => {
     const cells = [
       { cell_type: 'code', metadata: { llm_lab: { exercise: 'a' } }, execution_count: 1, outputs: [{ data: { [RESULT]: JSON.stringify({ kind: 'exercise', version: 1, id: 'a', passed: true }) } }] },
