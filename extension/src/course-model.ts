@@ -3,7 +3,7 @@
  * (notebooks/course.json) merged with the notebooks in the folder, and a learner's progress
  * counted from their own saved notebook (cells run, exercises passed). No DOM, no server.
  */
-import { EXERCISE_MIME_TYPE, exerciseIdOfCell, validateExerciseResultSpec } from '@llm-lab/kernel/dist/contract/exercise';
+import { EXERCISE_MIME_TYPE, exerciseIdOfCell, validateExerciseResultSpec } from '@llm-lab/kernel/contract';
 
 /** The manifest's name at the server root, next to the notebooks. */
 export const COURSE_MANIFEST = 'course.json';

@@ -13,3 +13,4 @@ export * from './peftLayout';
 export * from './quant';
 export * from './align';
 export * from './alignLayout';
+export * from './exercise';
